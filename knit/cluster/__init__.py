@@ -1,0 +1,5 @@
+"""A real single-machine YARN + HDFS cluster built from Maven Central jars."""
+
+from .local import LocalCluster, default_directory
+
+__all__ = ["LocalCluster", "default_directory"]

@@ -1,0 +1,223 @@
+"""The Hadoop configuration of the local cluster, written as ordinary site files.
+
+``DIR/conf`` is what clients (and ``HADOOP_CONF_DIR``) use; each NodeManager
+gets ``DIR/nodemanager-N/conf``, the same files plus its own ports and folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .hadoop_home import SHARE_DIRS
+from .ports import HOST, ClusterPorts
+
+SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-scheduler.xml")
+
+#: Queues of the local cluster: name -> (guaranteed capacity %, maximum capacity %).
+QUEUES = {"default": (70, 100), "batch": (30, 100)}
+
+#: Variables a container inherits from its NodeManager unless it sets them itself.
+CONTAINER_ENV_WHITELIST = [
+    "JAVA_HOME",
+    "HADOOP_HOME",
+    "HADOOP_COMMON_HOME",
+    "HADOOP_HDFS_HOME",
+    "HADOOP_YARN_HOME",
+    "HADOOP_CONF_DIR",
+    "CLASSPATH_PREPEND_DISTCACHE",
+    "PATH",
+    "LANG",
+]
+
+LOG4J_PROPERTIES = """\
+# Logging of the knit local cluster's daemons and of bin/ tools: one console appender,
+# which the daemons' launcher sends to DIR/logs/NAME.log.
+hadoop.root.logger=INFO,console
+log4j.rootLogger=${hadoop.root.logger}
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.target=System.err
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR
+log4j.logger.org.apache.hadoop.conf.Configuration.deprecation=WARN
+log4j.logger.org.eclipse.jetty=WARN
+"""
+
+
+@dataclass(frozen=True)
+class NodePorts:
+    """Ports of one DataNode or NodeManager, picked free at start-up."""
+
+    rpc: int
+    http: int
+    extra: int
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Everything the site files depend on."""
+
+    directory: Path
+    ports: ClusterPorts
+    datanode: NodePorts
+    nodemanagers: tuple[NodePorts, ...]
+    nodemanager_memory_mb: int = 4096
+    nodemanager_vcores: int = 16
+    extra: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def hadoop_home(self) -> Path:
+        return self.directory / "hadoop"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.directory / "conf"
+
+    def nodemanager_dir(self, index: int) -> Path:
+        return self.directory / f"nodemanager-{index}"
+
+
+def core_site(config: ClusterConfig) -> dict[str, str]:
+    return {
+        "fs.defaultFS": f"hdfs://{HOST}:{config.ports.namenode}",
+        "hadoop.tmp.dir": str(config.directory / "tmp"),
+        "hadoop.security.authentication": "simple",
+        "hadoop.http.authentication.type": "simple",
+        "ipc.client.connect.retry.interval": "250",
+    }
+
+
+def hdfs_site(config: ClusterConfig) -> dict[str, str]:
+    data = config.directory / "data"
+    ports, dn = config.ports, config.datanode
+    return {
+        "dfs.replication": "1",
+        "dfs.namenode.name.dir": str(data / "namenode"),
+        "dfs.datanode.data.dir": str(data / "datanode"),
+        "dfs.namenode.rpc-address": f"{HOST}:{ports.namenode}",
+        "dfs.namenode.http-address": f"{HOST}:{ports.namenode_http}",
+        "dfs.namenode.secondary.http-address": f"{HOST}:0",
+        "dfs.datanode.address": f"{HOST}:{dn.rpc}",
+        "dfs.datanode.http.address": f"{HOST}:{dn.http}",
+        "dfs.datanode.ipc.address": f"{HOST}:{dn.extra}",
+        "dfs.datanode.hostname": HOST,
+        "dfs.namenode.datanode.registration.ip-hostname-check": "false",
+        "dfs.namenode.safemode.extension": "0",
+        "dfs.heartbeat.interval": "1",
+        "dfs.webhdfs.enabled": "true",
+        "dfs.permissions.enabled": "true",
+    }
+
+
+def yarn_site(config: ClusterConfig) -> dict[str, str]:
+    ports = config.ports
+    home = "$HADOOP_COMMON_HOME"
+    classpath = ["$HADOOP_CONF_DIR"] + [f"{home}/share/hadoop/{sub}/*" for sub in SHARE_DIRS]
+    return {
+        "yarn.resourcemanager.hostname": HOST,
+        "yarn.resourcemanager.address": f"{HOST}:{ports.resourcemanager}",
+        "yarn.resourcemanager.scheduler.address": f"{HOST}:{ports.scheduler}",
+        "yarn.resourcemanager.resource-tracker.address": f"{HOST}:{ports.resource_tracker}",
+        "yarn.resourcemanager.admin.address": f"{HOST}:{ports.rm_admin}",
+        "yarn.resourcemanager.webapp.address": f"{HOST}:{ports.rm_webapp}",
+        "yarn.http.policy": "HTTP_ONLY",
+        "yarn.resourcemanager.scheduler.class": (
+            "org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler"
+        ),
+        "yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": "250",
+        "yarn.resourcemanager.connect.retry-interval.ms": "250",
+        "yarn.scheduler.include-port-in-node-name": "true",
+        "yarn.scheduler.minimum-allocation-mb": "128",
+        "yarn.scheduler.maximum-allocation-mb": str(config.nodemanager_memory_mb),
+        "yarn.scheduler.minimum-allocation-vcores": "1",
+        "yarn.scheduler.maximum-allocation-vcores": str(config.nodemanager_vcores),
+        "yarn.nodemanager.resource.memory-mb": str(config.nodemanager_memory_mb),
+        "yarn.nodemanager.resource.cpu-vcores": str(config.nodemanager_vcores),
+        "yarn.nodemanager.vmem-check-enabled": "false",
+        "yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage": "99.5",
+        "yarn.nodemanager.disk-health-checker.min-free-space-per-disk-mb": "0",
+        "yarn.nodemanager.env-whitelist": ",".join(CONTAINER_ENV_WHITELIST),
+        "yarn.application.classpath": ",".join(classpath),
+        "yarn.log-aggregation-enable": "true",
+        "yarn.nodemanager.remote-app-log-dir": "/tmp/logs",
+        "yarn.log-aggregation.retain-seconds": "604800",
+        "yarn.nodemanager.log-aggregation.compression-type": "none",
+        "yarn.nodemanager.delete.debug-delay-sec": "0",
+    }
+
+
+def nodemanager_yarn_site(config: ClusterConfig, index: int) -> dict[str, str]:
+    """The settings one NodeManager adds to the shared yarn-site.xml."""
+    ports, folder = config.nodemanagers[index], config.nodemanager_dir(index)
+    return {
+        "yarn.nodemanager.hostname": HOST,
+        "yarn.nodemanager.address": f"{HOST}:{ports.rpc}",
+        "yarn.nodemanager.webapp.address": f"{HOST}:{ports.http}",
+        "yarn.nodemanager.localizer.address": f"{HOST}:{ports.extra}",
+        "yarn.nodemanager.local-dirs": str(folder / "local"),
+        "yarn.nodemanager.log-dirs": str(folder / "logs"),
+        "yarn.nodemanager.recovery.dir": str(folder / "recovery"),
+    }
+
+
+def capacity_scheduler(config: ClusterConfig) -> dict[str, str]:
+    props = {
+        "yarn.scheduler.capacity.root.queues": ",".join(QUEUES),
+        # Let many small applications run at once (the default 0.1 would queue the second).
+        "yarn.scheduler.capacity.maximum-am-resource-percent": "0.8",
+        "yarn.scheduler.capacity.maximum-applications": "1000",
+    }
+    for queue, (capacity, maximum) in QUEUES.items():
+        prefix = f"yarn.scheduler.capacity.root.{queue}"
+        props[f"{prefix}.capacity"] = str(capacity)
+        props[f"{prefix}.maximum-capacity"] = str(maximum)
+        props[f"{prefix}.user-limit-factor"] = str(100 / capacity)
+        props[f"{prefix}.state"] = "RUNNING"
+    return props
+
+
+def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
+    """The client configuration: file name -> properties, with user extras applied."""
+    sites = {
+        "core-site.xml": core_site(config),
+        "hdfs-site.xml": hdfs_site(config),
+        "yarn-site.xml": yarn_site(config),
+        "capacity-scheduler.xml": capacity_scheduler(config),
+    }
+    for file_name, key, value in config.extra:
+        sites.setdefault(file_name, {})[key] = value
+    return sites
+
+
+def write_site_file(path: Path, properties: dict[str, str]) -> None:
+    """Write a Hadoop ``<configuration>`` XML file."""
+    root = etree.Element("configuration")
+    for name, value in properties.items():
+        prop = etree.SubElement(root, "property")
+        etree.SubElement(prop, "name").text = name
+        etree.SubElement(prop, "value").text = str(value)
+    etree.ElementTree(root).write(
+        str(path), pretty_print=True, xml_declaration=True, encoding="UTF-8"
+    )
+
+
+def write_conf_dir(folder: Path, sites: dict[str, dict[str, str]]) -> Path:
+    """Write the site files and the log4j config into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for file_name, properties in sites.items():
+        write_site_file(folder / file_name, properties)
+    (folder / "log4j.properties").write_text(LOG4J_PROPERTIES)
+    return folder
+
+
+def write_all(config: ClusterConfig) -> None:
+    """Write the client conf dir and one conf dir per NodeManager."""
+    sites = site_properties(config)
+    write_conf_dir(config.conf_dir, sites)
+    for index in range(len(config.nodemanagers)):
+        nm_sites = dict(sites)
+        nm_sites["yarn-site.xml"] = {**sites["yarn-site.xml"], **nodemanager_yarn_site(config, index)}
+        write_conf_dir(config.nodemanager_dir(index) / "conf", nm_sites)

@@ -1,0 +1,274 @@
+"""One Hadoop daemon as its own JVM process: start, watch, stop, find strays."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
+from .hadoop_home import classpath_entries
+
+#: Main classes of the daemons, by role.
+MAIN_CLASSES = {
+    "namenode": "org.apache.hadoop.hdfs.server.namenode.NameNode",
+    "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
+    "resourcemanager": "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager",
+    "nodemanager": "org.apache.hadoop.yarn.server.nodemanager.NodeManager",
+}
+
+#: Maximum heap per role, in MB: enough for a test cluster, lean on a 2-core machine.
+HEAP_MB = {"namenode": 384, "datanode": 256, "resourcemanager": 512, "nodemanager": 384}
+
+#: The system property that tags every process of a cluster with its folder.
+TAG_PROPERTY = "knit.cluster.dir"
+
+#: A node's PATH: the system's, as on an ordinary Hadoop node (not the user's shell).
+NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class Daemon:
+    """A Hadoop daemon of the local cluster.
+
+    Parameters
+    ----------
+    name : str
+        Unique name in the cluster (``namenode``, ``nodemanager-0``, ...).
+    role : str
+        Key of :data:`MAIN_CLASSES`.
+    cluster_dir : Path
+        The cluster's folder; logs go to ``cluster_dir/logs/NAME.log``.
+    conf_dir : Path
+        The ``HADOOP_CONF_DIR`` of this daemon.
+    args : list of str
+        Arguments after the main class.
+    pid : int or None
+        Set once started (or when read back from the cluster state).
+    """
+
+    name: str
+    role: str
+    cluster_dir: Path
+    conf_dir: Path
+    args: list[str] = field(default_factory=list)
+    pid: int | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.cluster_dir / "logs" / f"{self.name}.log"
+
+    @property
+    def hadoop_home(self) -> Path:
+        return self.cluster_dir / "hadoop"
+
+    def command(self) -> list[str]:
+        """The full ``java`` command line of the daemon."""
+        classpath = os.pathsep.join([str(self.conf_dir), *classpath_entries(self.hadoop_home)])
+        return [
+            java_executable(),
+            f"-Xmx{HEAP_MB[self.role]}m",
+            *LEAN_FLAGS,
+            *java_opens_flags(),
+            "-Djava.net.preferIPv4Stack=true",
+            f"-D{TAG_PROPERTY}={self.cluster_dir}",
+            f"-Dhadoop.home.dir={self.hadoop_home}",
+            f"-Dhadoop.log.dir={self.cluster_dir / 'logs'}",
+            f"-Dyarn.log.dir={self.cluster_dir / 'logs'}",
+            f"-Dhadoop.log.file={self.name}.log",
+            f"-Dhadoop.id.str={self.name}",
+            f"-Dlog4j.configuration=file:{self.conf_dir / 'log4j.properties'}",
+            "-cp",
+            classpath,
+            MAIN_CLASSES[self.role],
+            *self.args,
+        ]
+
+    def environment(self) -> dict[str, str]:
+        """The daemon's environment: what an init script of a real node would set."""
+        home = str(self.hadoop_home)
+        java_home = str(Path(java_executable()).parent.parent)
+        env = {
+            "HOME": os.environ.get("HOME", "/"),
+            "USER": os.environ.get("USER", ""),
+            "PATH": f"{home}/bin:{java_home}/bin:{NODE_PATH}",
+            "LANG": "C.UTF-8",
+            "JAVA_HOME": java_home,
+            "HADOOP_HOME": home,
+            "HADOOP_COMMON_HOME": home,
+            "HADOOP_HDFS_HOME": home,
+            "HADOOP_YARN_HOME": home,
+            "HADOOP_CONF_DIR": str(self.conf_dir.parent.parent / "conf")
+            if self.role == "nodemanager"
+            else str(self.conf_dir),
+            "HADOOP_USER_NAME": os.environ.get("USER", ""),
+        }
+        return {key: value for key, value in env.items() if value}
+
+    def start(self) -> "Daemon":
+        """Start the JVM in its own session, its output appended to its log."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.cluster_dir,
+                env=self.environment(),
+                start_new_session=True,
+            )
+        self.pid = process.pid
+        # The daemon outlives this Python process when started from the CLI; while
+        # we live, its Popen tells liveness (even before exec) and reaps it.
+        _children[process.pid] = process
+        return self
+
+    def is_alive(self) -> bool:
+        """Whether our process still runs (and the pid was not reused by another)."""
+        if self.pid is None:
+            return False
+        child = _children.get(self.pid)
+        if child is not None:
+            return child.poll() is None
+        return is_cluster_process(self.pid, self.cluster_dir, MAIN_CLASSES[self.role])
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The last ``lines`` lines of the daemon's log."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log written)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the daemon's process group."""
+        if self.is_alive():
+            _signal_group(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Send SIGKILL to the daemon's process group."""
+        if self.pid is not None and self.is_alive():
+            _signal_group(self.pid, signal.SIGKILL)
+
+
+#: Daemons started by this process, by pid.
+_children: dict[int, subprocess.Popen] = {}
+
+
+def _reap() -> None:
+    for pid, process in list(_children.items()):
+        if process.poll() is not None:
+            del _children[pid]
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def _mentions(arg: str, folder: str) -> bool:
+    return arg == folder or f"{folder}/" in arg or arg.endswith(f"={folder}")
+
+
+def is_cluster_process(pid: int, cluster_dir: Path, main_class: str | None = None) -> bool:
+    """Whether ``pid`` is a live process of the cluster in ``cluster_dir``."""
+    args = _cmdline(pid)
+    if not args or _is_zombie(pid):
+        return False
+    tagged = f"-D{TAG_PROPERTY}={cluster_dir}" in args
+    return tagged and (main_class is None or main_class in args)
+
+
+def _ancestors() -> set[int]:
+    pids, pid = set(), os.getpid()
+    while pid > 1:
+        pids.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[-1].split()[1])
+    return pids
+
+
+def stray_processes(cluster_dir: Path) -> list[int]:
+    """Processes that belong to the cluster: daemons, and containers they launched.
+
+    A process belongs to it if its command line names the cluster folder or its
+    working directory lies inside it (containers run in NodeManager folders).
+    This process and its ancestors are never listed.
+    """
+    folder = str(cluster_dir.resolve())
+    mine = _ancestors()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        pid = int(entry.name)
+        if _is_zombie(pid):
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            cwd = ""
+        in_folder = cwd == folder or cwd.startswith(folder + "/")
+        if in_folder or any(_mentions(arg, folder) for arg in _cmdline(pid)):
+            found.append(pid)
+    return found
+
+
+def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 20.0) -> list[int]:
+    """Stop the daemons, then every stray process of the cluster.
+
+    SIGTERM first, so NodeManagers stop their containers and logs are flushed;
+    SIGKILL for whatever is left after ``timeout`` seconds.
+
+    Returns
+    -------
+    list of int
+        The pids that had to be killed with SIGKILL.
+    """
+    for daemon in daemons:
+        daemon.terminate()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(d.is_alive() for d in daemons):
+        time.sleep(0.2)
+    for pid in stray_processes(cluster_dir):
+        _signal_group(pid, signal.SIGTERM)
+    time.sleep(0.2 if stray_processes(cluster_dir) else 0)
+    killed = []
+    for _ in range(20):
+        left = stray_processes(cluster_dir)
+        if not left:
+            break
+        for pid in left:
+            _signal_group(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.2)
+    _reap()
+    return sorted(set(killed))

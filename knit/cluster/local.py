@@ -1,0 +1,392 @@
+"""``LocalCluster``: a real single-machine YARN + HDFS made of separate daemons."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+
+from ..exceptions import ClusterError, DaemonDiedError, KnitTimeoutError
+from ..jvm import java_executable
+from . import config as cluster_config
+from .config import ClusterConfig, NodePorts
+from .daemons import Daemon, stop_all, stray_processes
+from .hadoop_home import ensure_hadoop_home
+from .ports import HOST, ClusterPorts, check_ports_free, free_ports, wait_ports_free
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "cluster.json"
+
+
+def default_directory() -> Path:
+    """``$KNIT_CLUSTER_DIR``, else ``~/.knit/cluster``."""
+    return Path(os.environ.get("KNIT_CLUSTER_DIR", Path.home() / ".knit" / "cluster"))
+
+
+def _http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # a user's http_proxy must not capture loopback calls
+    return session
+
+
+class LocalCluster:
+    """A pseudo-distributed Hadoop cluster on this machine, for trying and testing knit.
+
+    NameNode, DataNode, ResourceManager and ``nodemanagers`` NodeManagers run as
+    separate JVMs from Hadoop jars resolved through Maven, with configuration in
+    ``directory/conf`` and a Hadoop-home layout in ``directory/hadoop``.
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Where configuration, data, logs and state live (default: :func:`default_directory`).
+    nodemanagers : int
+        Number of NodeManagers (default 2).
+    ports : dict, optional
+        Overrides of :class:`~knit.cluster.ports.ClusterPorts` fields, e.g. ``{"rm_webapp": 18088}``.
+    nodemanager_memory_mb, nodemanager_vcores : int
+        Resources each NodeManager offers.
+    extra_conf : dict, optional
+        ``{"yarn-site.xml": {"key": "value"}, ...}`` added to the generated files.
+    progress : callable, optional
+        Receives one-line progress messages (default: the module logger).
+
+    Examples
+    --------
+    >>> with LocalCluster(nodemanagers=2) as cluster:    # doctest: +SKIP
+    ...     print(cluster.rm_url)
+    http://127.0.0.1:8088
+    """
+
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        nodemanagers: int = 2,
+        ports: dict[str, int] | None = None,
+        nodemanager_memory_mb: int = 4096,
+        nodemanager_vcores: int = 16,
+        extra_conf: dict[str, dict[str, str]] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ):
+        if not isinstance(nodemanagers, int) or nodemanagers < 1:
+            raise ValueError(f"nodemanagers must be a whole number >= 1, not {nodemanagers!r}")
+        if nodemanager_memory_mb < 256 or nodemanager_vcores < 1:
+            raise ValueError("each NodeManager needs at least 256 MB and 1 vcore")
+        self.directory = Path(directory or default_directory()).expanduser().resolve()
+        self.nodemanagers = nodemanagers
+        self.ports = ClusterPorts.from_overrides(ports)
+        self.nodemanager_memory_mb = nodemanager_memory_mb
+        self.nodemanager_vcores = nodemanager_vcores
+        self.extra_conf = tuple(
+            (file_name, key, str(value))
+            for file_name, props in (extra_conf or {}).items()
+            for key, value in props.items()
+        )
+        self._progress = progress or logger.info
+        self._started_here = False
+
+    # ----------------------------------------------------------------- where
+    @property
+    def conf_dir(self) -> Path:
+        return self.directory / "conf"
+
+    @property
+    def hadoop_home(self) -> Path:
+        return self.directory / "hadoop"
+
+    @property
+    def rm_url(self) -> str:
+        return f"http://{HOST}:{self.ports.rm_webapp}"
+
+    @property
+    def webhdfs_url(self) -> str:
+        return f"http://{HOST}:{self.ports.namenode_http}/webhdfs/v1"
+
+    @property
+    def fs_default(self) -> str:
+        return f"hdfs://{HOST}:{self.ports.namenode}"
+
+    def env(self) -> dict[str, str]:
+        """Variables that point Hadoop tools and knit at this cluster."""
+        return {
+            "HADOOP_CONF_DIR": str(self.conf_dir),
+            "HADOOP_HOME": str(self.hadoop_home),
+            "PATH": f"{self.hadoop_home / 'bin'}:{os.environ.get('PATH', '')}",
+        }
+
+    def __repr__(self) -> str:
+        return f"LocalCluster<{self.directory}, {self.nodemanagers} NodeManagers, rm={self.rm_url}>"
+
+    # ----------------------------------------------------------------- state
+    def _state_path(self) -> Path:
+        return self.directory / STATE_FILE
+
+    def _read_state(self) -> dict | None:
+        try:
+            return json.loads(self._state_path().read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def _daemons_from_state(self, state: dict | None) -> list[Daemon]:
+        if not state:
+            return []
+        return [
+            Daemon(
+                name=entry["name"],
+                role=entry["role"],
+                cluster_dir=self.directory,
+                conf_dir=Path(entry["conf_dir"]),
+                pid=entry["pid"],
+            )
+            for entry in state.get("daemons", [])
+        ]
+
+    def _write_state(self, daemons: list[Daemon], config: ClusterConfig) -> None:
+        state = {
+            "nodemanagers": self.nodemanagers,
+            "ports": self.ports.as_dict(),
+            "datanode_ports": vars(config.datanode),
+            "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
+            "daemons": [
+                {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir)}
+                for d in daemons
+            ],
+        }
+        self._state_path().write_text(json.dumps(state, indent=2))
+
+    def is_running(self) -> bool:
+        """Whether every daemon of this folder's cluster is alive."""
+        daemons = self._daemons_from_state(self._read_state())
+        return bool(daemons) and all(daemon.is_alive() for daemon in daemons)
+
+    # ------------------------------------------------------------------- up
+    def up(self, timeout: float = 180.0) -> "LocalCluster":
+        """Start the cluster and wait until YARN and HDFS serve requests.
+
+        Returns at once if this folder's cluster is already running.
+
+        Raises
+        ------
+        PortInUseError
+            A port is taken; nothing was started.
+        ToolNotFoundError, MavenError
+            No Java or Maven, or the Hadoop jars could not be resolved.
+        DaemonDiedError
+            A daemon exited while starting; its log tail is in the message.
+        KnitTimeoutError
+            The cluster was not ready within ``timeout`` seconds.
+        """
+        state = self._read_state()
+        if state and self.is_running():
+            self._adopt(state)
+            self._progress(f"cluster in {self.directory} is already running")
+            return self
+        if state or stray_processes(self.directory):
+            self._progress("cleaning up what is left of an earlier cluster")
+            self.down()
+        java_executable()
+        check_ports_free(self.ports)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        config = self._config()
+        self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
+        ensure_hadoop_home(self.hadoop_home, self.conf_dir)
+        cluster_config.write_all(config)
+        daemons = self._daemons(config)
+        try:
+            self._start(daemons, config)
+            self._write_state(daemons, config)
+            self._wait_ready(daemons, timeout)
+            self._prepare_hdfs()
+        except BaseException:
+            stop_all(daemons, self.directory)
+            self._state_path().unlink(missing_ok=True)
+            raise
+        self._started_here = True
+        self._progress(f"cluster up in {time.monotonic() - started:.1f} s")
+        return self
+
+    def _adopt(self, state: dict) -> None:
+        if state.get("nodemanagers") != self.nodemanagers or state.get("ports") != self.ports.as_dict():
+            raise ClusterError(
+                f"a different cluster is running in {self.directory} "
+                f"({state.get('nodemanagers')} NodeManagers, ports {state.get('ports')}): "
+                f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
+            )
+
+    def _config(self) -> ClusterConfig:
+        picked = free_ports(3 + 3 * self.nodemanagers)
+        node_ports = [NodePorts(*picked[i : i + 3]) for i in range(0, len(picked), 3)]
+        return ClusterConfig(
+            directory=self.directory,
+            ports=self.ports,
+            datanode=node_ports[0],
+            nodemanagers=tuple(node_ports[1:]),
+            nodemanager_memory_mb=self.nodemanager_memory_mb,
+            nodemanager_vcores=self.nodemanager_vcores,
+            extra=self.extra_conf,
+        )
+
+    def _daemons(self, config: ClusterConfig) -> list[Daemon]:
+        conf = config.conf_dir
+        daemons = [
+            Daemon("resourcemanager", "resourcemanager", self.directory, conf),
+            Daemon("namenode", "namenode", self.directory, conf),
+            Daemon("datanode", "datanode", self.directory, conf),
+        ]
+        for index in range(self.nodemanagers):
+            nm_conf = config.nodemanager_dir(index) / "conf"
+            daemons.append(Daemon(f"nodemanager-{index}", "nodemanager", self.directory, nm_conf))
+        return daemons
+
+    def _start(self, daemons: list[Daemon], config: ClusterConfig) -> None:
+        """Start YARN at once; format HDFS (first time only) meanwhile, then start it."""
+        yarn = [d for d in daemons if d.role in ("resourcemanager", "nodemanager")]
+        hdfs = [d for d in daemons if d.role in ("namenode", "datanode")]
+        for daemon in yarn:
+            daemon.start()
+        self._progress(f"started ResourceManager and {self.nodemanagers} NodeManager(s)")
+        namenode = next(d for d in hdfs if d.role == "namenode")
+        if not (self.directory / "data" / "namenode" / "current").is_dir():
+            self._progress("formatting HDFS (first start only)")
+            self._format(namenode)
+        for daemon in hdfs:
+            daemon.start()
+        self._progress("started NameNode and DataNode")
+
+    def _format(self, namenode: Daemon) -> None:
+        fmt = Daemon("namenode-format", "namenode", self.directory, namenode.conf_dir,
+                     args=["-format", "-nonInteractive", "-force"])
+        command = fmt.command()
+        with open(fmt.log_path, "ab") as log:
+            result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                    env=fmt.environment(), cwd=self.directory, timeout=120,
+                                    check=False)
+        if result.returncode != 0:
+            raise DaemonDiedError(
+                f"formatting HDFS failed (exit {result.returncode}); end of {fmt.log_path}:\n"
+                f"{fmt.log_tail()}",
+                fmt.name,
+                fmt.log_tail(),
+            )
+
+    def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        http = _http()
+        last_seen, last_said = "nothing yet", ""
+        while True:
+            for daemon in daemons:
+                if not daemon.is_alive():
+                    raise DaemonDiedError(
+                        f"{daemon.name} exited while the cluster was starting; "
+                        f"end of {daemon.log_path}:\n{daemon.log_tail()}",
+                        daemon.name,
+                        daemon.log_tail(),
+                    )
+            ready, last_seen = self._readiness(http)
+            if ready:
+                return
+            if last_seen != last_said:
+                self._progress(f"waiting: {last_seen}")
+                last_said = last_seen
+            if time.monotonic() > deadline:
+                raise KnitTimeoutError(
+                    f"the local cluster was not ready after {timeout:.0f} s; last seen: "
+                    f"{last_seen}. Logs are in {self.directory / 'logs'}"
+                )
+            time.sleep(0.25)
+
+    def _readiness(self, http: requests.Session) -> tuple[bool, str]:
+        """(ready?, what was seen) from the RM REST API and the NameNode's JMX."""
+        try:
+            info = http.get(f"{self.rm_url}/ws/v1/cluster/info", timeout=2).json()
+            state = info["clusterInfo"]["state"]
+            nodes_json = http.get(f"{self.rm_url}/ws/v1/cluster/nodes?states=RUNNING", timeout=2).json()
+            running = len(((nodes_json.get("nodes") or {}).get("node")) or [])
+            jmx = http.get(
+                f"http://{HOST}:{self.ports.namenode_http}/jmx",
+                params={"qry": "Hadoop:service=NameNode,name=NameNodeInfo"},
+                timeout=2,
+            ).json()
+            bean = (jmx.get("beans") or [{}])[0]
+            live = len(json.loads(bean.get("LiveNodes") or "{}"))
+            safemode = bean.get("Safemode", "starting")
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            return False, f"daemons starting ({type(exc).__name__})"
+        seen = (
+            f"ResourceManager {state}, {running}/{self.nodemanagers} NodeManagers running, "
+            f"{live} DataNode(s) live, HDFS {'in safe mode' if safemode else 'writable'}"
+        )
+        ready = state == "STARTED" and running >= self.nodemanagers and live >= 1 and not safemode
+        return ready, seen
+
+    def _prepare_hdfs(self) -> None:
+        """Create the folders an ordinary install has: /tmp (1777) and the user's home."""
+        user = getpass.getuser()
+        http = _http()
+        for path, permission in (("/tmp", "1777"), (f"/user/{user}", "755")):
+            response = http.put(
+                f"{self.webhdfs_url}{path}",
+                params={"op": "MKDIRS", "permission": permission, "user.name": user},
+                timeout=30,
+            )
+            response.raise_for_status()
+
+    # ----------------------------------------------------------------- down
+    def down(self) -> list[int]:
+        """Stop every process of this folder's cluster and wait for its ports to free.
+
+        Works after a daemon was killed (``kill -9``) or the state file was lost:
+        processes are found by the folder they belong to.
+
+        Returns
+        -------
+        list of int
+            Pids that did not stop on SIGTERM and were killed.
+        """
+        state = self._read_state()
+        daemons = self._daemons_from_state(state)
+        killed = stop_all(daemons, self.directory)
+        ports = list(self.ports.as_dict().values())
+        if state:
+            ports = list(state["ports"].values())
+            ports += list(state["datanode_ports"].values())
+            for nm_ports in state["nodemanager_ports"]:
+                ports += list(nm_ports.values())
+        wait_ports_free(ports)
+        self._state_path().unlink(missing_ok=True)
+        self._started_here = False
+        return killed
+
+    # --------------------------------------------------------------- status
+    def status(self) -> dict:
+        """What runs: each daemon's pid and liveness, and where to reach the cluster."""
+        state = self._read_state()
+        daemons = self._daemons_from_state(state)
+        return {
+            "directory": str(self.directory),
+            "running": bool(daemons) and all(d.is_alive() for d in daemons),
+            "daemons": {d.name: {"pid": d.pid, "alive": d.is_alive(), "log": str(d.log_path)}
+                        for d in daemons},
+            "resourcemanager": self.rm_url,
+            "namenode": self.fs_default,
+            "webhdfs": self.webhdfs_url,
+            "conf_dir": str(self.conf_dir),
+        }
+
+    def __enter__(self) -> "LocalCluster":
+        return self.up()
+
+    def __exit__(self, *exc_info) -> None:
+        if self._started_here:
+            self.down()
+
+

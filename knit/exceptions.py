@@ -1,0 +1,62 @@
+"""The one exception hierarchy of knit.
+
+Every error knit raises on purpose derives from :class:`KnitError`; where a
+caller would naturally catch a builtin (``TimeoutError``, ``FileNotFoundError``,
+``ConnectionError``) the knit class inherits that builtin too.
+"""
+
+from __future__ import annotations
+
+
+class KnitError(Exception):
+    """Root of every error knit raises on purpose."""
+
+
+class KnitTimeoutError(KnitError, TimeoutError):
+    """A wait ran past its timeout; the message says what was last seen."""
+
+
+class ToolNotFoundError(KnitError, FileNotFoundError):
+    """An external program knit needs (``java``, ``mvn``) is not installed."""
+
+
+class MavenError(KnitError):
+    """Maven could not build the knit jar or resolve the Hadoop jars.
+
+    Attributes
+    ----------
+    command : list of str
+        The Maven command that failed.
+    output : str
+        The tail of what Maven printed.
+    """
+
+    def __init__(self, message: str, command: list[str], output: str):
+        super().__init__(message)
+        self.command = command
+        self.output = output
+
+
+class ClusterError(KnitError):
+    """The local YARN + HDFS cluster could not be started, found or stopped."""
+
+
+class PortInUseError(ClusterError, OSError):
+    """A port the local cluster needs is already bound by another process."""
+
+
+class DaemonDiedError(ClusterError):
+    """A Hadoop daemon of the local cluster exited while it was starting.
+
+    Attributes
+    ----------
+    daemon : str
+        Name of the daemon (``namenode``, ``nodemanager-1``, ...).
+    log_tail : str
+        The last lines of the daemon's log.
+    """
+
+    def __init__(self, message: str, daemon: str, log_tail: str):
+        super().__init__(message)
+        self.daemon = daemon
+        self.log_tail = log_tail

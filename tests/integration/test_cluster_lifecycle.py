@@ -1,0 +1,112 @@
+"""Starting and stopping clusters of their own: failures, strays, ports.
+
+These use a second, one-NodeManager cluster on other ports beside the session's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from knit.cluster import LocalCluster
+from knit.cluster.daemons import stray_processes
+from knit.cluster.ports import is_port_free
+from knit.exceptions import DaemonDiedError, MavenError, PortInUseError
+from knit.maven import project_pom, resolve_hadoop_jars
+
+from . import rest_apps
+
+OTHER_PORTS = {
+    "namenode": 19000,
+    "namenode_http": 19870,
+    "resourcemanager": 18032,
+    "scheduler": 18030,
+    "resource_tracker": 18031,
+    "rm_admin": 18033,
+    "rm_webapp": 18088,
+}
+
+
+def other_cluster(tmp_path: Path, **kwargs) -> LocalCluster:
+    return LocalCluster(directory=tmp_path / "other", nodemanagers=1, ports=OTHER_PORTS, **kwargs)
+
+
+def test_down_after_kill_9_leaves_no_process_and_no_port(tmp_path):
+    cluster = other_cluster(tmp_path).up()
+    try:
+        app_id = rest_apps.submit_shell(cluster.rm_url, "sleep 600")
+        rest_apps.wait_am_container_running(cluster.rm_url, app_id)
+        daemons = cluster.status()["daemons"]
+        # The container's shell is the NodeManager's child in its own session.
+        deadline = time.monotonic() + 30
+        while not any("sleep" in _cmd(pid) for pid in stray_processes(cluster.directory)):
+            assert time.monotonic() < deadline, "the container's `sleep 600` never started"
+            time.sleep(0.2)
+        os.kill(daemons["datanode"]["pid"], signal.SIGKILL)
+        os.kill(daemons["nodemanager-0"]["pid"], signal.SIGKILL)
+        time.sleep(0.5)
+        assert not cluster.is_running()
+    finally:
+        cluster.down()
+    assert stray_processes(cluster.directory) == []
+    assert all(is_port_free(port) for port in OTHER_PORTS.values())
+    assert not (cluster.directory / "cluster.json").exists()
+
+
+def _cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_port_in_use_is_named_and_nothing_starts(tmp_path):
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        blocker.bind(("127.0.0.1", OTHER_PORTS["rm_webapp"]))
+        blocker.listen()
+        with pytest.raises(PortInUseError, match=r"port 18088 \(ResourceManager web UI"):
+            other_cluster(tmp_path).up()
+    assert stray_processes(tmp_path / "other") == []
+
+
+def test_daemon_dying_at_start_fails_up_with_its_log(tmp_path):
+    not_a_dir = tmp_path / "plain-file"
+    not_a_dir.write_text("a DataNode cannot store blocks in a file")
+    cluster = other_cluster(
+        tmp_path, extra_conf={"hdfs-site.xml": {"dfs.datanode.data.dir": str(not_a_dir / "x")}}
+    )
+    with pytest.raises(DaemonDiedError) as caught:
+        cluster.up(timeout=120)
+    assert caught.value.daemon == "datanode"
+    assert "datanode.log" in str(caught.value)
+    assert caught.value.log_tail.strip()
+    assert stray_processes(cluster.directory) == []
+    assert all(is_port_free(port) for port in OTHER_PORTS.values())
+
+
+def test_up_without_java_is_a_one_line_error(tmp_path):
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-jdk-here")}
+    result = subprocess.run(
+        [sys.executable, "-m", "knit", "cluster", "up", "--dir", str(tmp_path / "c")],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "has no bin/java" in lines[0] and "install a JDK" in lines[0]
+    assert stray_processes(tmp_path / "c") == []
+
+
+def test_unresolvable_hadoop_version_is_a_maven_error(tmp_path):
+    pom = tmp_path / "pom.xml"
+    text = project_pom().read_text()
+    pom.write_text(text.replace("<hadoop.version>", "<hadoop.version>0.0.0-no-such-", 1))
+    with pytest.raises(MavenError, match="Maven failed"):
+        resolve_hadoop_jars(pom)
