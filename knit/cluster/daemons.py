@@ -242,33 +242,53 @@ def stray_processes(cluster_dir: Path) -> list[int]:
     return found
 
 
-def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 20.0) -> list[int]:
-    """Stop the daemons, then every stray process of the cluster.
+#: Stop order: NodeManagers while the RM (to unregister) and HDFS (to aggregate
+#: logs) still answer, then the RM, then HDFS. Daemons within a step stop together.
+STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "namenode"]
+
+
+def _stop_group(daemons: list[Daemon], timeout: float) -> list[int]:
+    for daemon in daemons:
+        daemon.terminate()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(d.is_alive() for d in daemons):
+        time.sleep(0.1)
+    stuck = [d for d in daemons if d.is_alive()]
+    for daemon in stuck:
+        daemon.kill()
+    return [d.pid for d in stuck if d.pid is not None]
+
+
+def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 15.0) -> list[int]:
+    """Stop the daemons in :data:`STOP_ORDER`, then every stray process of the cluster.
 
     SIGTERM first, so NodeManagers stop their containers and logs are flushed;
-    SIGKILL for whatever is left after ``timeout`` seconds.
+    SIGKILL for a daemon still alive after ``timeout`` seconds.
 
     Returns
     -------
     list of int
         The pids that had to be killed with SIGKILL.
     """
-    for daemon in daemons:
-        daemon.terminate()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(d.is_alive() for d in daemons):
-        time.sleep(0.2)
-    for pid in stray_processes(cluster_dir):
-        _signal_group(pid, signal.SIGTERM)
-    time.sleep(0.2 if stray_processes(cluster_dir) else 0)
     killed = []
+    for role in STOP_ORDER:
+        group = [d for d in daemons if d.role == role]
+        if group:
+            killed += _stop_group(group, timeout)
+    strays = stray_processes(cluster_dir)
+    for pid in strays:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 2.0
+    while strays and time.monotonic() < deadline:
+        time.sleep(0.1)
+        strays = stray_processes(cluster_dir)
     for _ in range(20):
-        left = stray_processes(cluster_dir)
-        if not left:
+        if not strays:
             break
-        for pid in left:
+        for pid in strays:
             _signal_group(pid, signal.SIGKILL)
             killed.append(pid)
-        time.sleep(0.2)
+        time.sleep(0.1)
+        strays = stray_processes(cluster_dir)
     _reap()
     return sorted(set(killed))

@@ -137,3 +137,21 @@ def test_cli_status_and_env(local_cluster, hadoop_env):
     env = run([sys.executable, "-m", "knit", "cluster", "env", "--dir", str(local_cluster.directory)], hadoop_env)
     assert f"export HADOOP_CONF_DIR={local_cluster.conf_dir}" in env.stdout
     assert f"{local_cluster.hadoop_home}/bin:" in env.stdout
+
+
+def test_distributedshell_runs_unchanged(local_cluster, hadoop_env):
+    """Hadoop's own YARN application, launched through bin/yarn, as on any install."""
+    jar = next((local_cluster.hadoop_home / "share/hadoop/yarn").glob(
+        "hadoop-yarn-applications-distributedshell-*.jar"))
+    marker = uuid.uuid4().hex
+    result = run(
+        ["yarn", "jar", str(jar), "org.apache.hadoop.yarn.applications.distributedshell.Client",
+         "-jar", str(jar), "-shell_command", f"echo {marker}", "-num_containers", "2",
+         "-container_memory", "128", "-master_memory", "256", "-timeout", "120000"],
+        hadoop_env, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    app_id = next(word for word in result.stderr.split() if word.startswith("application_"))
+    app_id = app_id.strip(",")
+    logs = aggregated_logs(app_id.split(",")[0], hadoop_env)
+    assert logs.count(marker) >= 2
