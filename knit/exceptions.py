@@ -60,3 +60,43 @@ class DaemonDiedError(ClusterError):
         super().__init__(message)
         self.daemon = daemon
         self.log_tail = log_tail
+
+
+class ConfigError(KnitError, ValueError):
+    """Hadoop configuration files are missing, unreadable or malformed."""
+
+
+class YARNException(KnitError):
+    """The ResourceManager (or a NodeManager) refused a request.
+
+    Attributes
+    ----------
+    exception : str
+        The Java exception's simple class name, from YARN's ``RemoteException``.
+    java_class : str
+        Its fully qualified class name.
+    status_code : int or None
+        The HTTP status of the reply.
+    """
+
+    def __init__(self, message: str, exception: str = "", java_class: str = "",
+                 status_code: int | None = None):
+        super().__init__(message)
+        self.exception = exception
+        self.java_class = java_class
+        self.status_code = status_code
+
+
+class YARNConnectionError(YARNException, ConnectionError):
+    """The REST endpoint could not be reached (refused, timed out, wrong scheme)."""
+
+
+class YARNAuthError(YARNException, PermissionError):
+    """The REST endpoint refused our credentials (HTTP 401/403)."""
+
+
+class NotFoundError(YARNException, KeyError):
+    """YARN knows no such application, attempt or container."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

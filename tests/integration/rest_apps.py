@@ -22,7 +22,8 @@ def session() -> requests.Session:
 
 
 def submit_shell(rm_url: str, command: str, name: str = "knit-test", queue: str = "default",
-                 memory: int = 128, env: dict[str, str] | None = None) -> str:
+                 memory: int = 128, env: dict[str, str] | None = None,
+                 app_type: str = "YARN") -> str:
     """Submit ``command`` as the AM container's command; stdout/stderr go to its log dir."""
     http = session()
     user = {"user.name": getpass.getuser()}
@@ -31,7 +32,7 @@ def submit_shell(rm_url: str, command: str, name: str = "knit-test", queue: str 
     body = {
         "application-id": app_id,
         "application-name": name,
-        "application-type": "YARN",
+        "application-type": app_type,
         "queue": queue,
         "max-app-attempts": 1,
         "resource": {"memory": memory, "vCores": 1},

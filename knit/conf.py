@@ -1,0 +1,237 @@
+"""Hadoop configuration: finding the XML files, parsing them, and knit's settings.
+
+Precedence, resolved only in :func:`load_conf`: keyword arguments > the ``pars``
+dict (Hadoop key names) > the XML files > documented defaults.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from .exceptions import ConfigError
+
+SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml")
+
+#: knit's own settings with their documented defaults.
+DEFAULTS = {
+    "nn": "localhost",
+    "nn_port": 9000,
+    "nn_http_port": 9870,
+    "rm": "localhost",
+    "rm_port": 8088,
+    "scheme": "http",
+    "gateway_path": "",
+    "replication_factor": 3,
+    "user": None,  # filled with the login name
+    "http_auth": "simple",
+    "lang": "C.UTF-8",
+    "hdfs_home": None,
+}
+
+_VAR = re.compile(r"\$\{([^}$\s]+)\}")
+
+
+def find_conf_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """The folder holding the site files: ``HADOOP_CONF_DIR``, then
+    ``HADOOP_INSTALL/hadoop/conf``, then ``/etc/hadoop/conf``.
+
+    Raises
+    ------
+    ConfigError
+        If an environment variable names a folder that does not exist.
+    """
+    environ = os.environ if environ is None else environ
+    for variable, suffix in (("HADOOP_CONF_DIR", ""), ("HADOOP_INSTALL", "hadoop/conf")):
+        value = environ.get(variable)
+        if value:
+            folder = Path(value) / suffix
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"{variable}={value} but {folder} is not a folder: point {variable} at the "
+                    "folder holding core-site.xml and yarn-site.xml, or unset it"
+                )
+            return folder
+    system = Path("/etc/hadoop/conf")
+    return system if system.is_dir() else None
+
+
+def parse_site_file(path: Path) -> dict[str, str]:
+    """The ``name -> value`` pairs of a Hadoop ``<configuration>`` file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is not well-formed XML or not a Hadoop configuration.
+    """
+    try:
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise ConfigError(f"cannot read Hadoop configuration {path}: {exc}") from exc
+    if root.tag != "configuration":
+        raise ConfigError(f"{path} is not a Hadoop configuration file (root <{root.tag}>)")
+    props = {}
+    for prop in root.iter("property"):
+        name, value = prop.findtext("name"), prop.findtext("value")
+        if name:
+            props[name.strip()] = (value or "").strip()
+    return props
+
+
+def read_conf_dir(folder: Path) -> dict[str, str]:
+    """Merge the site files present in ``folder`` (core, then hdfs, then yarn)."""
+    props: dict[str, str] = {}
+    for name in SITE_FILES:
+        path = folder / name
+        if path.exists():
+            props.update(parse_site_file(path))
+    return props
+
+
+def expand(props: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Substitute ``${key}``, ``${env.VAR}`` and ``${user.name}`` as Hadoop does."""
+    environ = os.environ if environ is None else environ
+
+    def lookup(match: re.Match) -> str:
+        key = match.group(1)
+        if key.startswith("env."):
+            return environ.get(key[4:], match.group(0))
+        if key == "user.name":
+            return getpass.getuser()
+        return props.get(key, match.group(0))
+
+    expanded = {}
+    for key, value in props.items():
+        for _ in range(20):  # Hadoop's own depth limit
+            new = _VAR.sub(lookup, value)
+            if new == value:
+                break
+            value = new
+        expanded[key] = value
+    return expanded
+
+
+def split_address(address: str, default_port: int) -> tuple[str, int]:
+    """``host:port`` (or ``host``, or a URL) -> (host, port)."""
+    address = address.strip()
+    if "://" in address:
+        parts = urlsplit(address)
+        return parts.hostname or "", parts.port or default_port
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return address, default_port
+    if not port.isdigit():
+        raise ConfigError(f"bad address {address!r}: the port must be a number")
+    return host, int(port)
+
+
+def _rm_address(props: dict[str, str]) -> dict:
+    https = props.get("yarn.http.policy", "HTTP_ONLY").upper() == "HTTPS_ONLY"
+    suffix, port = ("webapp.https.address", 8090) if https else ("webapp.address", 8088)
+    ids = [i.strip() for i in props.get("yarn.resourcemanager.ha.rm-ids", "").split(",") if i.strip()]
+    ha = props.get("yarn.resourcemanager.ha.enabled", "false").lower() == "true" and ids
+    addresses = []
+    for rm_id in ids if ha else [None]:
+        key_suffix = f".{rm_id}" if rm_id else ""
+        address = props.get(f"yarn.resourcemanager.{suffix}{key_suffix}")
+        hostname = props.get(f"yarn.resourcemanager.hostname{key_suffix}")
+        if address:
+            host, rm_port = split_address(address, port)
+            if host in ("", "0.0.0.0") and hostname:
+                host = hostname
+        elif hostname:
+            host, rm_port = hostname, port
+        else:
+            continue
+        addresses.append((host, rm_port))
+    found = {"scheme": "https" if https else "http"}
+    if addresses:
+        found.update(rm=addresses[0][0], rm_port=addresses[0][1])
+        if len(addresses) > 1:
+            found["rm_ha"] = addresses
+    elif https:
+        found["rm_port"] = 8090
+    return found
+
+
+def _nn_address(props: dict[str, str]) -> dict:
+    default_fs = props.get("fs.defaultFS") or props.get("fs.default.name")
+    if not default_fs or not default_fs.startswith("hdfs://"):
+        return {}
+    parts = urlsplit(default_fs)
+    host = parts.hostname or ""
+    nameservices = [n.strip() for n in props.get("dfs.nameservices", "").split(",") if n.strip()]
+    if host in nameservices:
+        namenodes = [n.strip() for n in props.get(f"dfs.ha.namenodes.{host}", "").split(",") if n.strip()]
+        rpc = [props.get(f"dfs.namenode.rpc-address.{host}.{n}") for n in namenodes]
+        http = [props.get(f"dfs.namenode.http-address.{host}.{n}") for n in namenodes]
+        found = {"nn": host, "nn_port": None, "nn_ha": [split_address(a, 8020) for a in rpc if a]}
+        if http and http[0]:
+            found["nn_http_port"] = split_address(http[0], 9870)[1]
+        return found
+    found = {"nn": host, "nn_port": parts.port or 8020}
+    http_address = props.get("dfs.namenode.http-address")
+    if http_address:
+        found["nn_http_port"] = split_address(http_address, 9870)[1]
+    return found
+
+
+def derive(props: dict[str, str]) -> dict:
+    """knit's settings implied by Hadoop properties (only those the properties set)."""
+    found = {**_rm_address(props), **_nn_address(props)}
+    if "dfs.replication" in props:
+        found["replication_factor"] = int(props["dfs.replication"])
+    if "hadoop.http.authentication.type" in props:
+        found["http_auth"] = props["hadoop.http.authentication.type"]
+    return found
+
+
+def load_conf(autodetect: bool = True, pars: dict[str, str] | None = None,
+              environ: dict[str, str] | None = None, **overrides) -> dict:
+    """Resolve knit's configuration in one place.
+
+    Parameters
+    ----------
+    autodetect : bool
+        Read the Hadoop XML files found by :func:`find_conf_dir`; with False no
+        file is read at all.
+    pars : dict, optional
+        Hadoop properties (XML key names) that take precedence over the files.
+    environ : dict, optional
+        Environment to search (default ``os.environ``); for tests.
+    **overrides
+        knit settings (``rm``, ``rm_port``, ``nn``, ``nn_port``, ``scheme``, ``user``,
+        ``replication_factor``, ``lang``, ``hdfs_home``, ...), which win over everything.
+
+    Returns
+    -------
+    dict
+        The Hadoop properties used, plus knit's settings under their own names;
+        ``conf_dir`` says which folder was read (None if none).
+
+    Raises
+    ------
+    ConfigError
+        A folder named by an environment variable is missing, or a file is malformed.
+    TypeError
+        ``pars`` is not a dict of strings.
+    """
+    if pars is not None and not isinstance(pars, dict):
+        raise TypeError(f"pars must be a dict of Hadoop properties, not {type(pars).__name__}")
+    folder = find_conf_dir(environ) if autodetect else None
+    props = read_conf_dir(folder) if folder else {}
+    props.update({str(key): str(value) for key, value in (pars or {}).items()})
+    props = expand(props, environ)
+    conf = {**props, **DEFAULTS, **derive(props)}
+    conf.update({key: value for key, value in overrides.items() if value is not None})
+    conf["user"] = conf.get("user") or getpass.getuser()
+    conf["conf_dir"] = str(folder) if folder else None
+    for key in ("rm_port", "nn_port", "nn_http_port", "replication_factor"):
+        if conf.get(key) is not None:
+            conf[key] = int(conf[key])
+    return conf

@@ -1,0 +1,457 @@
+"""``YARNAPI``: the ResourceManager (and NodeManager) REST client of knit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .exceptions import (
+    KnitError,
+    KnitTimeoutError,
+    NotFoundError,
+    ToolNotFoundError,
+    YARNAuthError,
+    YARNConnectionError,
+    YARNException,
+)
+
+logger = logging.getLogger(__name__)
+
+#: The applicationType knit's own applications are submitted with.
+KNIT_APPLICATION_TYPE = "knit"
+FINAL_STATES = ("FINISHED", "FAILED", "KILLED")
+
+_CONNECTION_HINT = (
+    "check the ResourceManager host and port (the `rm`/`rm_port` settings, from "
+    "yarn.resourcemanager.webapp.address), http vs https (yarn.http.policy), and whether "
+    "the REST API sits behind a proxy or gateway such as Knox (pass gateway_path=)"
+)
+
+
+def _items(reply: dict | None, outer: str, inner: str) -> list[dict]:
+    """``reply[outer][inner]`` as a list, tolerating null, {} and a lone object."""
+    found = ((reply or {}).get(outer) or {}).get(inner) or []
+    return found if isinstance(found, list) else [found]
+
+
+def _app_key(app_id: str) -> str:
+    """``application_1_0002`` -> ``_1_0002_``, the part container ids share."""
+    if not app_id.startswith("application_"):
+        raise ValueError(f"not a YARN application id: {app_id!r}")
+    return "_" + app_id[len("application_"):] + "_"
+
+
+class YARNAPI:
+    """REST interface to YARN's ResourceManager and NodeManagers.
+
+    Parameters
+    ----------
+    rm : str
+        ResourceManager host.
+    rm_port : int
+        Port of its web UI / REST API (8088, or 8090 with HTTPS).
+    scheme : {'http', 'https'}
+        ``https`` when ``yarn.http.policy`` is ``HTTPS_ONLY``.
+    gateway_path : str
+        Path prefix of a proxy/gateway in front of YARN (e.g. Knox's
+        ``/gateway/default/resourcemanager``).
+    kerberos : bool
+        Authenticate with SPNEGO (needs ``requests-gssapi`` and a valid ticket).
+    username : str, optional
+        User for simple auth (sent as ``user.name``) or for HTTP basic auth.
+    password : str, optional
+        With it, HTTP basic auth is used (e.g. through a gateway).
+    verify : bool or str
+        TLS verification: False, True, or the path of a CA bundle.
+    timeout : float
+        Seconds any single HTTP request may take.
+    yarn_cmd : str, optional
+        The ``yarn`` command for ``logs(shell=True)`` and the kill fallback
+        (default: ``yarn`` on PATH, else ``$HADOOP_HOME/bin/yarn``).
+
+    Examples
+    --------
+    >>> api = YARNAPI("127.0.0.1", 8088)      # doctest: +SKIP
+    >>> api.cluster_info()["state"]           # doctest: +SKIP
+    'STARTED'
+    """
+
+    def __init__(self, rm: str, rm_port: int, scheme: str = "http", gateway_path: str = "",
+                 kerberos: bool = False, username: str | None = None,
+                 password: str | None = None, verify: bool | str = True,
+                 timeout: float = 30.0, yarn_cmd: str | None = None):
+        if scheme not in ("http", "https"):
+            raise ValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
+        self.rm, self.rm_port, self.scheme = rm, int(rm_port), scheme
+        self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
+        self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
+        self.session = requests.Session()
+        self.session.verify = verify
+        if _is_loopback(rm):
+            self.session.trust_env = False  # a user's proxy settings must not capture loopback
+        if kerberos:
+            self.session.auth = _spnego_auth()
+        elif password is not None:
+            self.session.auth = (username or "", password)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the REST API, e.g. ``http://host:8088/ws/v1/``."""
+        return f"{self.scheme}://{self.rm}:{self.rm_port}{self.gateway_path}/ws/v1/"
+
+    def __repr__(self) -> str:
+        return f"YARNAPI<{self.scheme}://{self.rm}:{self.rm_port}{self.gateway_path}>"
+
+    # ------------------------------------------------------------ plumbing
+    def _request(self, method: str, url: str, *, json_reply: bool = True, **kwargs) -> Any:
+        """Send one request; map every failure to knit's exceptions."""
+        if not url.startswith(("http://", "https://")):
+            url = self.url + url.lstrip("/")
+        params = dict(kwargs.pop("params", None) or {})
+        if self.username and self.session.auth is None:
+            params.setdefault("user.name", self.username)
+        try:
+            accept = "application/json" if json_reply else "text/plain"
+            reply = self.session.request(method, url, params=params, timeout=self.timeout,
+                                         headers={"Accept": accept}, **kwargs)
+        except requests.Timeout as exc:
+            raise YARNConnectionError(
+                f"no reply from {url} within {self.timeout:.0f} s: {_CONNECTION_HINT}") from exc
+        except requests.RequestException as exc:
+            raise YARNConnectionError(
+                f"cannot reach {url} ({type(exc).__name__}): {_CONNECTION_HINT}") from exc
+        if reply.status_code >= 400:
+            raise _error_from_reply(reply, url)
+        if not json_reply:
+            return reply.text
+        try:
+            return reply.json() if reply.content else {}
+        except ValueError as exc:
+            raise YARNConnectionError(
+                f"{url} answered with something that is not JSON ({reply.text[:80]!r}): "
+                f"{_CONNECTION_HINT}") from exc
+
+    def _node_url(self, node_http_address: str, path: str) -> str:
+        return f"{self.scheme}://{node_http_address}/ws/v1/node/{path.lstrip('/')}"
+
+    # ---------------------------------------------------------- cluster-wide
+    def cluster_info(self) -> dict:
+        """The RM's ``clusterInfo``: state (``STARTED``), HA state, versions."""
+        return self._request("GET", "cluster/info")["clusterInfo"]
+
+    def cluster_metrics(self) -> dict:
+        """Cluster-wide counts: apps, memory and vcores total/available, nodes."""
+        return self._request("GET", "cluster/metrics")["clusterMetrics"]
+
+    def scheduler(self) -> dict:
+        """The scheduler's ``schedulerInfo`` (type, queues and their capacities)."""
+        return self._request("GET", "cluster/scheduler")["scheduler"]["schedulerInfo"]
+
+    def queues(self) -> list[str]:
+        """Names of every queue (leaf or parent) the scheduler has."""
+        names, pending = [], [self.scheduler()]
+        while pending:
+            queue = pending.pop()
+            for child in _items(queue, "queues", "queue"):
+                names.append(child["queueName"])
+                pending.append(child)
+        return names
+
+    def nodes(self, states: str | None = None) -> list[dict]:
+        """NodeManagers with health, state and resources (``states="RUNNING"`` filters)."""
+        params = {"states": states} if states else None
+        return _items(self._request("GET", "cluster/nodes", params=params), "nodes", "node")
+
+    def system_logs(self) -> dict:
+        """Where the RM and NM logs are: local folders if those daemons run on this
+        machine, and the RM's own log listing URL.
+
+        Returns
+        -------
+        dict
+            ``{"resourcemanager": [...], "nodemanager": [...], "url": ".../logs/"}`` with
+            the log files of each role found on this machine.
+        """
+        found: dict[str, Any] = {"resourcemanager": set(), "nodemanager": set()}
+        for role, folder in _local_daemon_log_dirs():
+            found[role].update(str(path) for path in Path(folder).glob(f"*{role}*.log*"))
+        found = {role: sorted(paths) for role, paths in found.items()}
+        found["url"] = f"{self.scheme}://{self.rm}:{self.rm_port}{self.gateway_path}/logs/"
+        return found
+
+    # -------------------------------------------------------------- apps
+    @property
+    def apps(self) -> list[str]:
+        """Ids of every application YARN knows."""
+        return [app["id"] for app in self.apps_info()]
+
+    def apps_info(self, app_id: str | None = None, **filters) -> dict | list[dict]:
+        """Full report of one application, or of all (``states=``, ``applicationTypes=`` filter)."""
+        if app_id is None:
+            return _items(self._request("GET", "cluster/apps", params=filters or None), "apps", "app")
+        _app_key(app_id)
+        return self._request("GET", f"cluster/apps/{app_id}")["app"]
+
+    def status(self, app_id: str) -> dict:
+        """Report of an application (state, finalStatus, diagnostics, resources, ...)."""
+        return self.apps_info(app_id)
+
+    def state(self, app_id: str) -> str:
+        """``NEW``, ``NEW_SAVING``, ``SUBMITTED``, ``ACCEPTED``, ``RUNNING``, ``FINISHED``,
+        ``FAILED`` or ``KILLED``."""
+        return self.apps_info(app_id)["state"]
+
+    def app_attempts(self, app_id: str) -> list[dict]:
+        """The attempts of an application, each with its AM container and node."""
+        _app_key(app_id)
+        return _items(self._request("GET", f"cluster/apps/{app_id}/appattempts"),
+                      "appAttempts", "appAttempt")
+
+    def app_containers(self, app_id: str | None = None, info: dict | None = None) -> list[dict]:
+        """Containers alive on every NodeManager, as each NodeManager reports them.
+
+        Parameters
+        ----------
+        app_id : str, optional
+            Only this application's containers (default: all).
+        info : dict, optional
+            A report from :meth:`apps_info`, whose ``id`` is used if ``app_id`` is None.
+
+        Returns
+        -------
+        list of dict
+            NodeManager container records (``id``, ``state``, ``exitCode``,
+            ``totalMemoryNeededMB``, ``totalVCoresNeeded``, ``containerLogsLink``, ...)
+            with ``nodeHttpAddress`` added.
+        """
+        app_id = app_id or (info or {}).get("id")
+        key = _app_key(app_id) if app_id else None
+        containers = []
+        for node in self.nodes(states="RUNNING"):
+            address = node["nodeHTTPAddress"]
+            reply = self._request("GET", self._node_url(address, "containers"))
+            for container in _items(reply, "containers", "container"):
+                if key is None or key in container["id"] + "_":
+                    containers.append({**container, "nodeHttpAddress": address})
+        return sorted(containers, key=lambda c: c["id"])
+
+    def container_status(self, container_id: str) -> dict:
+        """A live container's record from the NodeManager that runs it.
+
+        Raises
+        ------
+        NotFoundError
+            No running NodeManager has the container (it may have ended).
+        """
+        for node in self.nodes(states="RUNNING"):
+            url = self._node_url(node["nodeHTTPAddress"], f"containers/{container_id}")
+            try:
+                record = self._request("GET", url)["container"]
+            except YARNException as exc:
+                if exc.status_code in (400, 404, 500):
+                    continue
+                raise
+            return {**record, "nodeHttpAddress": node["nodeHTTPAddress"]}
+        raise NotFoundError(f"no running NodeManager has container {container_id}; it may have "
+                            "ended: its logs are in logs(app_id)", "NotFoundException")
+
+    # --------------------------------------------------------------- logs
+    def logs(self, app_id: str, shell: bool = False, retries: int = 10,
+             delay: float = 1.0) -> dict[str, dict[str, str]]:
+        """Logs of every container of an application, as plain text.
+
+        While the application runs, each container's files are read from its
+        NodeManager; after it ends (or with ``shell=True``) the aggregated logs
+        are read with ``yarn logs``, retried while aggregation lags.
+
+        Returns
+        -------
+        dict
+            ``{container_id: {"stdout": ..., "stderr": ..., other files...}}``.
+        """
+        if not shell and self.state(app_id) not in FINAL_STATES:
+            live = self._live_logs(app_id)
+            if live:
+                return live
+        for attempt in range(retries + 1):
+            found = self._aggregated_logs(app_id)
+            if found:
+                return found
+            if attempt < retries:
+                time.sleep(delay)
+        raise NotFoundError(
+            f"no logs for {app_id} after {retries} retries: log aggregation may be off "
+            "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")
+
+    def _live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
+        logs = {}
+        for container in self.app_containers(app_id):
+            files = {}
+            for name in ("stdout", "stderr"):
+                url = self._node_url(container["nodeHttpAddress"], f"containerlogs/{container['id']}/{name}")
+                try:
+                    text = self._request("GET", url, json_reply=False)
+                except NotFoundError:
+                    text = ""  # the container has not written this file yet
+                # The NodeManager wraps the file in the same headers as `yarn logs`.
+                files[name] = parse_yarn_logs(text).get(container["id"], {}).get(name, "")
+            logs[container["id"]] = files
+        return logs
+
+    def _aggregated_logs(self, app_id: str) -> dict[str, dict[str, str]]:
+        result = self._run_yarn(["logs", "-applicationId", app_id], check=False)
+        return parse_yarn_logs(result.stdout)
+
+    def _yarn_command(self) -> str:
+        candidates = [self.yarn_cmd, shutil.which("yarn")]
+        if os.environ.get("HADOOP_HOME"):
+            candidates.append(str(Path(os.environ["HADOOP_HOME"]) / "bin" / "yarn"))
+        for candidate in candidates:
+            if candidate and Path(candidate).is_file():
+                return candidate
+        raise ToolNotFoundError(
+            "reading aggregated logs needs Hadoop's `yarn` command: put Hadoop's bin/ on PATH "
+            "(for the local cluster: eval \"$(knit cluster env)\") or pass yarn_cmd=")
+
+    def _run_yarn(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        command = [self._yarn_command(), *args]
+        logger.debug("running %s", " ".join(command))
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        if check and result.returncode != 0:
+            raise YARNException(f"`{' '.join(command)}` failed (exit {result.returncode}): "
+                                f"{result.stderr.strip()[-500:]}")
+        return result
+
+    # --------------------------------------------------------------- kill
+    def kill(self, app_id: str, timeout: float = 30.0) -> bool:
+        """Kill an application and wait until YARN reports it KILLED.
+
+        Uses the REST API (``PUT .../state``); only if REST refuses, the ``yarn`` CLI.
+
+        Returns
+        -------
+        bool
+            True once the application is KILLED; False if it had already ended otherwise.
+        """
+        state = self.state(app_id)
+        if state in FINAL_STATES:
+            return state == "KILLED"
+        try:
+            self._request("PUT", f"cluster/apps/{app_id}/state", json={"state": "KILLED"})
+        except YARNException as exc:
+            if isinstance(exc, YARNConnectionError) or exc.status_code not in (401, 403, 405):
+                raise
+            logger.info("REST kill of %s refused (%s); using `yarn application -kill`", app_id, exc)
+            self._run_yarn(["application", "-kill", app_id])
+        deadline = time.monotonic() + timeout
+        while (state := self.state(app_id)) not in FINAL_STATES:
+            if time.monotonic() > deadline:
+                raise KnitTimeoutError(f"{app_id} still {state} {timeout:.0f} s after kill")
+            time.sleep(0.2)
+        return state == "KILLED"
+
+    def kill_all(self, knit_only: bool = True) -> list[str]:
+        """Kill every unfinished application (only knit's with ``knit_only``).
+
+        Returns
+        -------
+        list of str
+            The ids of the applications killed.
+        """
+        killed = []
+        for app in self.apps_info(states="NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING"):
+            if knit_only and app.get("applicationType", "").lower() != KNIT_APPLICATION_TYPE:
+                continue
+            if self.kill(app["id"]):
+                killed.append(app["id"])
+        return killed
+
+
+# ------------------------------------------------------------------- helpers
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _spnego_auth():
+    try:
+        from requests_gssapi import HTTPSPNEGOAuth
+    except ImportError as exc:
+        raise KnitError("kerberos=True needs the requests-gssapi package: "
+                        "`pip install requests-gssapi` (and a ticket from kinit)") from exc
+    return HTTPSPNEGOAuth(opportunistic_auth=True)
+
+
+def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
+    try:
+        remote = reply.json().get("RemoteException") or {}
+    except ValueError:
+        remote = {}
+    exception, java_class = remote.get("exception", ""), remote.get("javaClassName", "")
+    message = remote.get("message") or reply.text.strip()[:300] or reply.reason
+    text = f"{reply.status_code} from {url}: {exception + ': ' if exception else ''}{message}"
+    if reply.status_code in (401, 403):
+        return YARNAuthError(f"{text} -- the cluster wants authentication: pass kerberos=True "
+                             "(with a ticket) or username=/password=", exception, java_class,
+                             reply.status_code)
+    if reply.status_code == 404 or exception == "NotFoundException":
+        return NotFoundError(text, exception, java_class, reply.status_code)
+    return YARNException(text, exception, java_class, reply.status_code)
+
+
+_CONTAINER_HEADER = re.compile(r"^Container: (container_\S+)")
+
+
+def parse_yarn_logs(text: str) -> dict[str, dict[str, str]]:
+    """Split ``yarn logs`` output into ``{container_id: {log_type: contents}}``."""
+    logs: dict[str, dict[str, str]] = {}
+    container, log_type, body, reading = None, None, [], False
+    for line in text.splitlines():
+        header = _CONTAINER_HEADER.match(line)
+        if header and not reading:
+            container = header.group(1)
+            logs.setdefault(container, {})
+        elif line.startswith("LogType:") and not reading:
+            log_type = line[len("LogType:"):].strip()
+        elif line.startswith("LogContents:") and not reading:
+            reading, body = True, []
+        elif reading and line.startswith("End of LogType:"):
+            if container and log_type:
+                if body and body[-1] == "":
+                    body.pop()  # the separator line `yarn logs` puts after the contents
+                logs[container][log_type] = "".join(line + "\n" for line in body)
+            reading, log_type = False, None
+        elif reading:
+            body.append(line)
+    return logs
+
+
+def _local_daemon_log_dirs() -> list[tuple[str, str]]:
+    """(role, log folder) of RM/NM processes on this machine, from their command lines."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        role = ("resourcemanager" if any(a.endswith(".ResourceManager") for a in args)
+                else "nodemanager" if any(a.endswith(".NodeManager") for a in args) else None)
+        if role is None:
+            continue
+        for arg in args:
+            if arg.startswith(("-Dyarn.log.dir=", "-Dhadoop.log.dir=")):
+                found.append((role, arg.split("=", 1)[1]))
+                break
+    for variable in ("YARN_LOG_DIR", "HADOOP_LOG_DIR"):
+        if os.environ.get(variable):
+            found += [(role, os.environ[variable]) for role in ("resourcemanager", "nodemanager")]
+    return found

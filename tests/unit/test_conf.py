@@ -1,0 +1,140 @@
+"""Configuration discovery, precedence and address inference, on XML written here."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import pytest
+
+from knit.cluster.config import write_site_file
+from knit.conf import find_conf_dir, load_conf, parse_site_file, split_address
+from knit.exceptions import ConfigError
+
+
+def write_conf(folder: Path, **files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, props in files.items():
+        write_site_file(folder / f"{name.replace('_', '-')}.xml", props)
+    return folder
+
+
+def test_defaults_without_files():
+    conf = load_conf(autodetect=False)
+    assert (conf["rm"], conf["rm_port"], conf["nn"], conf["nn_port"]) == ("localhost", 8088, "localhost", 9000)
+    assert conf["scheme"] == "http" and conf["replication_factor"] == 3
+    assert conf["user"] == getpass.getuser() and conf["lang"] == "C.UTF-8"
+    assert conf["conf_dir"] is None
+
+
+def test_files_then_pars_then_keywords(tmp_path):
+    folder = write_conf(
+        tmp_path / "conf",
+        core_site={"fs.defaultFS": "hdfs://nn.example:8020"},
+        hdfs_site={"dfs.replication": "2"},
+        yarn_site={"yarn.resourcemanager.webapp.address": "rm.example:8188"},
+    )
+    env = {"HADOOP_CONF_DIR": str(folder)}
+    conf = load_conf(environ=env)
+    assert (conf["rm"], conf["rm_port"], conf["nn"], conf["nn_port"]) == ("rm.example", 8188, "nn.example", 8020)
+    assert conf["replication_factor"] == 2 and conf["conf_dir"] == str(folder)
+    conf = load_conf(environ=env, pars={"yarn.resourcemanager.webapp.address": "other:9999"})
+    assert (conf["rm"], conf["rm_port"]) == ("other", 9999)
+    conf = load_conf(environ=env, pars={"dfs.replication": "5"}, rm="kw.example", replication_factor=1)
+    assert (conf["rm"], conf["rm_port"], conf["replication_factor"]) == ("kw.example", 8188, 1)
+    assert load_conf(autodetect=False, pars={"dfs.replication": "4"})["replication_factor"] == 4
+
+
+def test_autodetect_false_reads_no_file(tmp_path):
+    folder = write_conf(tmp_path / "conf", hdfs_site={"dfs.replication": "2"})
+    conf = load_conf(autodetect=False, environ={"HADOOP_CONF_DIR": str(folder)})
+    assert conf["replication_factor"] == 3
+
+
+def test_hostname_only_and_variables(tmp_path):
+    folder = write_conf(tmp_path / "conf", yarn_site={
+        "my.host": "rm-${env.CLUSTER}",
+        "yarn.resourcemanager.hostname": "${my.host}.example",
+    })
+    conf = load_conf(environ={"HADOOP_CONF_DIR": str(folder), "CLUSTER": "blue"})
+    assert (conf["rm"], conf["rm_port"]) == ("rm-blue.example", 8088)
+
+
+def test_https_only_policy(tmp_path):
+    folder = write_conf(tmp_path / "conf", yarn_site={
+        "yarn.http.policy": "HTTPS_ONLY",
+        "yarn.resourcemanager.hostname": "secure.example",
+    })
+    conf = load_conf(environ={"HADOOP_CONF_DIR": str(folder)})
+    assert (conf["scheme"], conf["rm"], conf["rm_port"]) == ("https", "secure.example", 8090)
+    folder = write_conf(tmp_path / "conf2", yarn_site={
+        "yarn.http.policy": "HTTPS_ONLY",
+        "yarn.resourcemanager.webapp.https.address": "secure.example:8443",
+    })
+    assert load_conf(environ={"HADOOP_CONF_DIR": str(folder)})["rm_port"] == 8443
+
+
+def test_ha_resourcemanagers_and_nameservice(tmp_path):
+    folder = write_conf(
+        tmp_path / "conf",
+        core_site={"fs.defaultFS": "hdfs://prod"},
+        hdfs_site={
+            "dfs.nameservices": "prod",
+            "dfs.ha.namenodes.prod": "nn1,nn2",
+            "dfs.namenode.rpc-address.prod.nn1": "a.example:8020",
+            "dfs.namenode.rpc-address.prod.nn2": "b.example:8020",
+            "dfs.namenode.http-address.prod.nn1": "a.example:9871",
+        },
+        yarn_site={
+            "yarn.resourcemanager.ha.enabled": "true",
+            "yarn.resourcemanager.ha.rm-ids": "rm1,rm2",
+            "yarn.resourcemanager.webapp.address.rm1": "r1.example:8088",
+            "yarn.resourcemanager.hostname.rm2": "r2.example",
+        },
+    )
+    conf = load_conf(environ={"HADOOP_CONF_DIR": str(folder)})
+    assert conf["nn"] == "prod" and conf["nn_port"] is None
+    assert conf["nn_ha"] == [("a.example", 8020), ("b.example", 8020)]
+    assert conf["nn_http_port"] == 9871
+    assert (conf["rm"], conf["rm_port"]) == ("r1.example", 8088)
+    assert conf["rm_ha"] == [("r1.example", 8088), ("r2.example", 8088)]
+
+
+def test_search_order(tmp_path):
+    install = tmp_path / "install"
+    (install / "hadoop" / "conf").mkdir(parents=True)
+    assert find_conf_dir({"HADOOP_INSTALL": str(install)}) == install / "hadoop" / "conf"
+    explicit = tmp_path / "explicit"
+    explicit.mkdir()
+    assert find_conf_dir({"HADOOP_CONF_DIR": str(explicit), "HADOOP_INSTALL": str(install)}) == explicit
+
+
+def test_missing_folder_named_by_variable_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="HADOOP_CONF_DIR=.*is not a folder"):
+        load_conf(environ={"HADOOP_CONF_DIR": str(tmp_path / "nowhere")})
+
+
+def test_malformed_file_is_an_error(tmp_path):
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "yarn-site.xml").write_text("<configuration><property><name>x</name>")
+    with pytest.raises(ConfigError, match="yarn-site.xml"):
+        load_conf(environ={"HADOOP_CONF_DIR": str(folder)})
+    (folder / "yarn-site.xml").write_text("<html></html>")
+    with pytest.raises(ConfigError, match="not a Hadoop configuration"):
+        parse_site_file(folder / "yarn-site.xml")
+
+
+def test_pars_must_be_a_dict():
+    with pytest.raises(TypeError, match="pars must be a dict"):
+        load_conf(autodetect=False, pars=[("a", "b")])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("host:8088", ("host", 8088)),
+    ("host", ("host", 1)),
+    ("http://host:9870", ("host", 9870)),
+    ("0.0.0.0:8088", ("0.0.0.0", 8088)),
+])
+def test_split_address(text, expected):
+    assert split_address(text, 1) == expected

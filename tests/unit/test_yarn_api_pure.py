@@ -1,0 +1,47 @@
+"""YARNAPI pieces that need no cluster: URLs, repr, log parsing, bad ids."""
+
+import pytest
+
+from knit.yarn_api import YARNAPI, parse_yarn_logs
+
+YARN_LOGS = """\
+Container: container_1_0001_01_000002 on host_1234
+LogAggregationType: AGGREGATED
+====================================================================
+LogType:stdout
+LogLastModifiedTime:Mon Nov 23 01:08:14 +0000 2026
+LogLength:6
+LogContents:
+hello
+
+End of LogType:stdout
+*******************************************************************************
+
+Container: container_1_0001_01_000002 on host_1234
+LogAggregationType: AGGREGATED
+====================================================================
+LogType:stderr
+LogLastModifiedTime:Mon Nov 23 01:08:14 +0000 2026
+LogLength:0
+LogContents:
+
+End of LogType:stderr
+"""
+
+
+def test_repr_and_url_with_gateway():
+    api = YARNAPI("gw.example", 8443, scheme="https", gateway_path="gateway/default/resourcemanager/")
+    assert repr(api) == "YARNAPI<https://gw.example:8443/gateway/default/resourcemanager>"
+    assert api.url == "https://gw.example:8443/gateway/default/resourcemanager/ws/v1/"
+    assert repr(YARNAPI("127.0.0.1", 8088)) == "YARNAPI<http://127.0.0.1:8088>"
+
+
+def test_parse_yarn_logs():
+    assert parse_yarn_logs(YARN_LOGS) == {"container_1_0001_01_000002": {"stdout": "hello\n", "stderr": ""}}
+
+
+def test_bad_scheme_and_bad_app_id():
+    with pytest.raises(ValueError, match="scheme"):
+        YARNAPI("h", 1, scheme="ftp")
+    with pytest.raises(ValueError, match="not a YARN application id"):
+        YARNAPI("127.0.0.1", 1).status("job_1")
