@@ -152,3 +152,23 @@ def test_proxy_variables_do_not_capture_loopback(local_cluster, monkeypatch):
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9/")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9/")
     assert YARNAPI("127.0.0.1", local_cluster.ports.rm_webapp).cluster_info()["state"] == "STARTED"
+
+
+def test_https_gateway_with_basic_auth_and_ca_bundle(local_cluster, tmp_path):
+    from .gateway import PREFIX, Gateway
+    from knit.exceptions import YARNAuthError
+
+    with Gateway(local_cluster.rm_url, tmp_path, "alice", "s3cret") as gateway:
+        api = YARNAPI("127.0.0.1", gateway.port, scheme="https", gateway_path=PREFIX,
+                      username="alice", password="s3cret", verify=str(gateway.cert))
+        assert api.cluster_info()["state"] == "STARTED"
+        app_id = rest_apps.submit_shell(local_cluster.rm_url, "sleep 120")
+        assert api.kill(app_id) is True  # PUT through the gateway
+        wrong = YARNAPI("127.0.0.1", gateway.port, scheme="https", gateway_path=PREFIX,
+                        username="alice", password="nope", verify=str(gateway.cert))
+        with pytest.raises(YARNAuthError, match="401"):
+            wrong.cluster_info()
+        unverified = YARNAPI("127.0.0.1", gateway.port, scheme="https", gateway_path=PREFIX,
+                             username="alice", password="s3cret")
+        with pytest.raises(YARNConnectionError):
+            unverified.cluster_info()  # self-signed: refused without the CA bundle
