@@ -1,3 +1,19 @@
 """knit: launch, monitor and destroy distributed programs on Apache Hadoop YARN."""
 
 __version__ = "0.3.0"
+
+__all__ = ["Knit", "YARNAPI", "__version__"]
+
+
+def __getattr__(name):
+    # Imported lazily so that `setup.py` can import knit.maven without the runtime
+    # dependencies installed.
+    if name == "Knit":
+        from .core import Knit
+
+        return Knit
+    if name == "YARNAPI":
+        from .yarn_api import YARNAPI
+
+        return YARNAPI
+    raise AttributeError(f"module 'knit' has no attribute {name!r}")

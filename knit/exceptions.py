@@ -100,3 +100,43 @@ class NotFoundError(YARNException, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class JVMError(KnitError):
+    """The client JVM could not start, or a call into it raised a Java exception.
+
+    Attributes
+    ----------
+    java_class : str
+        The Java exception's class name ('' if the JVM itself failed).
+    """
+
+    def __init__(self, message: str, java_class: str = ""):
+        super().__init__(message)
+        self.java_class = java_class
+
+
+class PreflightError(KnitError, ValueError):
+    """A pre-flight check against the live cluster failed; nothing was submitted."""
+
+
+class ApplicationError(KnitError):
+    """A YARN application failed or was killed.
+
+    Attributes
+    ----------
+    app_id : str
+    state : str
+        YARN's state (``FAILED``, ``KILLED``, ...).
+    diagnostics : str
+        What YARN and the ApplicationMaster said.
+    """
+
+    def __init__(self, app_id: str, state: str, diagnostics: str):
+        super().__init__(
+            f"{app_id} ended {state}: {diagnostics.strip() or 'no diagnostics'} -- read the "
+            f"container logs with Knit.print_logs() or `yarn logs -applicationId {app_id}`"
+        )
+        self.app_id = app_id
+        self.state = state
+        self.diagnostics = diagnostics

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
+import secrets
+import select
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
-from .exceptions import ToolNotFoundError
+from .exceptions import JVMError, KnitTimeoutError, ToolNotFoundError
 
 #: Packages Hadoop reaches into reflectively; Hadoop's own launcher scripts open
 #: them on Java 17, and so must every JVM we start without those scripts.
@@ -88,3 +94,116 @@ def java_version(java: str | None = None) -> str:
         if "version" in line and '"' in line:
             return line.split('"')[1]
     return "unknown"
+
+
+# --------------------------------------------------------------------------- gateway
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_gateway: "Gateway | None" = None
+
+
+def hadoop_classpath() -> list[str]:
+    """The Hadoop jars for the client JVM: ``hadoop classpath --glob`` where a
+    ``hadoop`` command exists (the cluster's own Hadoop), else the jars of knit's pom."""
+    candidates = [shutil.which("hadoop")]
+    if os.environ.get("HADOOP_HOME"):
+        candidates.append(str(Path(os.environ["HADOOP_HOME"]) / "bin" / "hadoop"))
+    for hadoop in filter(None, candidates):
+        if Path(hadoop).is_file():
+            result = subprocess.run([hadoop, "classpath", "--glob"], capture_output=True,
+                                    text=True, timeout=120, check=False)
+            if result.returncode == 0 and result.stdout.strip():
+                return result.stdout.strip().splitlines()[-1].split(os.pathsep)
+            logger.warning("`%s classpath --glob` failed: %s", hadoop, result.stderr.strip()[-300:])
+    from .maven import resolve_hadoop_jars
+
+    return [str(jar) for jar in resolve_hadoop_jars()]
+
+
+class Gateway:
+    """The client JVM of this Python process, driven over py4j.
+
+    It listens on 127.0.0.1 only, demands a random auth token (passed in its
+    environment), and exits when its stdin closes, so it never outlives Python.
+    One gateway serves every ``Knit`` of the process.
+    """
+
+    def __init__(self, knit_jar: Path, timeout: float = 120.0):
+        from py4j.java_gateway import GatewayParameters, JavaGateway
+
+        logging.getLogger("py4j").setLevel(logging.NOTSET)
+        classpath = os.pathsep.join([str(knit_jar), *hadoop_classpath()])
+        token = secrets.token_hex(24)
+        command = [java_executable(), "-Xmx512m", *LEAN_FLAGS, *java_opens_flags(),
+                   "-cp", classpath, "knit.client.GatewayMain"]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "KNIT_GATEWAY_TOKEN": token},
+        )
+        self._stderr: list[str] = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        port = self._read_port(timeout)
+        self.java = JavaGateway(gateway_parameters=GatewayParameters(
+            address="127.0.0.1", port=port, auth_token=token, auto_convert=True,
+            auto_close=True))
+        self.entry = self.java.entry_point
+
+    def _drain_stderr(self) -> None:
+        for raw in self.process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            self._stderr = (self._stderr + [line])[-50:]
+            logger.debug("jvm: %s", line)
+
+    def _read_port(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+            if ready:
+                line = self.process.stdout.readline().decode().strip()
+                if line.isdigit():
+                    return int(line)
+            if self.process.poll() is not None:
+                time.sleep(0.2)  # let the stderr thread catch the last lines
+                raise JVMError("the knit client JVM exited at start-up (exit "
+                               f"{self.process.returncode}):\n" + "\n".join(self._stderr[-20:]))
+        self.close()
+        raise KnitTimeoutError(f"the knit client JVM did not start within {timeout:.0f} s")
+
+    def close(self) -> None:
+        """Stop the JVM: closing its stdin is enough (kill if it lingers)."""
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        # Java objects still referenced from Python would log failed release calls
+        # to the dead JVM when garbage-collected: silence py4j until a new gateway.
+        logging.getLogger("py4j").setLevel(logging.CRITICAL)
+        self.java.close()
+
+
+def get_gateway(knit_jar: Path) -> Gateway:
+    """The process's gateway, started on first use."""
+    global _gateway
+    with _lock:
+        if _gateway is None or _gateway.process.poll() is not None:
+            _gateway = Gateway(knit_jar)
+            atexit.register(_gateway.close)
+        return _gateway
+
+
+def java_call(function, *args):
+    """Call a Java method; a Java exception becomes a :class:`JVMError`."""
+    from py4j.protocol import Py4JError, Py4JJavaError
+
+    try:
+        return function(*args)
+    except Py4JJavaError as exc:
+        java = exc.java_exception
+        name = java.getClass().getName()
+        raise JVMError(f"{name}: {java.getMessage()}", java_class=name) from None
+    except Py4JError as exc:
+        raise JVMError(f"py4j call failed: {exc}") from exc

@@ -27,3 +27,16 @@ def local_cluster():
 def hadoop_env(local_cluster):
     """Environment for running the cluster's bin/ tools in a subprocess."""
     return {**os.environ, **local_cluster.env()}
+
+
+@pytest.fixture(scope="session")
+def cluster_environ(local_cluster):
+    """Point this test process at the cluster, as `eval "$(knit cluster env)"` would.
+
+    (Tests may set os.environ; knit's library code never does.)
+    """
+    saved = dict(os.environ)
+    os.environ.update(local_cluster.env())
+    yield local_cluster
+    os.environ.clear()
+    os.environ.update(saved)

@@ -169,6 +169,9 @@ def capacity_scheduler(config: ClusterConfig) -> dict[str, str]:
         # Let many small applications run at once (the default 0.1 would queue the second).
         "yarn.scheduler.capacity.maximum-am-resource-percent": "0.8",
         "yarn.scheduler.capacity.maximum-applications": "1000",
+        # Count vcores as well as memory, so virtual_cores= means something.
+        "yarn.scheduler.capacity.resource-calculator":
+            "org.apache.hadoop.yarn.util.resource.DominantResourceCalculator",
     }
     for queue, (capacity, maximum) in QUEUES.items():
         prefix = f"yarn.scheduler.capacity.root.{queue}"

@@ -1,0 +1,363 @@
+"""``Knit``: run a shell command in YARN containers, then watch, scale and stop it."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from . import checks as checks_module
+from .conf import load_conf
+from .env import archive_top_folder, zip_env
+from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
+from .jvm import get_gateway, java_call
+from .maven import JAVA_LIBS
+from .spec import LaunchSpec, boot_script, resource_name
+from .staging import Stager
+from .yarn_api import FINAL_STATES, YARNAPI
+
+logger = logging.getLogger(__name__)
+
+#: Keyword arguments of Knit that are knit settings (the rest go to load_conf's pars check).
+_SETTINGS = {"nn", "nn_port", "nn_http_port", "rm", "rm_port", "scheme", "gateway_path", "user",
+             "replication_factor", "lang", "http_auth"}
+
+
+class Knit:
+    """Connection to HDFS/YARN; launches one ApplicationMaster with worker containers.
+
+    Parameters
+    ----------
+    autodetect : bool
+        Read the Hadoop configuration files (``HADOOP_CONF_DIR``, ...).
+    upload_always : bool
+        Upload files and environments even if an identical copy is in HDFS.
+    hdfs_home : str, optional
+        A writable HDFS folder for knit's files (default ``/user/<user>``).
+    knit_home : str
+        Folder holding knit's jar.
+    hdfs : fsspec filesystem, optional
+        Used by :meth:`list_envs` instead of the JVM's HDFS client.
+    pars : dict, optional
+        Hadoop properties overriding the files.
+    **kwargs
+        knit settings (``rm``, ``rm_port``, ``nn``, ``nn_port``, ``user``,
+        ``replication_factor``, ``lang``, ``scheme``, ``gateway_path``), YARNAPI
+        auth (``kerberos``, ``username``, ``password``, ``verify``) and ApplicationMaster
+        sizing (``am_memory`` MB, default 384; ``am_vcores``, default 1), waits
+        (``start_timeout`` s, default 120; ``allocation_timeout`` s, default 300), and
+        ``progress`` (a callable for progress messages, or False for none).
+
+    Examples
+    --------
+    >>> k = Knit()                                                   # doctest: +SKIP
+    >>> app_id = k.start('sleep 100', num_containers=5, memory=1024) # doctest: +SKIP
+    """
+
+    def __init__(self, autodetect: bool = True, upload_always: bool = False,
+                 hdfs_home: str | None = None, knit_home: str = str(JAVA_LIBS), hdfs=None,
+                 pars: dict | None = None, **kwargs):
+        api_options = {key: kwargs.pop(key) for key in ("kerberos", "username", "password", "verify")
+                       if key in kwargs}
+        self.am_memory = int(kwargs.pop("am_memory", 384))
+        self.am_vcores = int(kwargs.pop("am_vcores", 1))
+        self.start_timeout = float(kwargs.pop("start_timeout", 120))
+        self.allocation_timeout = float(kwargs.pop("allocation_timeout", 300))
+        progress = kwargs.pop("progress", None)
+        unknown = set(kwargs) - _SETTINGS
+        if unknown:
+            raise TypeError(f"unknown Knit argument(s): {', '.join(sorted(unknown))}")
+        self.conf = load_conf(autodetect=autodetect, pars=pars, **kwargs)
+        self.conf["hdfs_home"] = hdfs_home or self.conf.get("hdfs_home") or f"/user/{self.conf['user']}"
+        self.upload_always = upload_always
+        self.knit_home = Path(knit_home)
+        self.hdfs = hdfs
+        self._pars = dict(pars or {})
+        self._progress = (lambda message: None) if progress is False else (progress or _default_progress)
+        self.yarn_api = YARNAPI(self.conf["rm"], self.conf["rm_port"], scheme=self.conf["scheme"],
+                                gateway_path=self.conf.get("gateway_path", ""),
+                                username=api_options.pop("username", self.conf["user"]), **api_options)
+        self.app_id: str | None = None
+        self._client = None
+        self._stager: Stager | None = None
+        self._secret = secrets.token_hex(24)
+
+    def __repr__(self) -> str:
+        rm = f"{self.conf['scheme']}://{self.conf['rm']}:{self.conf['rm_port']}"
+        return f"Knit<{self.app_id or 'not started'}, rm={rm}>"
+
+    def __enter__(self) -> "Knit":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.app_id and self.yarn_api.state(self.app_id) not in FINAL_STATES:
+            self.kill()
+
+    # ---------------------------------------------------------------- JVM side
+    @property
+    def client(self):
+        """This Knit's ``knit.client.Client`` in the process's gateway JVM."""
+        if self._client is None:
+            jars = sorted(self.knit_home.glob("knit-*.jar"))
+            if not jars:
+                raise KnitError(f"no knit jar in {self.knit_home}: build it with "
+                                "`pip install -e .` or `python setup.py install mvn`")
+            gateway = get_gateway(jars[-1])
+            client = java_call(gateway.entry.newClient)
+            for key, value in self._hadoop_overrides().items():
+                java_call(client.set, key, value)
+            self._client = client
+        return self._client
+
+    def _hadoop_overrides(self) -> dict[str, str]:
+        overrides = dict(self._pars)
+        if self.conf.get("nn_port"):
+            overrides.setdefault("fs.defaultFS", f"hdfs://{self.conf['nn']}:{self.conf['nn_port']}")
+        return {str(k): str(v) for k, v in overrides.items()}
+
+    @property
+    def stager(self) -> Stager:
+        if self._stager is None:
+            self._stager = Stager(self.client, self.conf["hdfs_home"],
+                                  self.conf["replication_factor"], self.upload_always)
+        return self._stager
+
+    # ------------------------------------------------------------------ start
+    def start(self, cmd: str, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128,
+              files: list[str] | None = None, envvars: dict[str, str] | None = None,
+              app_name: str = "knit", queue: str = "default", checks: bool = True,
+              env: str | None = None) -> str:
+        """Start a YARN application running ``cmd`` in ``num_containers`` containers.
+
+        Parameters
+        ----------
+        cmd : str
+            Shell command for each container; ``$CONDA_PREFIX`` and ``$PYTHON_BIN``
+            point into ``env`` when one is given.
+        num_containers, virtual_cores, memory : int
+            Containers, and vcores and MB for each.
+        files : list of str
+            Local files (uploaded once) or ``hdfs://`` paths (used in place), which
+            appear in the working directory under their base names; archives
+            (.zip, .tar.gz, .tgz) appear unpacked as a folder of that name.
+        envvars : dict of str to str
+            Environment of the ApplicationMaster and every container.
+        app_name, queue : str
+            Name shown by YARN, and the scheduler queue.
+        checks : bool
+            Check the cluster can run it before uploading anything.
+        env : str
+            A zipped environment (.zip, .tar.gz, .tgz) or an environment folder.
+
+        Returns
+        -------
+        str
+            The application id.
+
+        Raises
+        ------
+        TypeError, ValueError, FileNotFoundError
+            Bad arguments; nothing was uploaded or submitted.
+        PreflightError
+            The cluster cannot run it (with ``checks=True``).
+        ApplicationError
+            The application failed before it started running.
+        KnitTimeoutError
+            It did not start running within ``start_timeout`` seconds.
+        """
+        if self.app_id and self.yarn_api.state(self.app_id) not in FINAL_STATES:
+            raise KnitError(f"this Knit already runs {self.app_id}; kill() it or use another Knit")
+        spec = LaunchSpec(cmd=cmd, num_containers=num_containers, virtual_cores=virtual_cores,
+                          memory=memory, files=() if files is None else files,
+                          envvars={} if envvars is None else envvars,
+                          app_name=app_name, queue=queue, env=env, lang=self.conf["lang"])
+        if checks:
+            checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
+        self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
+        resources, env_prefix = self._stage(spec)
+        self.app_id = java_call(
+            self.client.submit, spec.app_name, spec.queue, self.am_memory, self.am_vcores,
+            self._jar_uri(), resources, self._am_environment(spec, env_prefix), ["knit"])
+        self._progress(f"submitted {self.app_id}; waiting for it to run")
+        self._wait_running()
+        return self.app_id
+
+    def _jar_uri(self) -> str:
+        jars = sorted(self.knit_home.glob("knit-*.jar"))
+        uri, self._jar_visibility = self.stager.ship_jar(jars[-1])
+        return uri
+
+    def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None]:
+        """Upload what must be uploaded; return container resources and the env prefix."""
+        resources = []
+        for path in spec.files:
+            uri = path if path.startswith("hdfs://") else self.stager.ship(path)
+            kind = "ARCHIVE" if path.lower().endswith((".zip", ".tar.gz", ".tgz")) else "FILE"
+            resources.append([resource_name(path), uri, kind, "PRIVATE"])
+        env_prefix = None
+        if spec.env:
+            archive = self._pack_env(spec.env)
+            uri = archive if archive.startswith("hdfs://") else self.stager.ship(archive)
+            name = resource_name(archive)
+            top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
+            env_prefix = f"{name}/{top}" if top else name
+            resources.append([name, uri, "ARCHIVE", "PRIVATE"])
+        return resources, env_prefix
+
+    def _pack_env(self, env: str) -> str:
+        path = Path(env)
+        if env.startswith("hdfs://") or path.is_file():
+            return env
+        folder = Path(tempfile.mkdtemp(prefix="knit-env-"))
+        return str(zip_env(path, folder / f"{path.resolve().name}.zip"))
+
+    def _am_environment(self, spec: LaunchSpec, env_prefix: str | None) -> dict[str, str]:
+        script = boot_script(spec, env_prefix)
+        return {
+            **spec.envvars,
+            "KNIT_ENVVAR_NAMES": " ".join(spec.envvars),
+            "KNIT_NUM_CONTAINERS": str(spec.num_containers),
+            "KNIT_MEMORY_MB": str(spec.memory),
+            "KNIT_VCORES": str(spec.virtual_cores),
+            "KNIT_BOOT_B64": base64.b64encode(script.encode()).decode(),
+            "KNIT_CONTROL_SECRET": self._secret,
+            "KNIT_ALLOCATION_TIMEOUT": str(self.allocation_timeout),
+        }
+
+    def _wait_running(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        last = ""
+        while True:
+            info = self.yarn_api.status(self.app_id)
+            state = info["state"]
+            if state == "RUNNING" and info.get("amRPCAddress", "N/A") not in ("", "N/A"):
+                self._progress(f"{self.app_id} is RUNNING")
+                return
+            if state in FINAL_STATES:
+                raise ApplicationError(self.app_id, state, info.get("diagnostics", ""))
+            if state != last:
+                self._progress(f"{self.app_id} is {state}")
+                last = state
+            if time.monotonic() > deadline:
+                raise KnitTimeoutError(
+                    f"{self.app_id} still {state} after {self.start_timeout:.0f} s "
+                    f"(diagnostics: {info.get('diagnostics') or 'none'}); it is left running: "
+                    "kill() it or wait with wait_for_completion()")
+            time.sleep(0.2)
+
+    # ------------------------------------------------------------- monitoring
+    def _require_app(self) -> str:
+        if not self.app_id:
+            raise KnitError("no application yet: call start() first")
+        return self.app_id
+
+    def status(self) -> dict:
+        """YARN's report of the application (state, finalStatus, diagnostics, resources)."""
+        return self.yarn_api.status(self._require_app())
+
+    def runtime_status(self) -> str:
+        """The application's state, e.g. ``RUNNING`` or ``FINISHED``."""
+        return self.yarn_api.state(self._require_app())
+
+    def wait_for_completion(self, timeout: float = 10) -> bool:
+        """Wait up to ``timeout`` s for the application to end; True only if it
+        FINISHED with SUCCEEDED."""
+        app_id = self._require_app()
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.yarn_api.status(app_id)
+            if info["state"] in FINAL_STATES:
+                return info["state"] == "FINISHED" and info["finalStatus"] == "SUCCEEDED"
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+    def logs(self, shell: bool = False) -> dict[str, dict[str, str]]:
+        """Logs of every container: live from the NodeManagers while running,
+        aggregated after the end (or with ``shell=True``, through ``yarn logs``)."""
+        return self.yarn_api.logs(self._require_app(), shell=shell)
+
+    def print_logs(self, shell: bool = False, file=None) -> None:
+        """Print :meth:`logs` in a console-friendly form."""
+        out = file or sys.stdout
+        for container, files in sorted(self.logs(shell=shell).items()):
+            print(f"== {container}", file=out)
+            for name in ("stdout", "stderr", "am.stdout", "am.stderr"):
+                if files.get(name):
+                    print(f"-- {name}\n{files[name].rstrip()}", file=out)
+
+    def kill(self) -> bool:
+        """Kill the application; True once YARN reports it KILLED."""
+        return self.yarn_api.kill(self._require_app())
+
+    # ------------------------------------------------------ the running app
+    def _control(self, method: str, path: str, **params) -> dict:
+        info = self.status()
+        if info["state"] != "RUNNING":
+            raise ApplicationError(self.app_id, info["state"], info.get("diagnostics", ""))
+        session = requests.Session()
+        session.trust_env = False
+        try:
+            reply = session.request(method, f"http://{info['amRPCAddress']}/containers{path}",
+                                    params=params, headers={"X-Knit-Secret": self._secret},
+                                    timeout=30)
+        except requests.RequestException as exc:
+            raise KnitError(f"cannot reach the ApplicationMaster of {self.app_id} at "
+                            f"{info['amRPCAddress']}: {exc}") from exc
+        body = reply.json()
+        if reply.status_code == 404:
+            raise NotFoundError(body.get("error", reply.text), "NotFoundException")
+        if reply.status_code >= 400:
+            raise ValueError(body.get("error", reply.text))
+        return body
+
+    def get_containers(self) -> list[dict]:
+        """The worker containers the ApplicationMaster holds or held: id, state
+        (ALLOCATED, RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit status."""
+        return self._control("GET", "")["containers"]
+
+    def get_container_statuses(self) -> dict[str, str]:
+        """``{container_id: state}`` for every worker container."""
+        return {c["id"]: c["state"] for c in self.get_containers()}
+
+    def add_containers(self, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128) -> None:
+        """Ask the running application for more containers running the same command."""
+        LaunchSpec(cmd="-", num_containers=num_containers, virtual_cores=virtual_cores, memory=memory)
+        self._control("POST", "", count=num_containers, memory=memory, vcores=virtual_cores)
+
+    def remove_containers(self, container_id: str) -> None:
+        """Stop one worker container; the ApplicationMaster's own is refused.
+
+        Raises
+        ------
+        ValueError
+            ``container_id`` is the ApplicationMaster's container.
+        NotFoundError
+            No live worker container has that id.
+        """
+        self._control("DELETE", f"/{container_id}")
+
+    # ------------------------------------------------------------- staging
+    def check_needs_upload(self, path: str) -> bool:
+        """Whether ``path``'s content is not yet in HDFS (content hash and size)."""
+        return self.stager.needs_upload(path)
+
+    def list_envs(self) -> list[dict]:
+        """Archives in ``.knitDeps``, with path, size and modification time."""
+        archives = (".zip", ".tar.gz", ".tgz")
+        if self.hdfs is not None:
+            found = self.hdfs.find(f"{self.conf['hdfs_home']}/.knitDeps", detail=True).values()
+            return [dict(f) for f in found if str(f["name"]).endswith(archives)]
+        return [f for f in self.stager.list_files() if str(f["path"]).endswith(archives)]
+
+
+
+def _default_progress(message: str) -> None:
+    logger.info(message)
+

@@ -1,0 +1,122 @@
+"""Putting the knit jar, files and environments on HDFS, each only when it changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .jvm import java_call
+
+logger = logging.getLogger(__name__)
+
+STAGING = ".knitDeps"
+JARS = ".knitJars"
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digest(path: str | Path) -> tuple[int, str]:
+    """(size, sha256) of a local file; cached while the file is unchanged."""
+    stat = os.stat(path)
+    return stat.st_size, _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+class Stager:
+    """Uploads through the client JVM's Hadoop FileSystem.
+
+    Parameters
+    ----------
+    client : py4j object
+        A ``knit.client.Client``.
+    hdfs_home : str
+        The user's HDFS folder; files go to ``hdfs_home/.knitDeps`` (mode 700).
+    replication : int
+        Replication factor of uploaded files.
+    upload_always : bool
+        Upload even when an identical file is already there.
+    """
+
+    def __init__(self, client, hdfs_home: str, replication: int, upload_always: bool = False):
+        self.client = client
+        self.hdfs_home = hdfs_home.rstrip("/")
+        self.replication = replication
+        self.upload_always = upload_always
+        self.uploaded: list[str] = []  # what this stager actually sent, for tests and logs
+
+    @property
+    def staging_dir(self) -> str:
+        return f"{self.hdfs_home}/{STAGING}"
+
+    def remote_path(self, local: str | Path) -> str:
+        """Where ``local`` goes: a folder named by its content hash, so a new version
+        never replaces a file that a running application may still localize."""
+        _, digest = file_digest(local)
+        return f"{self.staging_dir}/{digest[:20]}/{Path(local).name}"
+
+    def needs_upload(self, local: str | Path, remote: str | None = None) -> bool:
+        """Whether ``local``'s content is not yet in ``.knitDeps`` (same content hash,
+        which names the folder, and same size)."""
+        remote = remote or self.remote_path(local)
+        status = java_call(self.client.fileStatus, remote)
+        return status is None or status["size"] != os.path.getsize(local)
+
+    def ship(self, local: str | Path) -> str:
+        """Upload a local file to ``.knitDeps`` unless its content is already there."""
+        remote = self.remote_path(local)
+        if self.upload_always or self.needs_upload(local, remote):
+            logger.info("uploading %s to %s", local, remote)
+            java_call(self.client.mkdirs, self.staging_dir, "700")
+            java_call(self.client.mkdirs, remote.rsplit("/", 1)[0], "700")
+            partial = remote + "._COPYING_"
+            java_call(self.client.upload, str(local), partial, self.replication, "600")
+            java_call(self.client.rename, partial, remote)
+            self.uploaded.append(str(local))
+        else:
+            logger.info("%s is already in HDFS; not uploading it again", local)
+        return java_call(self.client.fileStatus, remote)["path"]
+
+    def ship_jar(self, jar: Path) -> tuple[str, str]:
+        """Put the knit jar at a content-hashed path; returns (uri, visibility).
+
+        The jar is world-readable, and PUBLIC when every ancestor folder is
+        world-executable, so NodeManagers cache it across applications.
+        """
+        size, digest = file_digest(jar)
+        folder = f"{self.hdfs_home}/{JARS}"
+        remote = f"{folder}/knit-{digest[:20]}.jar"
+        status = java_call(self.client.fileStatus, remote)
+        if status is None or status["size"] != size:
+            java_call(self.client.mkdirs, folder, "755")
+            java_call(self.client.upload, str(jar), remote, self.replication, "644")
+            self.uploaded.append(str(jar))
+            status = java_call(self.client.fileStatus, remote)
+        return status["path"], "PUBLIC" if self._world_traversable(folder) else "PRIVATE"
+
+    def _world_traversable(self, folder: str) -> bool:
+        parts = urlsplit(folder)
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
+        names = [name for name in parts.path.split("/") if name]
+        for depth in range(len(names), -1, -1):
+            status = java_call(self.client.fileStatus, base + "/" + "/".join(names[:depth]))
+            if status is None or status["permission"][-1] not in ("x", "t"):
+                return False
+        return True
+
+    def list_files(self) -> list[dict]:
+        """Every file shipped to ``.knitDeps``, with path, size and modification time."""
+        found = []
+        for folder in java_call(self.client.listFiles, self.staging_dir):
+            if folder["isDirectory"]:
+                found += [dict(f) for f in java_call(self.client.listFiles, folder["path"])]
+        return found

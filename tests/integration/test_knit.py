@@ -1,0 +1,287 @@
+"""Knit end to end on the real cluster: the Scala client and ApplicationMaster over py4j."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import uuid
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from knit import Knit
+from knit.exceptions import KnitError, NotFoundError, PreflightError
+
+QUIET = {"progress": False}
+
+
+@pytest.fixture(scope="module")
+def knit(cluster_environ):
+    return Knit(**QUIET)
+
+
+def wait_for(predicate, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
+
+
+def worker_logs(k: Knit) -> dict[str, dict[str, str]]:
+    """Aggregated logs of the worker containers (the AM's container left out)."""
+    logs = wait_for(lambda: _try_logs(k), what="aggregated logs")
+    return {cid: files for cid, files in logs.items() if not cid.endswith("_000001")}
+
+
+def _try_logs(k):
+    try:
+        return k.logs()
+    except NotFoundError:
+        return None
+
+
+def test_hostname_and_date_in_one_and_three_containers(knit):
+    for count in (1, 3):
+        app_id = knit.start("hostname; date +%Y", num_containers=count)
+        assert app_id.startswith("application_") and knit.app_id == app_id
+        assert knit.wait_for_completion(120) is True
+        logs = worker_logs(knit)
+        assert len(logs) == count
+        for files in logs.values():
+            host, year = files["stdout"].split()
+            assert host and year == time.strftime("%Y")
+        assert knit.status()["finalStatus"] == "SUCCEEDED"
+
+
+def test_logs_while_running_then_kill(knit, capsys):
+    marker = uuid.uuid4().hex
+    knit.start(f"echo {marker}; sleep 300", num_containers=2)
+    running = wait_for(lambda: (logs := knit.logs()) and sum(
+        marker in f.get("stdout", "") for f in logs.values()) == 2 and logs, what="live logs")
+    assert len(running) == 3  # the ApplicationMaster's container too
+    assert knit.runtime_status() == "RUNNING"
+    knit.print_logs()
+    assert marker in capsys.readouterr().out
+    assert knit.kill() is True
+    assert knit.runtime_status() == "KILLED"
+    assert knit.wait_for_completion(5) is False
+
+
+def test_files_archives_and_hdfs_paths(knit, tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("plain file\n")
+    archive = tmp_path / "myarc.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("stuff/inner.txt", "inside the zip\n")
+    remote = f"{knit.conf['hdfs_home']}/in-place-{uuid.uuid4().hex}.txt"
+    local_remote = tmp_path / "in-place.txt"
+    local_remote.write_text("already in hdfs\n")
+    knit.client.upload(str(local_remote), remote, 1, "644")
+    hdfs_uri = knit.client.fileStatus(remote)["path"]
+    knit.start(f"cat data.txt myarc.zip/stuff/inner.txt {Path(remote).name}",
+               files=[str(data), str(archive), hdfs_uri])
+    assert knit.wait_for_completion(120), knit.status()["diagnostics"]
+    (files,) = worker_logs(knit).values()
+    assert files["stdout"] == "plain file\ninside the zip\nalready in hdfs\n"
+    assert str(local_remote) not in knit.stager.uploaded  # the hdfs:// file was used in place
+
+
+def test_env_with_a_packed_python_environment(knit, tmp_path):
+    env_dir = tmp_path / "pyenv"
+    venv.create(env_dir, with_pip=False, symlinks=True)
+    knit.start('$PYTHON_BIN -c "import sys; print(sys.prefix)"; echo CONDA_PREFIX=$CONDA_PREFIX; '
+               "python -c 'print(42)'", env=str(env_dir))
+    assert knit.wait_for_completion(120), knit.status()["diagnostics"]
+    (files,) = worker_logs(knit).values()
+    prefix, conda_prefix, answer = files["stdout"].split()
+    assert conda_prefix == f"CONDA_PREFIX={prefix}"
+    assert prefix.endswith("/pyenv.zip/pyenv")
+    assert answer == "42"  # `python` resolves to the environment's
+
+
+def test_envvars_and_lang(cluster_environ):
+    k = Knit(lang="en_US.UTF-8", **QUIET)
+    k.start('echo "FOO=$FOO LANG=$LANG LC_ALL=$LC_ALL"', envvars={"FOO": "bar baz"})
+    assert k.wait_for_completion(120)
+    (files,) = worker_logs(k).values()
+    assert files["stdout"] == "FOO=bar baz LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8\n"
+    k.start('echo "LANG=$LANG LC_ALL=$LC_ALL"', envvars={"LC_ALL": "C"})
+    assert k.wait_for_completion(120)
+    (files,) = worker_logs(k).values()
+    assert files["stdout"] == "LANG=en_US.UTF-8 LC_ALL=C\n"
+
+
+def test_memory_vcores_queue_and_name_in_status(knit):
+    knit.start("sleep 300", num_containers=2, memory=256, virtual_cores=2, queue="batch",
+               app_name="sized-app")
+    wait_for(lambda: [c for c in knit.get_containers() if c["state"] == "RUNNING"][1:],
+             what="2 running containers")
+    status = knit.status()
+    assert status["name"] == "sized-app" and status["queue"] in ("batch", "root.batch")
+    expected = (knit.am_memory + 2 * 256, knit.am_vcores + 2 * 2)
+    # (a surplus grant, released at once by the ApplicationMaster, may be counted briefly)
+    wait_for(lambda: ((s := knit.status())["allocatedMB"], s["allocatedVCores"]) == expected,
+             timeout=20, what=f"allocation {expected}")
+    assert {c["memoryMb"] for c in knit.get_containers()} == {256}
+    assert knit.kill()
+
+
+def test_add_and_remove_containers(knit):
+    knit.start("sleep 300", num_containers=1)
+    running = lambda: [c["id"] for c in knit.get_containers() if c["state"] == "RUNNING"]  # noqa: E731
+    wait_for(lambda: len(running()) == 1, what="1 running container")
+    knit.add_containers(num_containers=2, memory=128)
+    wait_for(lambda: len(running()) == 3, what="3 running containers")
+    gone = running()[0]
+    knit.remove_containers(gone)
+    wait_for(lambda: len(running()) == 2, what="2 running containers")
+    assert knit.get_container_statuses()[gone] == "REMOVED"
+    wait_for(lambda: len([c for c in knit.yarn_api.app_containers(knit.app_id)
+                          if c["state"] == "RUNNING"]) == 3, what="AM + 2 running, as the NMs see it")
+    with pytest.raises(ValueError, match="ApplicationMaster's own container"):
+        knit.remove_containers(knit.yarn_api.app_attempts(knit.app_id)[0]["containerId"])
+    with pytest.raises(NotFoundError):
+        knit.remove_containers(gone)
+    assert knit.kill()
+
+
+def test_failing_command_fails_the_application(knit):
+    knit.start("echo about to fail; exit 3", num_containers=2)
+    assert knit.wait_for_completion(120) is False
+    status = knit.status()
+    assert status["state"] == "FINISHED" and status["finalStatus"] == "FAILED"
+    assert len(re.findall(r"container_\S+ on \S+ exit code 3", status["diagnostics"])) == 2
+
+
+def test_allocation_timeout_fails_fast(cluster_environ):
+    k = Knit(allocation_timeout=8, **QUIET)
+    k.start("sleep 300", num_containers=3, memory=3500, checks=False)  # only 2 fit
+    assert k.wait_for_completion(90) is False
+    diagnostics = k.status()["diagnostics"]
+    assert "granted 2 of 3 containers" in diagnostics
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"memory": -1}, ValueError, "memory must be at least 1"),
+    ({"num_containers": 0}, ValueError, "num_containers must be at least 1"),
+    ({"memory": "128"}, TypeError, "memory must be a whole number"),
+    ({"virtual_cores": 1.5}, TypeError, "virtual_cores must be a whole number"),
+    ({"files": "data.txt"}, TypeError, "files must be a list"),
+    ({"files": ["/no/such/file.txt"]}, FileNotFoundError, "does not exist"),
+    ({"envvars": {"A": 1}}, TypeError, "strings to strings"),
+    ({"envvars": {1: "a"}}, TypeError, "strings to strings"),
+    ({"queue": "no-such-queue"}, PreflightError, "does not exist; the cluster has"),
+    ({"memory": 100_000}, PreflightError, "fits on no node"),
+    ({"num_containers": 500}, PreflightError, "available"),
+    ({"env": "/no/such/env.zip"}, FileNotFoundError, "does not exist"),
+])
+def test_bad_input_is_refused_before_submission(knit, kwargs, error, match):
+    before = len(knit.yarn_api.apps)
+    with pytest.raises(error, match=match):
+        knit.start("true", **kwargs)
+    assert len(knit.yarn_api.apps) == before
+
+
+def test_corrupt_env_zip_is_refused(knit, tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    before = len(knit.yarn_api.apps)
+    with pytest.raises(ValueError, match="not a readable archive"):
+        knit.start("true", env=str(broken))
+    assert len(knit.yarn_api.apps) == before
+
+
+def test_unchanged_files_are_not_uploaded_twice(cluster_environ, tmp_path):
+    shipped = tmp_path / f"ship-{uuid.uuid4().hex}.txt"
+    shipped.write_text("version 1\n")
+    first = Knit(**QUIET)
+    first.start("cat *.txt", files=[str(shipped)])
+    assert str(shipped) in first.stager.uploaded
+    assert first.check_needs_upload(str(shipped)) is False
+    second = Knit(**QUIET)  # a new Knit (as another process would) checks HDFS, not memory
+    second.start("cat *.txt", files=[str(shipped)])
+    assert str(shipped) not in second.stager.uploaded
+    assert second.wait_for_completion(120)
+    shipped.write_text("version 2 is longer\n")
+    assert second.check_needs_upload(str(shipped)) is True
+    second.start("cat *.txt", files=[str(shipped)])
+    assert str(shipped) in second.stager.uploaded
+    always = Knit(upload_always=True, **QUIET)
+    always.start("true", files=[str(shipped)])
+    assert str(shipped) in always.stager.uploaded
+    assert second.wait_for_completion(120)
+    (files,) = worker_logs(second).values()
+    assert files["stdout"] == "version 2 is longer\n"
+
+
+def test_two_knits_in_one_process_at_once(cluster_environ):
+    one, two = Knit(**QUIET), Knit(**QUIET)
+    one.start("sleep 300")
+    two.start("sleep 300")
+    assert one.app_id != two.app_id
+    assert one.runtime_status() == two.runtime_status() == "RUNNING"
+    assert one.kill() and two.kill()
+
+
+def test_context_manager_repr_and_calls_before_start(cluster_environ):
+    with Knit(**QUIET) as k:
+        assert repr(k) == "Knit<not started, rm=http://127.0.0.1:8088>"
+        with pytest.raises(KnitError, match="call start"):
+            k.status()
+        k.start("sleep 300")
+        assert repr(k) == f"Knit<{k.app_id}, rm=http://127.0.0.1:8088>"
+    assert k.runtime_status() == "KILLED"
+
+
+def test_proxy_variables_do_not_break_start(cluster_environ, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9/")
+    k = Knit(**QUIET)
+    k.start("true")
+    assert k.wait_for_completion(120)
+
+
+def test_python_killed_mid_start_leaves_no_jvm(cluster_environ, tmp_path):
+    script = tmp_path / "start.py"
+    script.write_text(
+        "from knit import Knit\n"
+        "k = Knit(progress=print)\n"
+        "k.start('sleep 300')\n"
+        "import time; time.sleep(300)\n")
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: _gateway_children(child.pid), what="the client JVM to start")
+        child.kill()
+        child.wait(timeout=30)
+        wait_for(lambda: not _jvm_alive(child.pid), timeout=30, what="the JVM to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def _gateway_children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[-1].split()[1]) == parent and b"knit.client.GatewayMain" in cmdline:
+                found.append(int(entry.name))
+    _gateway_children.last = found or getattr(_gateway_children, "last", [])
+    return found
+
+
+def _jvm_alive(parent: int) -> bool:
+    return any(Path(f"/proc/{pid}").exists() and b"GatewayMain" in
+               Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _gateway_children.last
+               if Path(f"/proc/{pid}/cmdline").exists())
