@@ -132,7 +132,7 @@ class Gateway:
     def __init__(self, knit_jar: Path, timeout: float = 120.0):
         from py4j.java_gateway import GatewayParameters, JavaGateway
 
-        logging.getLogger("py4j").setLevel(logging.NOTSET)
+        _set_py4j_log_level(logging.NOTSET)
         classpath = os.pathsep.join([str(knit_jar), *hadoop_classpath()])
         token = secrets.token_hex(24)
         command = [java_executable(), "-Xmx512m", *LEAN_FLAGS, *java_opens_flags(),
@@ -181,8 +181,13 @@ class Gateway:
             self.process.wait(timeout=10)
         # Java objects still referenced from Python would log failed release calls
         # to the dead JVM when garbage-collected: silence py4j until a new gateway.
-        logging.getLogger("py4j").setLevel(logging.CRITICAL)
+        _set_py4j_log_level(logging.CRITICAL)
         self.java.close()
+
+
+def _set_py4j_log_level(level: int) -> None:
+    for name in ("py4j", "py4j.java_gateway", "py4j.clientserver"):
+        logging.getLogger(name).setLevel(level)
 
 
 def get_gateway(knit_jar: Path) -> Gateway:

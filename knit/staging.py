@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,6 +75,10 @@ class Stager:
     def ship(self, local: str | Path) -> str:
         """Upload a local file to ``.knitDeps`` unless its content is already there."""
         remote = self.remote_path(local)
+        if self.upload_always:
+            # A fresh folder: replacing a file would break applications localizing it.
+            folder, name = remote.rsplit("/", 1)
+            remote = f"{folder}-{secrets.token_hex(4)}/{name}"
         if self.upload_always or self.needs_upload(local, remote):
             logger.info("uploading %s to %s", local, remote)
             java_call(self.client.mkdirs, self.staging_dir, "700")
