@@ -62,9 +62,62 @@ def cluster_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def run(args: argparse.Namespace) -> int:
+    """Run a command in YARN containers and print each container's output."""
+    import os
+
+    from .conf import find_conf_dir
+    from .core import Knit
+
+    if find_conf_dir() is None:
+        _say("no Hadoop configuration found (HADOOP_CONF_DIR); using the local cluster")
+        cluster = LocalCluster(directory=args.dir, progress=_say).up()
+        os.environ.update(cluster.env())  # this process only, as `eval "$(knit cluster env)"`
+    knit = Knit(progress=_say, lang=args.lang)
+    knit.start(args.cmd, num_containers=args.num_containers, memory=args.memory,
+               virtual_cores=args.virtual_cores, files=args.file or None, env=args.env,
+               queue=args.queue, app_name=args.name)
+    try:
+        succeeded = knit.wait_for_completion(args.timeout)
+    except KeyboardInterrupt:
+        knit.kill()
+        raise
+    if knit.runtime_status() not in ("FINISHED", "FAILED", "KILLED"):
+        _say(f"{knit.app_id} still runs after {args.timeout:.0f} s; killing it")
+        knit.kill()
+    status = knit.status()
+    logs = knit.yarn_api.logs(knit.app_id, retries=30)
+    am_container = knit.yarn_api.app_attempts(knit.app_id)[0].get("containerId")
+    for container, files in sorted(logs.items()):
+        if container == am_container:
+            continue
+        print(f"== {container}")
+        print(files.get("stdout", "").rstrip())
+        if files.get("stderr", "").strip():
+            print(f"-- stderr\n{files['stderr'].rstrip()}")
+    _say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")
+    return 0 if succeeded else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="knit", description="Run distributed commands on YARN.")
     commands = parser.add_subparsers(dest="command", required=True)
+    runner = commands.add_parser("run", help="run a shell command in YARN containers and print "
+                                             "their output (starts the local cluster if no "
+                                             "Hadoop configuration is found)")
+    runner.set_defaults(handler=run)
+    runner.add_argument("cmd", help="shell command for each container")
+    runner.add_argument("-n", "--num-containers", type=int, default=1)
+    runner.add_argument("--memory", type=int, default=128, help="MB per container")
+    runner.add_argument("--virtual-cores", type=int, default=1)
+    runner.add_argument("--file", action="append", help="file to ship (repeatable)")
+    runner.add_argument("--env", help="zipped environment or environment folder")
+    runner.add_argument("--queue", default="default")
+    runner.add_argument("--name", default="knit")
+    runner.add_argument("--lang", default="C.UTF-8")
+    runner.add_argument("--timeout", type=float, default=600, help="seconds to wait for the end")
+    runner.add_argument("--dir", default=str(default_directory()),
+                        help="local cluster folder, if one is started")
     cluster = commands.add_parser("cluster", help="a real local YARN + HDFS cluster")
     actions = cluster.add_subparsers(dest="action", required=True)
     for name, handler, text in (

@@ -146,6 +146,10 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         "yarn.log-aggregation.retain-seconds": "604800",
         "yarn.nodemanager.log-aggregation.compression-type": "none",
         "yarn.nodemanager.delete.debug-delay-sec": "0",
+        # A lost NodeManager is declared dead after 15 s (default 10 min), so its
+        # containers are reported lost while a test still waits.
+        "yarn.nm.liveness-monitor.expiry-interval-ms": "15000",
+        "yarn.resourcemanager.nm.liveness-monitor.interval-ms": "1000",
     }
 
 

@@ -110,3 +110,49 @@ def test_unresolvable_hadoop_version_is_a_maven_error(tmp_path):
     pom.write_text(text.replace("<hadoop.version>", "<hadoop.version>0.0.0-no-such-", 1))
     with pytest.raises(MavenError, match="Maven failed"):
         resolve_hadoop_jars(pom)
+
+
+def test_lost_nodemanager_fails_the_application_instead_of_hanging(tmp_path):
+    from knit import Knit
+    from knit.conf import read_conf_dir
+
+    cluster = LocalCluster(directory=tmp_path / "other", nodemanagers=2, ports=OTHER_PORTS,
+                           nodemanager_memory_mb=2048).up()
+    try:
+        k = Knit(autodetect=False, pars=read_conf_dir(cluster.conf_dir), progress=False)
+        assert k.conf["rm_port"] == OTHER_PORTS["rm_webapp"]
+        # 1536 MB workers: one per 2048 MB node, so one lands beside the AM and one alone.
+        k.start("sleep 600", num_containers=2, memory=1536)
+        deadline = time.monotonic() + 60
+        while len([c for c in k.get_containers() if c["state"] == "RUNNING"]) < 2:
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.5)
+        am_node = k.yarn_api.app_attempts(k.app_id)[0]["nodeId"]
+        lone = next(c for c in k.get_containers() if c["node"] != am_node)
+        nodemanager = next(name for name, d in cluster.status()["daemons"].items()
+                           if name.startswith("nodemanager") and _nm_of(cluster, name) == lone["node"])
+        os.kill(cluster.status()["daemons"][nodemanager]["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 90  # the RM declares the node lost after 15 s
+        while k.get_container_statuses()[lone["id"]] != "COMPLETE":
+            assert time.monotonic() < deadline, "the ApplicationMaster never saw the lost container"
+            time.sleep(1)
+        lost = next(c for c in k.get_containers() if c["id"] == lone["id"])
+        assert lost["exitStatus"] == -100  # ContainerExitStatus.ABORTED
+        survivor = next(c["id"] for c in k.get_containers() if c["state"] == "RUNNING")
+        k.remove_containers(survivor)
+        assert k.wait_for_completion(60) is False
+        status = k.status()
+        assert status["finalStatus"] == "FAILED"
+        assert lone["id"] in status["diagnostics"]
+    finally:
+        cluster.down()
+
+
+def _nm_of(cluster: LocalCluster, name: str) -> str:
+    """The node id (host:port) a NodeManager of the cluster registered with."""
+    from lxml import etree
+
+    index = name.rsplit("-", 1)[1]
+    site = etree.parse(str(cluster.directory / f"nodemanager-{index}" / "conf" / "yarn-site.xml"))
+    address = site.xpath("//property[name='yarn.nodemanager.address']/value/text()")[0]
+    return "localhost:" + address.rsplit(":", 1)[1]

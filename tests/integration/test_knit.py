@@ -285,3 +285,13 @@ def _jvm_alive(parent: int) -> bool:
     return any(Path(f"/proc/{pid}").exists() and b"GatewayMain" in
                Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _gateway_children.last
                if Path(f"/proc/{pid}/cmdline").exists())
+
+
+def test_knit_run_cli_prints_each_containers_output(cluster_environ):
+    ok = subprocess.run([sys.executable, "-m", "knit", "run", "-n", "2", "echo out-$CONTAINER_ID"],
+                        capture_output=True, text=True, timeout=300, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert len(re.findall(r"^out-container_\S+_00000[23]$", ok.stdout, re.M)) == 2
+    failed = subprocess.run([sys.executable, "-m", "knit", "run", "exit 4"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert failed.returncode == 1 and "exit code 4" in failed.stderr
