@@ -65,7 +65,7 @@ class ClusterConfig:
     datanode: NodePorts
     nodemanagers: tuple[NodePorts, ...]
     nodemanager_memory_mb: int = 4096
-    nodemanager_vcores: int = 16
+    nodemanager_vcores: int = 32
     extra: tuple[tuple[str, str, str], ...] = ()
 
     @property

@@ -72,7 +72,7 @@ class LocalCluster:
         nodemanagers: int = 2,
         ports: dict[str, int] | None = None,
         nodemanager_memory_mb: int = 4096,
-        nodemanager_vcores: int = 16,
+        nodemanager_vcores: int = 32,
         extra_conf: dict[str, dict[str, str]] | None = None,
         progress: Callable[[str], None] | None = None,
     ):

@@ -104,6 +104,8 @@ def test_env_with_a_packed_python_environment(knit, tmp_path):
     assert conda_prefix == f"CONDA_PREFIX={prefix}"
     assert prefix.endswith("/pyenv.zip/pyenv")
     assert answer == "42"  # `python` resolves to the environment's
+    envs = knit.list_envs()
+    assert any(str(e["path"]).endswith("/pyenv.zip") and e["size"] > 0 for e in envs)
 
 
 def test_envvars_and_lang(cluster_environ):
