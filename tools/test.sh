@@ -21,6 +21,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# The Scala unit tests (ApplicationMaster book-keeping), then the Python suite.
+mvn -q -B test
+
 export KNIT_TEST_CLUSTER_DIR="${KNIT_TEST_CLUSTER_DIR:-$PWD/.test-cluster}"
 stop_cluster() { .venv/bin/knit cluster down --dir "$KNIT_TEST_CLUSTER_DIR" || true; }
 trap stop_cluster EXIT

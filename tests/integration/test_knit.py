@@ -16,6 +16,8 @@ import pytest
 from knit import Knit
 from knit.exceptions import KnitError, NotFoundError, PreflightError
 
+from .waiting import wait_for
+
 QUIET = {"progress": False}
 
 
@@ -24,14 +26,6 @@ def knit(cluster_environ):
     return Knit(**QUIET)
 
 
-def wait_for(predicate, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.25)
 
 
 def worker_logs(k: Knit) -> dict[str, dict[str, str]]:

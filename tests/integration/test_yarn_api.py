@@ -13,6 +13,7 @@ from knit.exceptions import NotFoundError, YARNConnectionError
 from knit.yarn_api import YARNAPI
 
 from . import rest_apps
+from .waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,6 @@ def api(local_cluster, hadoop_env):
                    yarn_cmd=yarn)
 
 
-def wait_for(predicate, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.25)
 
 
 def test_cluster_wide_calls(api):
