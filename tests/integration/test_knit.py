@@ -100,6 +100,18 @@ def test_env_with_a_packed_python_environment(knit, tmp_path):
     assert answer == "42"  # `python` resolves to the environment's
     envs = knit.list_envs()
     assert any(str(e["path"]).endswith("/pyenv.zip") and e["size"] > 0 for e in envs)
+    import fsspec  # any fsspec filesystem can stand in for the JVM's HDFS client
+
+    webhdfs = fsspec.filesystem("webhdfs", host="127.0.0.1", port=cluster_ports_http(),
+                                user=knit.conf["user"])
+    via_fsspec = Knit(hdfs=webhdfs, **QUIET).list_envs()
+    assert any(str(e["name"]).endswith("/pyenv.zip") for e in via_fsspec)
+
+
+def cluster_ports_http() -> int:
+    from knit.conf import load_conf
+
+    return load_conf()["nn_http_port"]
 
 
 def test_envvars_and_lang(cluster_environ):
