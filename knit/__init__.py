@@ -2,7 +2,7 @@
 
 __version__ = "0.3.0"
 
-__all__ = ["Knit", "YARNAPI", "__version__"]
+__all__ = ["Knit", "YARNAPI", "CondaCreator", "__version__"]
 
 
 def __getattr__(name):
@@ -16,4 +16,8 @@ def __getattr__(name):
         from .yarn_api import YARNAPI
 
         return YARNAPI
+    if name == "CondaCreator":
+        from .conda import CondaCreator
+
+        return CondaCreator
     raise AttributeError(f"module 'knit' has no attribute {name!r}")

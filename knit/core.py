@@ -348,6 +348,26 @@ class Knit:
         """Whether ``path``'s content is not yet in HDFS (content hash and size)."""
         return self.stager.needs_upload(path)
 
+    @staticmethod
+    def create_env(env_name: str, packages: list[str] | None = None, remove: bool = False,
+                   channels: list[str] | None = None, conda_pars: dict | None = None) -> str:
+        """Create (or reuse) a zipped environment with :class:`~knit.conda.CondaCreator`.
+
+        Returns
+        -------
+        str
+            Path of the zip, ready for ``start(..., env=...)``.
+
+        Examples
+        --------
+        >>> env = Knit.create_env('analysis', packages=['numpy', 'pandas'])  # doctest: +SKIP
+        >>> Knit().start('$PYTHON_BIN -c "import pandas"', env=env)          # doctest: +SKIP
+        """
+        from .conda import CondaCreator
+
+        creator = CondaCreator(channels=channels, **(conda_pars or {}))
+        return creator.create_env(env_name, packages=packages, remove=remove)
+
     def list_envs(self) -> list[dict]:
         """Archives in ``.knitDeps``, with path, size and modification time."""
         archives = (".zip", ".tar.gz", ".tgz")

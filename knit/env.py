@@ -15,12 +15,18 @@ def is_archive(path: str) -> bool:
     return path.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def zip_env(env_path: str | Path, out_file: str | Path | None = None) -> Path:
+def zip_env(env_path: str | Path, out_file: str | Path | None = None,
+            compress: bool = True) -> Path:
     """Zip an environment folder, its top folder named after it.
 
     Symbolic links are followed (their targets copied); dangling ones are
     skipped. Zip64 is on, so archives over 2 GB work. A conda root (a folder with
     ``envs/`` inside) is refused: zipping it would pack every environment.
+
+    Parameters
+    ----------
+    compress : bool
+        Deflate the members (smaller upload) or store them (faster to make and unpack).
 
     Returns
     -------
@@ -35,7 +41,8 @@ def zip_env(env_path: str | Path, out_file: str | Path | None = None) -> Path:
                          f"from {env_path / 'envs'} instead")
     out = Path(out_file) if out_file else env_path.with_name(env_path.name + ".zip")
     top = env_path.name
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(out, "w", method, allowZip64=True) as archive:
         for folder, _, files in os.walk(env_path, followlinks=True):
             for name in sorted(files):
                 path = Path(folder) / name

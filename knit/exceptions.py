@@ -140,3 +140,20 @@ class ApplicationError(KnitError):
         self.app_id = app_id
         self.state = state
         self.diagnostics = diagnostics
+
+
+class EnvError(KnitError):
+    """An environment could not be created (unknown package, failed solve, pip error).
+
+    Attributes
+    ----------
+    command : str
+        What was run.
+    stderr : str
+        What it said.
+    """
+
+    def __init__(self, message: str, command: str = "", stderr: str = ""):
+        super().__init__(f"{message}\ncommand: {command}\n{stderr.strip()[-3000:]}".rstrip())
+        self.command = command
+        self.stderr = stderr

@@ -303,3 +303,26 @@ def test_knit_run_cli_prints_each_containers_output(cluster_environ):
     failed = subprocess.run([sys.executable, "-m", "knit", "run", "exit 4"],
                             capture_output=True, text=True, timeout=300, check=False)
     assert failed.returncode == 1 and "exit code 4" in failed.stderr
+
+
+def test_conda_env_made_by_rattler_runs_in_containers(knit, tmp_path):
+    from ..channel import make_channel
+
+    channel = make_channel(tmp_path)
+    env = Knit.create_env("hello", packages=["knit-hello"], channels=[channel],
+                          conda_pars={"conda_envs": str(tmp_path / "envs"), "backend": "rattler"})
+    knit.start("$CONDA_PREFIX/bin/knit-hello; knit-hello", num_containers=2, env=env)
+    assert knit.wait_for_completion(120), knit.status()["diagnostics"]
+    for files in worker_logs(knit).values():
+        first, second = files["stdout"].splitlines()
+        assert first == second and first.startswith("hello from knit-hello in /")
+        assert first.endswith("/hello.zip/hello")
+
+
+def test_pip_env_runs_in_containers(knit, tmp_path):
+    env = Knit.create_env("piped", packages=["six"],
+                          conda_pars={"conda_envs": str(tmp_path), "backend": "pip"})
+    knit.start('$PYTHON_BIN -c "import six, sys; print(sys.prefix)"', env=env)
+    assert knit.wait_for_completion(120), knit.status()["diagnostics"]
+    (files,) = worker_logs(knit).values()
+    assert files["stdout"].strip().endswith("/piped.zip/piped")

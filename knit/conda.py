@@ -1,0 +1,190 @@
+"""``CondaCreator``: build a self-contained environment, cache it, zip it.
+
+Three ways to make an environment, chosen in this order unless ``backend=`` says:
+
+1. ``conda``: a ``micromamba``, ``mamba`` or ``conda`` executable (on PATH or under
+   ``conda_root``);
+2. ``rattler``: py-rattler, which solves and installs conda packages itself, so no
+   Miniconda download is needed (``pip install knit[conda]``);
+3. ``pip``: a virtualenv filled by pip from requirement strings. It needs the same
+   Python at the same path on every node; a conda environment does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .env import zip_env as _zip_env
+from .exceptions import EnvError
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("conda", "rattler", "pip")
+_SPEC_FILE = ".knit-env.json"
+
+
+def default_envs_dir() -> Path:
+    return Path(os.environ.get("KNIT_ENVS_DIR", Path.home() / ".knit" / "envs"))
+
+
+class CondaCreator:
+    """Create, cache and zip environments.
+
+    Parameters
+    ----------
+    conda_root : str, optional
+        A conda installation whose ``bin/conda`` (or ``mamba``) to use.
+    conda_envs : str, optional
+        Where environments and their zips are kept (default ``~/.knit/envs``).
+    channels : list of str, optional
+        Conda channels (default ``["conda-forge"]``); ``file://`` URLs work.
+    conda_pkgs : str, optional
+        Package cache folder (default: the tool's own).
+    backend : {'conda', 'rattler', 'pip'}, optional
+        Force one way of making environments.
+    platforms : list of str
+        Conda platforms to solve for (default: this machine's and ``noarch``).
+    """
+
+    def __init__(self, conda_root: str | None = None, conda_envs: str | None = None,
+                 channels: list[str] | None = None, conda_pkgs: str | None = None,
+                 backend: str | None = None, platforms: list[str] | None = None):
+        if backend is not None and backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        if channels is not None and (isinstance(channels, str) or not isinstance(channels, list)):
+            raise TypeError(f"channels must be a list of strings, not {channels!r}")
+        self.conda_root = conda_root
+        self.conda_envs = Path(conda_envs) if conda_envs else default_envs_dir()
+        self.channels = list(channels or ["conda-forge"])
+        self.conda_pkgs = conda_pkgs
+        self.platforms = platforms or ["linux-64", "noarch"]
+        self.backend = backend or self._choose_backend()
+
+    def __repr__(self) -> str:
+        return f"CondaCreator<{self.backend}, envs={self.conda_envs}, channels={self.channels}>"
+
+    # ------------------------------------------------------------ choosing
+    def conda_executable(self) -> str | None:
+        """A micromamba/mamba/conda executable, under ``conda_root`` first."""
+        names = ("micromamba", "mamba", "conda")
+        if self.conda_root:
+            for name in names:
+                path = Path(self.conda_root) / "bin" / name
+                if path.is_file():
+                    return str(path)
+        return next((found for name in names if (found := shutil.which(name))), None)
+
+    def _choose_backend(self) -> str:
+        if self.conda_executable():
+            return "conda"
+        try:
+            import rattler  # noqa: F401
+        except ImportError:
+            return "pip"
+        return "rattler"
+
+    # ------------------------------------------------------------- the API
+    def find_env(self, env_name: str) -> Path | None:
+        """The folder of a cached environment, or None."""
+        path = self.conda_envs / env_name
+        return path if (path / _SPEC_FILE).is_file() else None
+
+    def zip_env(self, env_path: str | Path, out_file: str | Path | None = None) -> str:
+        """Zip an environment folder (see :func:`knit.env.zip_env`)."""
+        return str(_zip_env(env_path, out_file))
+
+    def create_env(self, env_name: str, packages: list[str] | None = None,
+                   remove: bool = False) -> str:
+        """Create (or reuse) an environment and return the path of its zip.
+
+        The same name and package list give the same cached environment and zip;
+        ``remove=True`` (or another package list) builds it anew.
+
+        Raises
+        ------
+        TypeError
+            ``packages`` is not a list of strings.
+        EnvError
+            The tool failed (unknown package, failed solve, pip error).
+        """
+        if packages is None:
+            packages = []
+        if isinstance(packages, str) or not isinstance(packages, list) or not all(
+                isinstance(p, str) for p in packages):
+            raise TypeError(f"packages must be a list of strings, not {packages!r}")
+        if not env_name or "/" in env_name:
+            raise ValueError(f"env_name must be a plain name, not {env_name!r}")
+        prefix = self.conda_envs / env_name
+        zip_path = self.conda_envs / f"{env_name}.zip"
+        wanted = {"backend": self.backend, "packages": sorted(packages), "channels": self.channels}
+        if not remove and self._recorded(prefix) == wanted and zip_path.is_file():
+            logger.info("reusing environment %s", prefix)
+            return str(zip_path)
+        shutil.rmtree(prefix, ignore_errors=True)
+        zip_path.unlink(missing_ok=True)
+        self.conda_envs.mkdir(parents=True, exist_ok=True)
+        logger.info("creating environment %s with %s (%s)", prefix, packages, self.backend)
+        try:
+            getattr(self, f"_create_{self.backend}")(prefix, packages)
+        except BaseException:
+            shutil.rmtree(prefix, ignore_errors=True)
+            raise
+        (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
+        return self.zip_env(prefix, zip_path)
+
+    @staticmethod
+    def _recorded(prefix: Path) -> dict | None:
+        try:
+            return json.loads((prefix / _SPEC_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    # ------------------------------------------------------------- backends
+    def _create_conda(self, prefix: Path, packages: list[str]) -> None:
+        command = [self.conda_executable(), "create", "-y", "-p", str(prefix)]
+        for channel in self.channels:
+            command += ["-c", channel]
+        env = dict(os.environ)
+        if self.conda_pkgs:
+            env["CONDA_PKGS_DIRS"] = self.conda_pkgs
+        _run(command + packages, env=env)
+
+    def _create_rattler(self, prefix: Path, packages: list[str]) -> None:
+        import rattler
+
+        async def solve_and_install():
+            records = await rattler.solve(
+                sources=[rattler.Channel(channel) for channel in self.channels],
+                specs=packages, platforms=self.platforms,
+                virtual_packages=rattler.VirtualPackage.detect())
+            await rattler.install(records, target_prefix=str(prefix), show_progress=False,
+                                  cache_dir=Path(self.conda_pkgs) if self.conda_pkgs else None)
+
+        command = f"rattler solve+install {packages} from {self.channels} into {prefix}"
+        try:
+            asyncio.run(solve_and_install())
+        except Exception as exc:  # rattler raises its own exception types
+            raise EnvError(f"could not create {prefix.name}: {type(exc).__name__}", command,
+                           str(exc)) from exc
+        (prefix / "conda-meta").mkdir(exist_ok=True)
+
+    def _create_pip(self, prefix: Path, packages: list[str]) -> None:
+        _run([sys.executable, "-m", "venv", str(prefix)])
+        if packages:
+            _run([str(prefix / "bin" / "python"), "-m", "pip", "install", "--quiet", *packages])
+
+
+def _run(command: list[str], env: dict | None = None) -> None:
+    logger.info("running %s", " ".join(command))
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600,
+                            check=False)
+    if result.returncode != 0:
+        raise EnvError(f"environment creation failed (exit {result.returncode})",
+                       " ".join(command), result.stderr or result.stdout)
