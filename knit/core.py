@@ -14,12 +14,12 @@ import requests
 
 from . import checks as checks_module
 from .conf import load_conf
-from .env import archive_top_folder, zip_env
+from .env import archive_top_folder, is_archive, zip_env
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
 from .jvm import get_gateway, java_call
 from .maven import JAVA_LIBS
 from .spec import LaunchSpec, boot_script, resource_name
-from .staging import Stager
+from .staging import PUBLIC_STAGING, STAGING, Stager
 from .yarn_api import FINAL_STATES, YARNAPI
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class Knit:
     def start(self, cmd: str, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128,
               files: list[str] | None = None, envvars: dict[str, str] | None = None,
               app_name: str = "knit", queue: str = "default", checks: bool = True,
-              env: str | None = None) -> str:
+              env: str | None = None, env_visibility: str = "PRIVATE") -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -145,7 +145,7 @@ class Knit:
         files : list of str
             Local files (uploaded once) or ``hdfs://`` paths (used in place), which
             appear in the working directory under their base names; archives
-            (.zip, .tar.gz, .tgz) appear unpacked as a folder of that name.
+            (.zip, .tar.gz, .tgz, .tar) appear unpacked as a folder of that name.
         envvars : dict of str to str
             Environment of the ApplicationMaster and every container.
         app_name, queue : str
@@ -153,7 +153,13 @@ class Knit:
         checks : bool
             Check the cluster can run it before uploading anything.
         env : str
-            A zipped environment (.zip, .tar.gz, .tgz) or an environment folder.
+            A packed environment (.zip, .tar.gz, .tgz, .tar, e.g. from
+            :meth:`create_env`, conda-pack or venv-pack) or an environment folder
+            (zipped for you), or an ``hdfs://`` archive.
+        env_visibility : {'PRIVATE', 'PUBLIC'}
+            How YARN localizes ``env``. Either way each NodeManager keeps the
+            unpacked copy for later applications: PRIVATE ones of the same user,
+            PUBLIC ones of every user (the archive is then world-readable in HDFS).
 
         Returns
         -------
@@ -176,7 +182,8 @@ class Knit:
         spec = LaunchSpec(cmd=cmd, num_containers=num_containers, virtual_cores=virtual_cores,
                           memory=memory, files=() if files is None else files,
                           envvars={} if envvars is None else envvars,
-                          app_name=app_name, queue=queue, env=env, lang=self.conf["lang"])
+                          app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
+                          lang=self.conf["lang"])
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
@@ -198,16 +205,19 @@ class Knit:
         resources = []
         for path in spec.files:
             uri = path if path.startswith("hdfs://") else self.stager.ship(path)
-            kind = "ARCHIVE" if path.lower().endswith((".zip", ".tar.gz", ".tgz")) else "FILE"
+            kind = "ARCHIVE" if is_archive(path) else "FILE"
             resources.append([resource_name(path), uri, kind, "PRIVATE"])
         env_prefix = None
         if spec.env:
             archive = self._pack_env(spec.env)
-            uri = archive if archive.startswith("hdfs://") else self.stager.ship(archive)
+            if archive.startswith("hdfs://"):
+                uri = archive
+            else:
+                uri = self.stager.ship(archive, spec.env_visibility)
             name = resource_name(archive)
             top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
             env_prefix = f"{name}/{top}" if top else name
-            resources.append([name, uri, "ARCHIVE", "PRIVATE"])
+            resources.append([name, uri, "ARCHIVE", spec.env_visibility])
         return resources, env_prefix
 
     def _pack_env(self, env: str) -> str:
@@ -369,12 +379,16 @@ class Knit:
         return creator.create_env(env_name, packages=packages, remove=remove)
 
     def list_envs(self) -> list[dict]:
-        """Archives in ``.knitDeps``, with path, size and modification time."""
-        archives = (".zip", ".tar.gz", ".tgz")
+        """Archives in ``.knitDeps`` and ``.knitPublic``, with path, size and
+        modification time (through ``hdfs=`` when given, else the JVM)."""
         if self.hdfs is not None:
-            found = self.hdfs.find(f"{self.conf['hdfs_home']}/.knitDeps", detail=True).values()
-            return [dict(f) for f in found if str(f["name"]).endswith(archives)]
-        return [f for f in self.stager.list_files() if str(f["path"]).endswith(archives)]
+            found = []
+            for folder in (STAGING, PUBLIC_STAGING):
+                path = f"{self.conf['hdfs_home']}/{folder}"
+                if self.hdfs.exists(path):
+                    found += self.hdfs.find(path, detail=True).values()
+            return [dict(f) for f in found if is_archive(str(f["name"]))]
+        return [f for f in self.stager.list_files() if is_archive(str(f["path"]))]
 
 
 

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 #: Archive endings YARN's NodeManagers unpack (LocalResourceType.ARCHIVE).
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".jar")
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
 
 def is_archive(path: str) -> bool:
@@ -62,7 +62,7 @@ def archive_top_folder(path: Path) -> str | None:
     """
     name = path.name.lower()
     try:
-        if name.endswith((".zip", ".jar")):
+        if name.endswith(".zip"):
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
                 if bad is not None:

@@ -172,6 +172,9 @@ class Gateway:
 
     def close(self) -> None:
         """Stop the JVM: closing its stdin is enough (kill if it lingers)."""
+        # Java objects still referenced from Python would log failed release calls
+        # to the dead JVM when garbage-collected: silence py4j until a new gateway.
+        _set_py4j_log_level(logging.CRITICAL)
         if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
         try:
@@ -179,9 +182,6 @@ class Gateway:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-        # Java objects still referenced from Python would log failed release calls
-        # to the dead JVM when garbage-collected: silence py4j until a new gateway.
-        _set_py4j_log_level(logging.CRITICAL)
         self.java.close()
 
 

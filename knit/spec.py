@@ -7,7 +7,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .env import archive_top_folder, is_archive
+from .env import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
+from .staging import VISIBILITIES
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -41,6 +42,7 @@ class LaunchSpec:
     app_name: str = "knit"
     queue: str = "default"
     env: str | None = None
+    env_visibility: str = "PRIVATE"
     lang: str = "C.UTF-8"
 
     def __post_init__(self):
@@ -59,6 +61,11 @@ class LaunchSpec:
         object.__setattr__(self, "envvars", dict(self.envvars))
         if self.env is not None:
             self._check_env()
+        visibility = str(self.env_visibility).upper()
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"env_visibility must be one of {', '.join(VISIBILITIES)}, "
+                             f"not {self.env_visibility!r}")
+        object.__setattr__(self, "env_visibility", visibility)
 
     def _check_envvars(self) -> None:
         if not isinstance(self.envvars, dict):
@@ -88,13 +95,16 @@ class LaunchSpec:
 
     def _check_env(self) -> None:
         path = Path(self.env)
+        if not isinstance(self.env, str):
+            raise TypeError(f"env must be a path string, not {type(self.env).__name__}")
         if self.env.startswith("hdfs://"):
             if not is_archive(self.env):
-                raise ValueError(f"env {self.env!r} must be a .zip, .tar.gz or .tgz archive")
+                raise ValueError(f"env {self.env!r} is not an archive YARN can unpack; use one "
+                                 f"of {', '.join(ARCHIVE_SUFFIXES)}")
             return
         if not path.exists():
-            raise FileNotFoundError(f"env {self.env!r} does not exist: pass a zipped environment "
-                                    "(.zip, .tar.gz, .tgz) or an environment folder")
+            raise FileNotFoundError(f"env {self.env!r} does not exist: pass a packed environment "
+                                    f"({', '.join(ARCHIVE_SUFFIXES)}) or an environment folder")
         if path.is_file():
             archive_top_folder(path)  # raises for corrupt or unsupported archives
 
@@ -121,13 +131,29 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None) -> str:
         if variable not in spec.envvars:
             lines.append(f"export {variable}={shlex.quote(spec.lang)}")
     if env_prefix:
+        # The real path of the NodeManager's localized copy, shared by the node's
+        # containers and kept for later applications (not this container's symlink).
         lines += [
-            f'export CONDA_PREFIX="$PWD/{env_prefix}"',
+            f'export CONDA_PREFIX="$(cd "$PWD/{env_prefix}" && pwd -P)"',
             'export PYTHON_BIN="$CONDA_PREFIX/bin/python"',
             'export PATH="$CONDA_PREFIX/bin:$PATH"',
-            'if [ -x "$CONDA_PREFIX/bin/conda-unpack" ] && [ ! -e "$CONDA_PREFIX/.knit-unpacked" ]; then',
-            '  "$CONDA_PREFIX/bin/conda-unpack" && touch "$CONDA_PREFIX/.knit-unpacked" 2>/dev/null',
-            "fi",
+            *_CONDA_UNPACK.splitlines(),
         ]
     lines.append(spec.cmd)
     return "\n".join(lines) + "\n"
+
+
+#: conda-pack archives hold ``bin/conda-unpack``, which rewrites the packing machine's
+#: prefix to the new location: run once per node (under a lock, as the node's
+#: containers share the copy), with the environment's Python or the node's.
+_CONDA_UNPACK = """\
+if [ -f "$CONDA_PREFIX/bin/conda-unpack" ] && [ ! -e "$CONDA_PREFIX/.knit-unpacked" ]; then
+  (
+    flock 9 2>/dev/null
+    if [ ! -e "$CONDA_PREFIX/.knit-unpacked" ]; then
+      knit_python="$PYTHON_BIN"
+      [ -x "$knit_python" ] || knit_python="$(command -v python3 || command -v python)"
+      "$knit_python" "$CONDA_PREFIX/bin/conda-unpack" && : > "$CONDA_PREFIX/.knit-unpacked"
+    fi
+  ) 9> "$CONDA_PREFIX/.knit-unpack.lock"
+fi"""

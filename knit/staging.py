@@ -10,12 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .exceptions import PreflightError
 from .jvm import java_call
 
 logger = logging.getLogger(__name__)
 
 STAGING = ".knitDeps"
+PUBLIC_STAGING = ".knitPublic"
 JARS = ".knitJars"
+VISIBILITIES = ("PRIVATE", "PUBLIC")
 
 
 @lru_cache(maxsize=256)
@@ -59,11 +62,14 @@ class Stager:
     def staging_dir(self) -> str:
         return f"{self.hdfs_home}/{STAGING}"
 
-    def remote_path(self, local: str | Path) -> str:
+    def _folder(self, visibility: str) -> str:
+        return f"{self.hdfs_home}/{PUBLIC_STAGING}" if visibility == "PUBLIC" else self.staging_dir
+
+    def remote_path(self, local: str | Path, visibility: str = "PRIVATE") -> str:
         """Where ``local`` goes: a folder named by its content hash, so a new version
         never replaces a file that a running application may still localize."""
         _, digest = file_digest(local)
-        return f"{self.staging_dir}/{digest[:20]}/{Path(local).name}"
+        return f"{self._folder(visibility)}/{digest[:20]}/{Path(local).name}"
 
     def needs_upload(self, local: str | Path, remote: str | None = None) -> bool:
         """Whether ``local``'s content is not yet in ``.knitDeps`` (same content hash,
@@ -72,19 +78,38 @@ class Stager:
         status = java_call(self.client.fileStatus, remote)
         return status is None or status["size"] != os.path.getsize(local)
 
-    def ship(self, local: str | Path) -> str:
-        """Upload a local file to ``.knitDeps`` unless its content is already there."""
-        remote = self.remote_path(local)
+    def ship(self, local: str | Path, visibility: str = "PRIVATE") -> str:
+        """Upload a local file unless its content is already in HDFS; returns its URI.
+
+        Parameters
+        ----------
+        visibility : {'PRIVATE', 'PUBLIC'}
+            PRIVATE files go to ``.knitDeps`` (mode 700/600). PUBLIC ones go to
+            ``.knitPublic`` (755/644), readable by every user, so NodeManagers share
+            one localized copy between all users' applications.
+
+        Raises
+        ------
+        PreflightError
+            PUBLIC was asked for but a folder above ``hdfs_home`` is not
+            world-executable, so YARN would not treat the file as public.
+        """
+        folder_mode, file_mode = ("755", "644") if visibility == "PUBLIC" else ("700", "600")
+        if visibility == "PUBLIC" and not self._world_traversable(self.hdfs_home):
+            raise PreflightError(
+                f"a PUBLIC environment needs every folder down to {self.hdfs_home} to be "
+                f"world-executable (hdfs dfs -chmod o+x ...), or use visibility PRIVATE")
+        remote = self.remote_path(local, visibility)
         if self.upload_always:
             # A fresh folder: replacing a file would break applications localizing it.
             folder, name = remote.rsplit("/", 1)
             remote = f"{folder}-{secrets.token_hex(4)}/{name}"
         if self.upload_always or self.needs_upload(local, remote):
             logger.info("uploading %s to %s", local, remote)
-            java_call(self.client.mkdirs, self.staging_dir, "700")
-            java_call(self.client.mkdirs, remote.rsplit("/", 1)[0], "700")
+            java_call(self.client.mkdirs, self._folder(visibility), folder_mode)
+            java_call(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
             partial = remote + "._COPYING_"
-            java_call(self.client.upload, str(local), partial, self.replication, "600")
+            java_call(self.client.upload, str(local), partial, self.replication, file_mode)
             java_call(self.client.rename, partial, remote)
             self.uploaded.append(str(local))
         else:
@@ -119,9 +144,11 @@ class Stager:
         return True
 
     def list_files(self) -> list[dict]:
-        """Every file shipped to ``.knitDeps``, with path, size and modification time."""
+        """Every file shipped to ``.knitDeps`` and ``.knitPublic``, with path, size and
+        modification time."""
         found = []
-        for folder in java_call(self.client.listFiles, self.staging_dir):
-            if folder["isDirectory"]:
-                found += [dict(f) for f in java_call(self.client.listFiles, folder["path"])]
+        for staging in (self.staging_dir, self._folder("PUBLIC")):
+            for folder in java_call(self.client.listFiles, staging):
+                if folder["isDirectory"]:
+                    found += [dict(f) for f in java_call(self.client.listFiles, folder["path"])]
         return found

@@ -204,15 +204,23 @@ def is_cluster_process(pid: int, cluster_dir: Path, main_class: str | None = Non
     return tagged and (main_class is None or main_class in args)
 
 
+#: Main class of the client JVM that knit's Python side starts (knit.jvm).
+CLIENT_JVM_CLASS = "knit.client.GatewayMain"
+
+
+def _parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[-1].split()[1])
+
+
 def _ancestors() -> set[int]:
     pids, pid = set(), os.getpid()
     while pid > 1:
         pids.add(pid)
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            break
-        pid = int(stat.rsplit(")", 1)[-1].split()[1])
+        pid = _parent(pid)
     return pids
 
 
@@ -221,7 +229,8 @@ def stray_processes(cluster_dir: Path) -> list[int]:
 
     A process belongs to it if its command line names the cluster folder or its
     working directory lies inside it (containers run in NodeManager folders).
-    This process and its ancestors are never listed.
+    This process, its ancestors and its own knit client JVM (which may use the
+    cluster's jars, and stops when this process exits) are never listed.
     """
     folder = str(cluster_dir.resolve())
     mine = _ancestors()
@@ -230,6 +239,8 @@ def stray_processes(cluster_dir: Path) -> list[int]:
         if not entry.name.isdigit() or int(entry.name) in mine:
             continue
         pid = int(entry.name)
+        if _parent(pid) == os.getpid() and CLIENT_JVM_CLASS in _cmdline(pid):
+            continue
         if _is_zombie(pid):
             continue
         try:

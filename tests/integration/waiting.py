@@ -12,3 +12,18 @@ def wait_for(predicate, timeout=60, what="condition"):
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.25)
+
+
+def worker_logs(knit) -> dict[str, dict[str, str]]:
+    """Aggregated logs of a finished Knit application's worker containers (the AM's
+    container left out), waiting until YARN has aggregated them."""
+    from knit.exceptions import NotFoundError
+
+    def fetch():
+        try:
+            return knit.logs()
+        except NotFoundError:
+            return None
+
+    logs = wait_for(fetch, what="aggregated logs")
+    return {cid: files for cid, files in logs.items() if not cid.endswith("_000001")}

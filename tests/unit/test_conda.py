@@ -90,3 +90,20 @@ def test_zip_env_stored_or_deflated(tmp_path):
     with zipfile.ZipFile(stored) as archive:
         assert archive.getinfo("e/big.txt").compress_type == zipfile.ZIP_STORED
     assert deflated.stat().st_size < stored.stat().st_size
+
+
+def test_zip_env_writes_zip64_records_past_the_limit(tmp_path, monkeypatch):
+    # A 2 GB environment would take minutes to zip here: lower the limit instead, so
+    # the same code path (Zip64 extra fields and end records) runs on a small file.
+    env = tmp_path / "big"
+    env.mkdir()
+    payload = bytes(range(256)) * 40
+    (env / "lib.so").write_bytes(payload)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    path = zip_env(env, compress=False)
+    assert b"PK\x06\x06" in path.read_bytes()  # the Zip64 end of central directory
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("big/lib.so") == payload
+    with pytest.raises(zipfile.LargeZipFile):  # what zip_env avoids by allowing Zip64
+        with zipfile.ZipFile(tmp_path / "no64.zip", "w", allowZip64=False) as archive:
+            archive.write(env / "lib.so", "big/lib.so")
