@@ -51,7 +51,9 @@ class Knit:
         ``replication_factor``, ``lang``, ``scheme``, ``gateway_path``), YARNAPI
         auth (``kerberos``, ``username``, ``password``, ``verify``) and ApplicationMaster
         sizing (``am_memory`` MB, default 384; ``am_vcores``, default 1), waits
-        (``start_timeout`` s, default 120; ``allocation_timeout`` s, default 300), and
+        (``start_timeout`` s, default 120; ``allocation_timeout`` s, default 300;
+        ``client_timeout`` s, default 0 = none: a ``keep_alive`` application ends
+        when this process has not called its ApplicationMaster for that long), and
         ``progress`` (a callable for progress messages, or False for none).
 
     Examples
@@ -69,6 +71,7 @@ class Knit:
         self.am_vcores = int(kwargs.pop("am_vcores", 1))
         self.start_timeout = float(kwargs.pop("start_timeout", 120))
         self.allocation_timeout = float(kwargs.pop("allocation_timeout", 300))
+        self.client_timeout = float(kwargs.pop("client_timeout", 0))
         progress = kwargs.pop("progress", None)
         unknown = set(kwargs) - _SETTINGS
         if unknown:
@@ -132,7 +135,8 @@ class Knit:
     def start(self, cmd: str, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128,
               files: list[str] | None = None, envvars: dict[str, str] | None = None,
               app_name: str = "knit", queue: str = "default", checks: bool = True,
-              env: str | None = None, env_visibility: str = "PRIVATE") -> str:
+              env: str | None = None, env_visibility: str = "PRIVATE",
+              keep_alive: bool = False) -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -160,6 +164,11 @@ class Knit:
             How YARN localizes ``env``. Either way each NodeManager keeps the
             unpacked copy for later applications: PRIVATE ones of the same user,
             PUBLIC ones of every user (the archive is then world-readable in HDFS).
+        keep_alive : bool
+            Run until killed, even with no container left (a service, such as a
+            Dask cluster, that adds and removes containers); ``num_containers``
+            may then be 0. With the Knit's ``client_timeout``, the application
+            ends by itself when this process stops calling it.
 
         Returns
         -------
@@ -183,7 +192,7 @@ class Knit:
                           memory=memory, files=() if files is None else files,
                           envvars={} if envvars is None else envvars,
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
-                          lang=self.conf["lang"])
+                          lang=self.conf["lang"], keep_alive=keep_alive)
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
@@ -238,6 +247,8 @@ class Knit:
             "KNIT_BOOT_B64": base64.b64encode(script.encode()).decode(),
             "KNIT_CONTROL_SECRET": self._secret,
             "KNIT_ALLOCATION_TIMEOUT": str(self.allocation_timeout),
+            "KNIT_KEEP_ALIVE": "1" if spec.keep_alive else "0",
+            "KNIT_CLIENT_TIMEOUT": str(self.client_timeout if spec.keep_alive else 0),
         }
 
     def _wait_running(self) -> None:
@@ -331,6 +342,11 @@ class Knit:
         """The worker containers the ApplicationMaster holds or held: id, state
         (ALLOCATED, RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit status."""
         return self._control("GET", "")["containers"]
+
+    def get_container_report(self) -> dict:
+        """The ApplicationMaster's view in one call: ``containers`` (as
+        :meth:`get_containers`) and ``pending``, the asks YARN has not granted yet."""
+        return self._control("GET", "")
 
     def get_container_statuses(self) -> dict[str, str]:
         """``{container_id: state}`` for every worker container."""

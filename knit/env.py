@@ -19,8 +19,9 @@ def zip_env(env_path: str | Path, out_file: str | Path | None = None,
             compress: bool = True) -> Path:
     """Zip an environment folder, its top folder named after it.
 
-    Symbolic links are followed (their targets copied); dangling ones are
-    skipped. Zip64 is on, so archives over 2 GB work. A conda root (a folder with
+    Symbolic links to files are followed (their targets copied), dangling ones
+    and links to folders inside the environment skipped (see :func:`env_files`).
+    Zip64 is on, so archives over 2 GB work. A conda root (a folder with
     ``envs/`` inside) is refused: zipping it would pack every environment.
 
     Parameters
@@ -33,23 +34,67 @@ def zip_env(env_path: str | Path, out_file: str | Path | None = None,
     Path
         The zip file (default: ``<env_path>.zip`` beside the folder).
     """
-    env_path = Path(env_path).resolve()
-    if not env_path.is_dir():
-        raise FileNotFoundError(f"environment folder {env_path} does not exist")
-    if (env_path / "envs").is_dir() and (env_path / "conda-meta").is_dir():
-        raise ValueError(f"{env_path} is a conda root (it has envs/): zip one environment "
-                         f"from {env_path / 'envs'} instead")
+    env_path = _env_folder(env_path)
     out = Path(out_file) if out_file else env_path.with_name(env_path.name + ".zip")
     top = env_path.name
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(out, "w", method, allowZip64=True) as archive:
-        for folder, _, files in os.walk(env_path, followlinks=True):
-            for name in sorted(files):
-                path = Path(folder) / name
-                if not path.exists():  # a dangling symlink
-                    continue
-                archive.write(path, f"{top}/{path.relative_to(env_path)}")
+        for path in env_files(env_path):
+            archive.write(path, f"{top}/{path.relative_to(env_path)}")
     return out
+
+
+def tar_env(env_path: str | Path, out_file: str | Path | None = None) -> Path:
+    """Pack an environment folder as a ``.tar.gz`` with the same layout and file
+    selection as :func:`zip_env`. NodeManagers unpack it with the system's
+    ``tar``, which is faster than their unzip for environments of many files.
+
+    Returns
+    -------
+    Path
+        The archive (default: ``<env_path>.tar.gz`` beside the folder).
+    """
+    env_path = _env_folder(env_path)
+    out = Path(out_file) if out_file else env_path.with_name(env_path.name + ".tar.gz")
+    with tarfile.open(out, "w:gz", compresslevel=6, dereference=True) as archive:
+        for path in env_files(env_path):
+            archive.add(path, f"{env_path.name}/{path.relative_to(env_path)}", recursive=False)
+    return out
+
+
+def _env_folder(env_path: str | Path) -> Path:
+    env_path = Path(env_path).resolve()
+    if not env_path.is_dir():
+        raise FileNotFoundError(f"environment folder {env_path} does not exist")
+    if (env_path / "envs").is_dir() and (env_path / "conda-meta").is_dir():
+        raise ValueError(f"{env_path} is a conda root (it has envs/): pack one environment "
+                         f"from {env_path / 'envs'} instead")
+    return env_path
+
+
+def env_files(env_path: Path) -> list[Path]:
+    """The files to pack from an environment folder, in a stable order.
+
+    Symbolic links to files are followed (archives that YARN unpacks cannot hold
+    links); dangling links are skipped. A link to a folder *inside* the
+    environment (a venv's ``lib64 -> lib``) is skipped, as its files are packed
+    under their real path, and following it would pack them twice; a link to a
+    folder outside the environment is followed.
+    """
+    found = []
+    for folder, subfolders, files in os.walk(env_path, followlinks=True):
+        here = Path(folder)
+        subfolders[:] = sorted(name for name in subfolders
+                               if not _links_inside(here / name, env_path))
+        for name in sorted(files):
+            path = here / name
+            if path.exists():  # not a dangling symlink
+                found.append(path)
+    return found
+
+
+def _links_inside(path: Path, env_path: Path) -> bool:
+    return path.is_symlink() and path.resolve().is_relative_to(env_path)
 
 
 def archive_top_folder(path: Path) -> str | None:

@@ -44,11 +44,15 @@ class LaunchSpec:
     env: str | None = None
     env_visibility: str = "PRIVATE"
     lang: str = "C.UTF-8"
+    keep_alive: bool = False
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
             raise ValueError("cmd must be a non-empty shell command string")
-        _positive_int("num_containers", self.num_containers)
+        if self.keep_alive and self.num_containers == 0:
+            pass  # a service may start empty and add containers later
+        else:
+            _positive_int("num_containers", self.num_containers)
         _positive_int("virtual_cores", self.virtual_cores)
         _positive_int("memory", self.memory)
         for name in ("app_name", "queue", "lang"):

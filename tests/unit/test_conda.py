@@ -107,3 +107,19 @@ def test_zip_env_writes_zip64_records_past_the_limit(tmp_path, monkeypatch):
     with pytest.raises(zipfile.LargeZipFile):  # what zip_env avoids by allowing Zip64
         with zipfile.ZipFile(tmp_path / "no64.zip", "w", allowZip64=False) as archive:
             archive.write(env / "lib.so", "big/lib.so")
+
+
+def test_zip_env_packs_a_folder_linked_inside_the_env_once(tmp_path):
+    env = tmp_path / "venvlike"
+    (env / "lib" / "site").mkdir(parents=True)
+    (env / "lib" / "site" / "mod.py").write_text("x = 1\n")
+    (env / "lib64").symlink_to("lib")  # what `python -m venv` makes
+    outside = tmp_path / "shared-data"
+    outside.mkdir()
+    (outside / "table.csv").write_text("a,b\n")
+    (env / "data").symlink_to(outside)  # a link out of the env is followed
+    with zipfile.ZipFile(zip_env(env)) as archive:
+        names = archive.namelist()
+    assert names.count("venvlike/lib/site/mod.py") == 1
+    assert not any(name.startswith("venvlike/lib64/") for name in names)
+    assert "venvlike/data/table.csv" in names

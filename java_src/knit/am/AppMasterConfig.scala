@@ -14,7 +14,9 @@ final case class AppMasterConfig(
     forwardedEnv: Map[String, String],
     resources: Seq[Resources.Described],
     controlSecret: String,
-    allocationTimeoutMs: Long
+    allocationTimeoutMs: Long,
+    keepAlive: Boolean = false,
+    clientTimeoutMs: Long = 0L
 )
 
 object AppMasterConfig {
@@ -42,7 +44,9 @@ object AppMasterConfig {
       forwardedEnv = forwarded,
       resources = Resources.decode(env.getOrElse(ResourcesVar, "")).filter(_.name != JarName),
       controlSecret = need("KNIT_CONTROL_SECRET"),
-      allocationTimeoutMs = (env.getOrElse("KNIT_ALLOCATION_TIMEOUT", "300").toDouble * 1000).toLong
+      allocationTimeoutMs = (env.getOrElse("KNIT_ALLOCATION_TIMEOUT", "300").toDouble * 1000).toLong,
+      keepAlive = env.get("KNIT_KEEP_ALIVE").contains("1"),
+      clientTimeoutMs = (env.getOrElse("KNIT_CLIENT_TIMEOUT", "0").toDouble * 1000).toLong
     )
   }
 }

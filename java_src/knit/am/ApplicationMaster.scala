@@ -20,6 +20,11 @@ import org.apache.hadoop.yarn.util.Records
   * granted container -> unregister SUCCEEDED when every container exited 0, FAILED
   * (with the containers and exit codes) otherwise. Containers can be added and
   * removed while it runs, through [[ControlServer]].
+  *
+  * With keep-alive (a service such as a Dask cluster) it runs until killed, however
+  * many containers are left; with a client timeout it ends FAILED when the client
+  * has not called the control endpoint for that long (its process is gone), so no
+  * application outlives its client.
   */
 object ApplicationMaster {
   def main(args: Array[String]): Unit = {
@@ -52,10 +57,11 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
     rm.start()
     nm.init(conf)
     nm.start()
-    requestContainers(config.numContainers, config.memoryMb, config.vcores)
+    if (config.numContainers > 0) requestContainers(config.numContainers, config.memoryMb, config.vcores)
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
     val control = new ControlServer(host, config.controlSecret, new Actions)
     val port = control.start()
+    this.control = control
     rm.registerApplicationMaster(host, port, "")
     log(s"registered; control endpoint on $host:$port")
     waitUntilDone()
@@ -74,10 +80,19 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
   }
 
   @volatile private var stalledMessage = ""
+  @volatile private var control: ControlServer = _
+
+  private def finished: Boolean = !config.keepAlive && tracker.synchronized(tracker.isDone)
+
+  private def clientGone: Boolean =
+    config.clientTimeoutMs > 0 && System.currentTimeMillis() - control.lastContactMs > config.clientTimeoutMs
 
   private def waitUntilDone(): Unit = done.synchronized {
-    while (!tracker.synchronized(tracker.isDone) && !shutdownRequested && stalledMessage.isEmpty) {
+    while (!finished && !shutdownRequested && stalledMessage.isEmpty) {
       done.wait(500)
+      if (clientGone)
+        stalledMessage = s"the client has not contacted the ApplicationMaster for " +
+          s"${config.clientTimeoutMs / 1000} s (its process ended?); stopping so the application is not orphaned"
       tracker.synchronized {
         if (tracker.allocationStalled(config.allocationTimeoutMs))
           stalledMessage = s"YARN granted ${tracker.granted} of ${tracker.asked} containers " +

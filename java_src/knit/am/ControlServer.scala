@@ -23,6 +23,9 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
 
   def stop(): Unit = server.stop(0)
 
+  /** When the client last made an authorized request (start-up time before that). */
+  @volatile var lastContactMs: Long = System.currentTimeMillis()
+
   private def authorized(exchange: HttpExchange): Boolean = {
     val given = Option(exchange.getRequestHeaders.getFirst("X-Knit-Secret")).getOrElse("")
     MessageDigest.isEqual(given.getBytes(UTF_8), secret.getBytes(UTF_8))
@@ -32,7 +35,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
     val (code, body) =
       try {
         if (!authorized(exchange)) (403, Json.obj("error" -> "missing or wrong X-Knit-Secret"))
-        else route(exchange)
+        else { lastContactMs = System.currentTimeMillis(); route(exchange) }
       } catch {
         case e: NumberFormatException => (400, Json.obj("error" -> s"bad number: ${e.getMessage}"))
         case e: Exception => (500, Json.obj("error" -> e.toString))

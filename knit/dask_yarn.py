@@ -1,0 +1,493 @@
+"""``DaskYARNCluster``: a Dask cluster whose workers are YARN containers.
+
+The scheduler runs in this process (``.local_cluster``, a ``LocalCluster`` with no
+workers); the workers run ``dask worker`` in the containers of one knit application
+kept alive until the cluster closes. It is a ``distributed`` cluster manager like
+``LocalCluster``: ``scale``, ``adapt``, ``get_logs``, the dashboard, the Jupyter
+widget, ``Client(cluster)`` and ``async with`` all work as there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import socket
+import warnings
+
+from distributed import LocalCluster
+from distributed.core import Status, rpc
+from distributed.deploy.cluster import Cluster
+from distributed.utils import Log
+from distributed.versions import VersionMismatchWarning, error_message, get_versions
+
+from .core import Knit
+from .dask_env import worker_environment
+from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
+from .yarn_api import FINAL_STATES
+
+logger = logging.getLogger(__name__)
+
+#: The smallest container a worker (nanny and worker processes) runs in.
+MIN_WORKER_MEMORY = 512
+#: MB a worker's nanny process takes, left out of the worker's memory limit.
+NANNY_MB = 100
+#: Worker containers that may exit before connecting, in a row, before the cluster
+#: stops replacing them and reports the failure.
+MAX_START_FAILURES = 3
+LIVE = ("ALLOCATED", "RUNNING")
+
+
+def worker_memory_limit(memory: int) -> int:
+    """The ``--memory-limit`` (MB) for a worker in a ``memory`` MB container: the
+    nanny's share and 10 % for the interpreter's own overhead are left out, so Dask
+    spills and pauses before YARN kills the container for exceeding it."""
+    return memory - NANNY_MB - memory // 10
+
+
+def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
+    """The shell command of a worker container (run in the shipped environment)."""
+    return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
+            f'--name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
+            f'--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
+            f'--local-directory "$PWD" --death-timeout 60')
+
+
+def scheduler_ip(node_hosts: list[str]) -> str:
+    """The address of this machine that the NodeManagers' hosts can reach.
+
+    127.0.0.1 when every node is this machine; otherwise the address of the
+    interface that routes to the first other node.
+    """
+    for host in node_hosts:
+        try:
+            address = socket.gethostbyname(host)
+        except OSError:
+            continue
+        if _is_this_machine(address):
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, 9))  # no packet is sent: this only picks a route
+            return probe.getsockname()[0]
+    return "127.0.0.1"
+
+
+def _is_this_machine(address: str) -> bool:
+    if address.startswith("127."):
+        return True
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((address, 0))
+        return True
+    except OSError:
+        return False
+
+
+class DaskYARNCluster(Cluster):
+    """A Dask cluster on YARN.
+
+    Parameters
+    ----------
+    autodetect : bool
+        Read the Hadoop configuration files (as :class:`~knit.Knit`).
+    packages : list of str, optional
+        Build the workers' environment with these packages (dask and distributed
+        are added at this process's versions when missing).
+    ip : str, optional
+        Address the scheduler listens on, which the nodes must reach (default:
+        guessed from the NodeManagers' hosts; 127.0.0.1 only if they are this machine).
+    env : str, optional
+        A packed environment (.zip, .tar.gz) or environment folder for the workers.
+        With neither ``env`` nor ``packages``, one matching this process's
+        dask/distributed is made once and cached.
+    channels, conda_pars
+        For :class:`~knit.conda.CondaCreator`.
+    n_workers : int
+        Workers to start at once (default 0: call :meth:`start` or :meth:`scale`).
+    cpus, memory : int
+        Default vcores and MB of a worker container (threads = cpus).
+    dashboard_address : str
+        Where the scheduler's dashboard listens (``":0"`` for any free port).
+    asynchronous : bool
+        For ``await DaskYARNCluster(..., asynchronous=True)``.
+    **kwargs
+        Passed to :class:`~knit.Knit` (``rm``, ``nn``, ``queue`` is given to
+        :meth:`start` instead, ``replication_factor``, ``upload_always``, ...) and
+        through it to :class:`~knit.YARNAPI`.
+
+    Examples
+    --------
+    >>> with DaskYARNCluster(env='my-env.zip') as cluster:        # doctest: +SKIP
+    ...     cluster.start(4, cpus=2, memory=4096)
+    ...     client = Client(cluster)
+    """
+
+    def __init__(self, autodetect: bool = True, packages: list[str] | None = None,
+                 ip: str | None = None, env: str | None = None,
+                 channels: list[str] | None = None, conda_pars: dict | None = None,
+                 n_workers: int = 0, cpus: int = 1, memory: int = 2048,
+                 queue: str = "default", app_name: str = "dask",
+                 dashboard_address: str = ":8787", asynchronous: bool = False, loop=None,
+                 name: str | None = None, **kwargs):
+        if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
+            raise TypeError(f"packages must be a list of strings, not {packages!r}")
+        _check_worker_size(cpus, memory)
+        kwargs.setdefault("client_timeout", 120)
+        self.knit = Knit(autodetect=autodetect, **kwargs)
+        self._env_request = (env, packages, channels, conda_pars)
+        self._env: str | None = None
+        self._ip = ip
+        self._dashboard_address = dashboard_address
+        self._queue, self._app_name = queue, app_name
+        self._cpus, self._memory = cpus, memory
+        self._initial_workers = n_workers
+        self._target = 0
+        self._containers: list[dict] = []
+        self._pending = 0
+        self._start_failures = 0
+        self._seen_failed: set[str] = set()
+        self._ever_connected: set[str] = set()
+        self._error: Exception | None = None
+        self._app_running = False  # knit.start returned, and no stop() since
+        self._watcher: asyncio.Task | None = None
+        self.local_cluster: LocalCluster | None = None
+        super().__init__(asynchronous=asynchronous, loop=loop, name=name)
+        if not self.asynchronous:
+            self._loop_runner.start()
+            try:
+                self.sync(self._start)
+            except BaseException:
+                self.close()
+                raise
+
+    def close(self, timeout: float | None = None):
+        """Kill the YARN application and stop the scheduler (harmless twice)."""
+        result = super().close(timeout)
+        if not self.asynchronous:
+            self._loop_runner.stop()
+        return result
+
+    def __await__(self):
+        async def start():
+            if self.status == Status.created:
+                await self._start()
+            return self
+        return start().__await__()
+
+    # ------------------------------------------------------------- start-up
+    async def _start(self) -> None:
+        if self.status != Status.created:
+            return
+        self.status = Status.starting
+        ip = self._ip or await self._run(self._guess_ip)
+        self.local_cluster = await LocalCluster(
+            n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
+            dashboard_address=self._dashboard_address, asynchronous=True, name=self.name)
+        self.scheduler_comm = rpc(self.local_cluster.scheduler_address)
+        self._lock = asyncio.Lock()  # one container change (or refresh) at a time
+        with warnings.catch_warnings():
+            # .local_cluster subscribed to worker status too; this cluster takes it over
+            warnings.filterwarnings("ignore", "Scheduler already contains a plugin")
+            await super()._start()
+        self._watcher = asyncio.ensure_future(self._watch())
+        if self._initial_workers:
+            await self._launch(self._initial_workers, self._cpus, self._memory, True)
+
+    def _guess_ip(self) -> str:
+        nodes = self.knit.yarn_api.nodes(states="RUNNING")
+        return scheduler_ip([n["nodeHostName"] for n in nodes])
+
+    async def _run(self, function, *args, **kwargs):
+        """Run a blocking knit call off the event loop."""
+        call = functools.partial(function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+    def start(self, n_workers: int = 1, cpus: int = 1, memory: int = 2048,
+              checks: bool = True, **aliases):
+        """Start the YARN application with ``n_workers`` workers and wait for them.
+
+        Parameters
+        ----------
+        n_workers : int
+            Workers (``nworkers`` is accepted too, as in the old knit docs).
+        cpus, memory : int
+            vcores (= threads) and MB of each worker container (``cpu`` accepted).
+        checks : bool
+            Check the cluster can hold them before submitting.
+
+        Raises
+        ------
+        ValueError
+            Memory too small for a worker, or bad numbers; nothing was submitted.
+        ApplicationError
+            The application failed or was killed while starting (with how to
+            read the logs).
+        """
+        n_workers = aliases.pop("nworkers", n_workers)
+        cpus = aliases.pop("cpu", cpus)
+        if aliases:
+            raise TypeError(f"unknown argument(s): {', '.join(aliases)}")
+        _check_worker_size(cpus, memory)
+        return self.sync(self._launch, n_workers, cpus, memory, checks)
+
+    async def _launch(self, n_workers: int, cpus: int, memory: int, checks: bool) -> None:
+        self._raise_if_failed()
+        if self.knit.app_id and await self._run(self.knit.yarn_api.state,
+                                                self.knit.app_id) not in FINAL_STATES:
+            raise KnitError(f"{self} already runs {self.knit.app_id}; use scale() or "
+                            "add_workers() to change it, or stop() it first")
+        self._cpus, self._memory = cpus, memory
+        if self._env is None:
+            self._env = await self._run(worker_environment, *self._env_request)
+        command = worker_command(self.scheduler_address, cpus, memory)
+        self._target = n_workers
+        self._start_failures = 0
+        await self._run(self.knit.start, command, num_containers=n_workers, virtual_cores=cpus,
+                        memory=memory, env=self._env, app_name=self._app_name,
+                        queue=self._queue, checks=checks, keep_alive=True)
+        self._app_running = True
+        self._log(f"started {self.knit.app_id} with {n_workers} worker container(s)")
+        if n_workers:
+            await self._wait_for_workers(n_workers, timeout=self.knit.allocation_timeout)
+            await self._check_versions()
+
+    # ------------------------------------------------------------- watching
+    async def _watch(self) -> None:
+        """Every second: refresh the containers (which also tells the
+        ApplicationMaster this client lives), notice failures, and replace dead
+        workers when the worker count was set by :meth:`scale`."""
+        while self.status == Status.running:
+            if self._app_running and self._error is None:
+                try:
+                    await self._refresh()
+                    adaptive = self._adaptive is not None and self._adaptive.periodic_callback
+                    if not adaptive:  # adapt replaces workers itself
+                        await self._add_missing()
+                except Exception as exc:  # noqa: BLE001 - reported, and the loop goes on
+                    self._log(f"watching {self.knit.app_id}: {exc}")
+            await asyncio.sleep(1)
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            await self._refresh_unlocked()
+
+    async def _refresh_unlocked(self) -> None:
+        try:
+            reply = await self._run(self.knit.get_container_report)
+        except ApplicationError as exc:
+            if exc.state in FINAL_STATES:
+                self._fail(exc)
+            return
+        self._containers, self._pending = reply["containers"], int(reply["pending"])
+        connected = set(self.observed)
+        for container in self._containers:
+            if container["state"] == "COMPLETE" and container["id"] not in self._seen_failed:
+                self._seen_failed.add(container["id"])
+                self._log(f"worker container {container['id']} on {container['node']} exited "
+                          f"with code {container['exitStatus']}")
+                if container["id"] not in self._ever_connected:
+                    self._start_failures += 1
+            if container["id"] in connected:
+                self._start_failures = 0
+        self._ever_connected.update(connected)
+        if self._start_failures >= MAX_START_FAILURES:
+            self._fail(KnitError(
+                f"{self._start_failures} worker containers of {self.knit.app_id} exited before "
+                f"connecting to the scheduler at {self.scheduler_address}; read why with "
+                "cluster.get_logs() or cluster.knit.print_logs()"))
+
+    async def _add_missing(self) -> None:
+        """Ask for the containers the target lacks (after deaths or a scale up)."""
+        async with self._lock:
+            missing = self._target - len(self.plan)
+            if missing > 0 and self._error is None:
+                self._log(f"asking YARN for {missing} container(s) to reach {self._target} workers")
+                await self._run(self.knit.add_containers, missing, self._cpus, self._memory)
+                self._pending += missing
+
+    def _fail(self, error: Exception) -> None:
+        if self._error is None:
+            self._error = error
+            self._log(f"the cluster failed: {error}")
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _log(self, message: str) -> None:
+        logger.info(message)
+        super()._log(message)
+
+    # ----------------------------------------------------- workers & scaling
+    @property
+    def workers(self) -> dict[str, dict]:
+        """Live worker containers (allocated or running), by container id."""
+        return {c["id"]: c for c in self._containers if c["state"] in LIVE}
+
+    @property
+    def plan(self) -> set[str]:
+        return set(self.workers) | {f"pending-{i}" for i in range(self._pending)}
+
+    requested = plan
+
+    async def _wait_for_workers(self, n_workers: int = 0, timeout: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout if timeout else float("inf"))
+        while len(self.observed) < n_workers:
+            self._raise_if_failed()
+            if self.knit.app_id:
+                state = await self._run(self.knit.yarn_api.status, self.knit.app_id)
+                if state["state"] in FINAL_STATES:
+                    self._fail(ApplicationError(self.knit.app_id, state["state"],
+                                                state.get("diagnostics", "")))
+                    self._raise_if_failed()
+            if loop.time() > deadline:
+                raise KnitTimeoutError(
+                    f"{len(self.observed)} of {n_workers} Dask workers connected within "
+                    f"{timeout:.0f} s; containers: {self._container_summary()}; read the "
+                    "logs with cluster.get_logs()")
+            await asyncio.sleep(0.5)
+
+    def _container_summary(self) -> str:
+        states = [c["state"] for c in self._containers]
+        counts = {state: states.count(state) for state in sorted(set(states))}
+        return ", ".join(f"{n} {state}" for state, n in counts.items()) + f", {self._pending} pending"
+
+    def scale(self, n: int):
+        """Run ``n`` workers: containers are asked for or retired to match, and
+        workers that die are replaced while this target stands."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, not {n!r}")
+        return self.sync(self._scale, n)
+
+    async def _scale(self, n: int) -> None:
+        self._raise_if_failed()
+        if not self.knit.app_id or await self._run(self.knit.yarn_api.state,
+                                                   self.knit.app_id) in FINAL_STATES:
+            if n:
+                await self._launch(0, self._cpus, self._memory, True)
+            else:
+                return
+        await self._refresh()
+        self._target = n
+        surplus = len(self.plan) - n
+        if surplus > 0:
+            not_connected = [cid for cid in self.workers if cid not in set(self.observed)]
+            to_close = not_connected[:surplus]
+            if surplus > len(to_close):
+                to_close += await self.scheduler_comm.workers_to_close(
+                    n=surplus - len(to_close), attribute="name")
+            await self._retire(to_close)
+        else:
+            await self._add_missing()
+
+    async def scale_down(self, workers) -> None:
+        """Retire these workers (names, which are container ids, or addresses) and
+        remove their containers (what ``adapt`` calls)."""
+        names = [self._worker_name(w) for w in workers]
+        self._target = max(0, self._target - len(names))
+        await self._retire(names)
+
+    def _worker_name(self, worker: str) -> str:
+        info = self.scheduler_info["workers"].get(worker)
+        return str(info["name"]) if info else str(worker)
+
+    async def _retire(self, names: list[str]) -> None:
+        names = [n for n in names if not n.startswith("pending-")]
+        connected = [n for n in names if n in set(self.observed)]
+        if connected:
+            await self.scheduler_comm.retire_workers(names=connected, remove=True,
+                                                     close_workers=True)
+        async with self._lock:
+            for name in names:
+                try:
+                    await self._run(self.knit.remove_containers, name)
+                except (NotFoundError, ValueError):
+                    pass  # it had exited already
+            await self._refresh_unlocked()
+
+    def add_workers(self, n_workers: int = 1, cpus: int = 1, memory: int = 2048):
+        """Ask for ``n_workers`` more worker containers (of their own size)."""
+        _check_worker_size(cpus, memory)
+        return self.sync(self._add_workers, n_workers, cpus, memory)
+
+    async def _add_workers(self, n_workers: int, cpus: int, memory: int) -> None:
+        self._raise_if_failed()
+        if cpus != self._cpus or memory != self._memory:
+            logger.warning("workers of %d cpus and %d MB run with the command of the first "
+                           "ones (%d threads, %d MB limit)", cpus, memory, self._cpus, self._memory)
+        async with self._lock:
+            await self._run(self.knit.add_containers, n_workers, cpus, memory)
+            self._target += n_workers
+            self._pending += n_workers
+
+    def remove_worker(self, container_id: str):
+        """Retire the worker in ``container_id`` and release its container."""
+        return self.sync(self.scale_down, [container_id])
+
+    # ----------------------------------------------------------- checks, logs
+    async def _check_versions(self) -> None:
+        here = get_versions()
+        workers = await self.scheduler_comm.broadcast(msg={"op": "versions"})
+        message = error_message(here, workers, here, source_name="this process")["warning"]
+        if message:
+            warnings.warn(f"the workers of {self.knit.app_id} run other versions than this "
+                          f"process; results may not deserialize:\n{message}",
+                          VersionMismatchWarning, stacklevel=2)
+
+    async def _get_logs(self, cluster=True, scheduler=True, workers=True):
+        logs = await super()._get_logs(cluster=cluster, scheduler=scheduler, workers=workers)
+        if workers and self.knit.app_id:
+            try:
+                yarn_logs = await self._run(self.knit.logs)
+            except KnitError as exc:
+                yarn_logs = {}
+                logs["YARN"] = Log(f"container logs unavailable: {exc}")
+            for container, files in sorted(yarn_logs.items()):
+                text = "\n".join(f"-- {name}\n{body.rstrip()}" for name, body in sorted(files.items())
+                                 if body.strip())
+                logs[f"container {container}"] = Log(text)
+        return logs
+
+    # ------------------------------------------------------------- stopping
+    def stop(self):
+        """Kill the YARN application (its workers); the scheduler stays, so
+        :meth:`start` can launch new workers."""
+        return self.sync(self._stop)
+
+    async def _stop(self) -> None:
+        self._target = 0
+        self._app_running = False
+        if self.knit.app_id:
+            state = await self._run(self.knit.yarn_api.state, self.knit.app_id)
+            if state not in FINAL_STATES:
+                await self._run(self.knit.kill)
+                self._log(f"killed {self.knit.app_id}")
+        self._containers, self._pending = [], 0
+
+    async def _close(self) -> None:
+        if self.status in (Status.closed, Status.closing):
+            return
+        try:
+            await self._stop()
+        except KnitError as exc:
+            self._log(f"stopping the YARN application failed: {exc}")
+        await super()._close()
+        if self._watcher is not None:
+            self._watcher.cancel()
+        if self.local_cluster is not None:
+            await self.local_cluster._close()
+
+    def __repr__(self) -> str:
+        return (f"DaskYARNCluster({self.knit.app_id or 'no application'}, "
+                f"{self.scheduler_address!r}, workers={len(self.scheduler_info['workers'])}, "
+                f"containers={len(self.workers)}+{self._pending} pending)")
+
+
+def _check_worker_size(cpus: int, memory: int) -> None:
+    for name, value in (("cpus", cpus), ("memory", memory)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    if memory < MIN_WORKER_MEMORY:
+        raise ValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
+                         f"worker processes); use at least {MIN_WORKER_MEMORY} MB")

@@ -1,0 +1,159 @@
+"""DaskYARNCluster on the real cluster: workers in YARN containers, scaled, adapted,
+failing, killed from outside, and cleaned up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+import requests
+
+dask_array = pytest.importorskip("dask.array")  # the `dask` extra; the test extra has it
+from distributed import Client, wait  # noqa: E402
+
+from knit.dask_env import worker_environment  # noqa: E402
+from knit.dask_yarn import DaskYARNCluster  # noqa: E402
+from knit.exceptions import ApplicationError, KnitError  # noqa: E402
+
+from .waiting import wait_for  # noqa: E402
+
+#: Small workers, so several fit on the two 4 GB NodeManagers.
+SMALL = {"cpus": 1, "memory": 768}
+QUIET = {"progress": False, "dashboard_address": ":0"}
+
+
+@pytest.fixture(scope="module")
+def dask_env(cluster_environ):
+    """The default worker environment (this process's dask versions), built once."""
+    return worker_environment(None, None, None, None)
+
+
+def yarn_containers(cluster: DaskYARNCluster) -> int:
+    """Worker containers YARN itself reports RUNNING for the application."""
+    app_id = cluster.knit.app_id
+    containers = cluster.knit.yarn_api.app_containers(app_id)
+    return sum(1 for c in containers if c["state"] == "RUNNING" and not c["id"].endswith("_000001"))
+
+
+def workers_settle(cluster: DaskYARNCluster, count: int, timeout: float = 180) -> None:
+    wait_for(lambda: len(cluster.observed) == count and len(cluster.workers) == count
+             and yarn_containers(cluster) == count, timeout=timeout,
+             what=f"{count} workers and containers")
+
+
+def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
+    with DaskYARNCluster(**QUIET) as cluster:  # no env: the cached default environment
+        cluster.start(2, **SMALL)
+        app_id = cluster.knit.app_id
+        assert len(cluster.observed) == 2 and set(cluster.observed) <= set(cluster.workers)
+        assert app_id in repr(cluster) and "DaskYARNCluster" in cluster._repr_html_()
+        with Client(cluster) as client:
+            assert client.submit(lambda x: x + 1, 10).result() == 11
+            array = dask_array.ones((2000, 2000), chunks=(250, 250)).persist()
+            wait(array)
+            holders = {worker for worker, keys in client.has_what().items() if keys}
+            assert len(holders) == 2  # spread over both workers
+            assert array.sum().compute() == 4_000_000
+            nthreads = client.nthreads()
+            assert set(nthreads.values()) == {1}
+            limits = {w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
+            assert limits == {(768 - 100 - 76) * 2**20}
+
+        assert requests.get(cluster.dashboard_link, timeout=10).status_code == 200
+        logs = cluster.get_logs()
+        assert "Scheduler" in logs
+        container_logs = [text for name, text in logs.items() if name.startswith("container ")]
+        assert any("Start worker" in text or "Registered to" in text for text in container_logs)
+
+        cluster.scale(3)
+        workers_settle(cluster, 3)
+        cluster.scale(1)
+        workers_settle(cluster, 1)
+        cluster.add_workers(1, **SMALL)
+        workers_settle(cluster, 2)
+        victim = sorted(cluster.observed)[0]
+        cluster.remove_worker(victim)
+        workers_settle(cluster, 1)
+        assert victim not in cluster.observed and victim not in cluster.workers
+    assert cluster.knit.yarn_api.state(app_id) == "KILLED"
+    cluster.close()  # a second close is harmless
+
+
+def test_adapt_grows_under_load_and_shrinks_when_idle(dask_env):
+    with DaskYARNCluster(**QUIET, **SMALL) as cluster:
+        cluster.adapt(minimum=0, maximum=3, interval="500ms", wait_count=2, target_duration="1s")
+        with Client(cluster) as client:
+            futures = client.map(lambda i: time.sleep(1.5) or i, range(24))
+            wait_for(lambda: len(cluster.observed) >= 2, timeout=180, what="adapt to grow")
+            assert sum(client.gather(futures)) == sum(range(24))
+            wait_for(lambda: not cluster.observed and not cluster.workers, timeout=120,
+                     what="adapt to shrink to 0")
+        assert dask_env not in cluster.knit.stager.uploaded  # the cached environment, reused
+
+
+def test_dead_worker_container_is_replaced(dask_env):
+    with DaskYARNCluster(**QUIET) as cluster:
+        cluster.start(2, **SMALL)
+        with Client(cluster) as client:
+            victim = sorted(cluster.observed)[0]
+            address = next(a for a, w in client.scheduler_info()["workers"].items()
+                           if w["name"] == victim)
+            # kill the nanny (the container's main process): the container exits
+            client.run(lambda: os.kill(os.getppid(), 9), workers=[address])
+            wait_for(lambda: victim not in cluster.workers, timeout=60, what="the container to end")
+            wait_for(lambda: len(cluster.observed) == 2 and victim not in cluster.observed,
+                     timeout=180, what="a replacement worker")
+            assert client.submit(lambda: 42).result() == 42
+        assert any(victim in line for _, line in cluster._cluster_manager_logs)
+
+
+def test_application_killed_from_outside_is_reported(dask_env):
+    with DaskYARNCluster(**QUIET) as cluster:
+        cluster.start(1, **SMALL)
+        cluster.knit.yarn_api.kill(cluster.knit.app_id)
+        started = time.monotonic()
+        with pytest.raises(ApplicationError, match="KILLED"):
+            cluster.wait_for_workers(2, timeout=120)
+        assert time.monotonic() - started < 30
+        with pytest.raises(ApplicationError):
+            cluster.scale(3)
+
+
+def test_workers_that_cannot_start_fail_the_start_quickly(cluster_environ, tmp_path):
+    import venv
+
+    bare = tmp_path / "nodask"
+    venv.create(bare, with_pip=False)
+    with DaskYARNCluster(env=str(bare), **QUIET) as cluster:
+        started = time.monotonic()
+        with pytest.raises(KnitError, match="exited before connecting"):
+            cluster.start(1, **SMALL)
+        assert time.monotonic() - started < 120
+        logs = cluster.get_logs()
+        assert any("No module named" in text for name, text in logs.items()
+                   if name.startswith("container "))
+
+
+def test_bad_sizes_are_refused_before_submission(cluster_environ):
+    with DaskYARNCluster(**QUIET) as cluster:
+        with pytest.raises(ValueError, match="too small for a Dask worker"):
+            cluster.start(1, memory=256)
+        with pytest.raises(ValueError, match="cpus must be"):
+            cluster.start(1, cpus=0)
+        assert cluster.knit.app_id is None
+    with pytest.raises(TypeError, match="packages must be a list"):
+        DaskYARNCluster(packages="numpy", **QUIET)
+
+
+def test_async_use(dask_env):
+    async def main():
+        async with DaskYARNCluster(asynchronous=True, **QUIET) as cluster:
+            await cluster.start(1, **SMALL)
+            async with Client(cluster, asynchronous=True) as client:
+                assert await client.submit(lambda x: x * 2, 21) == 42
+            return cluster.knit.app_id, cluster.knit
+
+    app_id, knit = asyncio.run(main())
+    assert knit.yarn_api.state(app_id) == "KILLED"
