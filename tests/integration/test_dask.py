@@ -88,6 +88,7 @@ def test_adapt_grows_under_load_and_shrinks_when_idle(dask_env):
             futures = client.map(lambda i: time.sleep(1.5) or i, range(24))
             wait_for(lambda: len(cluster.observed) >= 2, timeout=180, what="adapt to grow")
             assert sum(client.gather(futures)) == sum(range(24))
+            del futures  # results held by the client keep a worker alive
             wait_for(lambda: not cluster.observed and not cluster.workers, timeout=120,
                      what="adapt to shrink to 0")
         assert dask_env not in cluster.knit.stager.uploaded  # the cached environment, reused
