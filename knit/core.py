@@ -197,17 +197,16 @@ class Knit:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
         resources, env_prefix = self._stage(spec)
+        jar_uri, jar_visibility = self.stager.ship_jar(self._jar())
         self.app_id = java_call(
             self.client.submit, spec.app_name, spec.queue, self.am_memory, self.am_vcores,
-            self._jar_uri(), resources, self._am_environment(spec, env_prefix), ["knit"])
+            jar_uri, jar_visibility, resources, self._am_environment(spec, env_prefix), ["knit"])
         self._progress(f"submitted {self.app_id}; waiting for it to run")
         self._wait_running()
         return self.app_id
 
-    def _jar_uri(self) -> str:
-        jars = sorted(self.knit_home.glob("knit-*.jar"))
-        uri, self._jar_visibility = self.stager.ship_jar(jars[-1])
-        return uri
+    def _jar(self) -> Path:
+        return sorted(self.knit_home.glob("knit-*.jar"))[-1]
 
     def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None]:
         """Upload what must be uploaded; return container resources and the env prefix."""

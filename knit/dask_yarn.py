@@ -53,12 +53,15 @@ def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
             f'--local-directory "$PWD" --death-timeout 60')
 
 
-def scheduler_ip(node_hosts: list[str]) -> str:
+def scheduler_ip(node_hosts: list[str], route=None) -> str:
     """The address of this machine that the NodeManagers' hosts can reach.
 
     127.0.0.1 when every node is this machine; otherwise the address of the
-    interface that routes to the first other node.
+    interface that routes to the first other node (``route(address)`` tells it;
+    by default the kernel's routing table is asked), or this host's name's address.
     """
+    route = route or _route_to
+    remote = False
     for host in node_hosts:
         try:
             address = socket.gethostbyname(host)
@@ -66,10 +69,18 @@ def scheduler_ip(node_hosts: list[str]) -> str:
             continue
         if _is_this_machine(address):
             continue
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect((address, 9))  # no packet is sent: this only picks a route
-            return probe.getsockname()[0]
-    return "127.0.0.1"
+        remote = True
+        try:
+            return route(address)
+        except OSError:
+            continue
+    return socket.gethostbyname(socket.gethostname()) if remote else "127.0.0.1"
+
+
+def _route_to(address: str) -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((address, 9))  # no packet is sent: this only picks a route
+        return probe.getsockname()[0]
 
 
 def _is_this_machine(address: str) -> bool:
@@ -151,7 +162,8 @@ class DaskYARNCluster(Cluster):
         self._app_running = False  # knit.start returned, and no stop() since
         self._watcher: asyncio.Task | None = None
         self.local_cluster: LocalCluster | None = None
-        super().__init__(asynchronous=asynchronous, loop=loop, name=name)
+        super().__init__(asynchronous=asynchronous, loop=loop, name=name,
+                         quiet=kwargs.get("progress") is False)
         if not self.asynchronous:
             self._loop_runner.start()
             try:

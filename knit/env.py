@@ -90,6 +90,8 @@ def env_files(env_path: Path) -> list[Path]:
             path = here / name
             if path.exists():  # not a dangling symlink
                 found.append(path)
+    if not found:
+        raise ValueError(f"environment folder {env_path} holds no files: nothing to pack")
     return found
 
 
@@ -121,6 +123,9 @@ def archive_top_folder(path: Path) -> str | None:
                              f"{', '.join(ARCHIVE_SUFFIXES)} or pass the environment folder")
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
         raise ValueError(f"{path} is not a readable archive ({exc}); re-create it") from exc
+    if not any(member.strip("./") for member in members):
+        raise ValueError(f"{path} is an empty archive: YARN cannot unpack it; pack a real "
+                         "environment")
     tops = {member.lstrip("./").split("/", 1)[0] for member in members if member.strip("./")}
     nested = any("/" in member.lstrip("./").rstrip("/") for member in members)
     return tops.pop() if len(tops) == 1 and nested else None

@@ -95,10 +95,12 @@ class Stager:
             world-executable, so YARN would not treat the file as public.
         """
         folder_mode, file_mode = ("755", "644") if visibility == "PUBLIC" else ("700", "600")
-        if visibility == "PUBLIC" and not self._world_traversable(self.hdfs_home):
+        closed = self._first_closed_folder(self.hdfs_home) if visibility == "PUBLIC" else None
+        if closed is not None:
             raise PreflightError(
                 f"a PUBLIC environment needs every folder down to {self.hdfs_home} to be "
-                f"world-executable (hdfs dfs -chmod o+x ...), or use visibility PRIVATE")
+                f"world-executable, and {closed} is not: `hdfs dfs -chmod o+x {closed}`, "
+                "or use env_visibility='PRIVATE'")
         remote = self.remote_path(local, visibility)
         if self.upload_always:
             # A fresh folder: replacing a file would break applications localizing it.
@@ -131,17 +133,21 @@ class Stager:
             java_call(self.client.upload, str(jar), remote, self.replication, "644")
             self.uploaded.append(str(jar))
             status = java_call(self.client.fileStatus, remote)
-        return status["path"], "PUBLIC" if self._world_traversable(folder) else "PRIVATE"
+        public = self._first_closed_folder(folder) is None
+        return status["path"], "PUBLIC" if public else "PRIVATE"
 
-    def _world_traversable(self, folder: str) -> bool:
+    def _first_closed_folder(self, folder: str) -> str | None:
+        """The first folder from the root down to ``folder`` that others cannot
+        traverse (missing counts as closed), or None if all can."""
         parts = urlsplit(folder)
         base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
         names = [name for name in parts.path.split("/") if name]
-        for depth in range(len(names), -1, -1):
-            status = java_call(self.client.fileStatus, base + "/" + "/".join(names[:depth]))
+        for depth in range(len(names) + 1):
+            path = base + "/" + "/".join(names[:depth])
+            status = java_call(self.client.fileStatus, path)
             if status is None or status["permission"][-1] not in ("x", "t"):
-                return False
-        return True
+                return path
+        return None
 
     def list_files(self) -> list[dict]:
         """Every file shipped to ``.knitDeps`` and ``.knitPublic``, with path, size and

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 dask_array = pytest.importorskip("dask.array")  # the `dask` extra; the test extra has it
-from distributed import Client, wait  # noqa: E402
+from distributed import Client, LocalCluster, wait  # noqa: E402
+from distributed.versions import VersionMismatchWarning  # noqa: E402
 
 from knit.dask_env import worker_environment  # noqa: E402
 from knit.dask_yarn import DaskYARNCluster  # noqa: E402
@@ -49,6 +50,8 @@ def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
         app_id = cluster.knit.app_id
         assert len(cluster.observed) == 2 and set(cluster.observed) <= set(cluster.workers)
         assert app_id in repr(cluster) and "DaskYARNCluster" in cluster._repr_html_()
+        assert isinstance(cluster.local_cluster, LocalCluster)  # the documented attribute
+        assert cluster.local_cluster.scheduler_address == cluster.scheduler_address
         with Client(cluster) as client:
             assert client.submit(lambda x: x + 1, 10).result() == 11
             array = dask_array.ones((2000, 2000), chunks=(250, 250)).persist()
@@ -146,6 +149,20 @@ def test_bad_sizes_are_refused_before_submission(cluster_environ):
         assert cluster.knit.app_id is None
     with pytest.raises(TypeError, match="packages must be a list"):
         DaskYARNCluster(packages="numpy", **QUIET)
+
+
+def test_packages_make_the_worker_env_and_a_version_mismatch_warns(cluster_environ, tmp_path):
+    other_toolz = "toolz==1.0.0"  # not this process's toolz: distributed compares it
+    with DaskYARNCluster(packages=["six", other_toolz], **QUIET,
+                         conda_pars={"backend": "pip", "conda_envs": str(tmp_path)}) as cluster:
+        with pytest.warns(VersionMismatchWarning, match="toolz"):
+            cluster.start(1, **SMALL)
+        with Client(cluster) as client:
+            remote = client.submit(lambda: (__import__("six").__name__,
+                                            __import__("dask").__version__)).result()
+    import dask
+
+    assert remote == ("six", dask.__version__)  # dask added, at the local version
 
 
 def test_async_use(dask_env):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 import venv
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from knit import Knit
 from knit.env import zip_env
+from knit.exceptions import PreflightError
 
 from ..channel import make_channel
 from .waiting import worker_logs
@@ -150,6 +152,7 @@ def test_unsupported_archives_are_refused_before_submission(knit, tmp_path, env,
         path = tmp_path / env
         if env.endswith(".zip"):
             (tmp_path / "e").mkdir()
+            (tmp_path / "e" / "marker").write_text("an environment")
             zip_env(tmp_path / "e", path)
         else:
             path.write_bytes(b"some archive")
@@ -160,10 +163,36 @@ def test_unsupported_archives_are_refused_before_submission(knit, tmp_path, env,
     assert len(knit.yarn_api.apps) == before
 
 
-def test_corrupt_env_zip_is_refused(knit, tmp_path):
+def test_corrupt_or_empty_env_is_refused(knit, tmp_path):
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    empty_folder = tmp_path / "empty-env"
+    empty_folder.mkdir()
+    empty_zip = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty_zip, "w").close()
     before = len(knit.yarn_api.apps)
     with pytest.raises(ValueError, match="not a readable archive"):
         knit.start("true", env=str(broken))
+    with pytest.raises(ValueError, match="holds no files"):
+        knit.start("true", env=str(empty_folder))
+    with pytest.raises(ValueError, match="empty archive"):
+        knit.start("true", env=str(empty_zip))
     assert len(knit.yarn_api.apps) == before
+
+
+def test_public_env_needs_world_executable_folders(cluster_environ, tmp_path):
+    probe = Knit(**QUIET)
+    home = f"/user/{probe.conf['user']}/closed-{uuid.uuid4().hex[:6]}"
+    from knit.jvm import java_call
+
+    java_call(probe.client.mkdirs, home, "700")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "marker").write_text("an environment")
+    archive = str(zip_env(tmp_path / "e"))
+    closed = Knit(hdfs_home=home, **QUIET)
+    before = len(closed.yarn_api.apps)
+    with pytest.raises(PreflightError, match=f"{home} is not: `hdfs dfs -chmod o\\+x {home}`"):
+        closed.start("true", env=archive, env_visibility="PUBLIC")
+    assert len(closed.yarn_api.apps) == before
+    closed.start("true", env=archive)  # PRIVATE needs no such thing
+    assert closed.wait_for_completion(120)

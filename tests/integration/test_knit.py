@@ -253,3 +253,24 @@ def test_knit_run_cli_prints_each_containers_output(cluster_environ):
     failed = subprocess.run([sys.executable, "-m", "knit", "run", "exit 4"],
                             capture_output=True, text=True, timeout=300, check=False)
     assert failed.returncode == 1 and "exit code 4" in failed.stderr
+
+
+def test_keep_alive_outlives_its_containers_but_not_its_client(cluster_environ):
+    k = Knit(client_timeout=6, **QUIET)
+    k.start("true", num_containers=1, keep_alive=True)
+    wait_for(lambda: [c for c in k.get_containers() if c["state"] == "COMPLETE"],
+             what="the one container to finish")
+    assert k.runtime_status() == "RUNNING"  # no container left, still up (and polled)
+    k.add_containers(1)
+    wait_for(lambda: len(k.get_containers()) == 2, what="a container added to the service")
+    # Stop calling the ApplicationMaster: it ends the application by itself.
+    wait_for(lambda: k.runtime_status() in ("FAILED", "FINISHED"), timeout=60,
+             what="the application to end without its client")
+    assert "has not contacted the ApplicationMaster" in k.status()["diagnostics"]
+    empty = Knit(**QUIET)
+    empty.start("true", num_containers=0, keep_alive=True)  # a service may start empty
+    report = empty.get_container_report()
+    assert report["pending"] == 0 and report["containers"] == []
+    assert empty.kill()
+    with pytest.raises(ValueError, match="num_containers must be at least 1"):
+        Knit(**QUIET).start("true", num_containers=0)

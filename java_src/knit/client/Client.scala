@@ -118,13 +118,15 @@ class Client {
     * @param amMemory    MB for the ApplicationMaster's container
     * @param amVcores    vcores for it
     * @param amJar       HDFS URI of the knit jar (already uploaded)
+    * @param amJarVisibility PUBLIC when every folder above the jar is world-executable
+    *                    (NodeManagers then share it between users), else PRIVATE
     * @param resources   files for the worker containers: [name, uri, "FILE"|"ARCHIVE", visibility]
     * @param amEnv       environment of the ApplicationMaster (its settings, user envvars)
     * @param tags        application tags
     * @return the application id
     */
   def submit(appName: String, queue: String, amMemory: Int, amVcores: Int, amJar: String,
-             resources: JList[JList[String]], amEnv: JMap[String, String],
+             amJarVisibility: String, resources: JList[JList[String]], amEnv: JMap[String, String],
              tags: JList[String]): String = {
     val app = yarn.createApplication()
     val context = app.getApplicationSubmissionContext
@@ -136,7 +138,7 @@ class Client {
     context.setResource(Resource.newInstance(amMemory.toLong, amVcores))
 
     val workerResources = resources.asScala.map(r => Resources.describe(conf, r.get(0), r.get(1), r.get(2), r.get(3))).toSeq
-    val jar = Resources.describe(conf, AppMasterConfig.JarName, amJar, "FILE", "PUBLIC")
+    val jar = Resources.describe(conf, AppMasterConfig.JarName, amJar, "FILE", amJarVisibility)
 
     val env = new JHashMap[String, String](amEnv)
     env.put(AppMasterConfig.ResourcesVar, Resources.encode(jar +: workerResources))

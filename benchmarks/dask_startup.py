@@ -1,0 +1,80 @@
+"""Dask on YARN: start-up time and per-task overhead, against a LocalCluster.
+
+For N workers (default 2 and 8), in one run on the same machine:
+
+* time from ``DaskYARNCluster(...)`` to N workers connected (the environment is
+  built and shipped before, so this is the warm path a user sees every day), and
+  the same for a ``LocalCluster`` of N worker processes, as a reference;
+* per-task overhead: the time per task of ``client.gather(client.map(inc, ...))``
+  on both clusters; the ratio is YARN's over LocalCluster's (1 = no overhead).
+
+Run: python benchmarks/dask_startup.py [--workers 2 8] [--tasks 2000] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from distributed import Client, LocalCluster
+
+from knit.cluster import LocalCluster as LocalYARN
+from knit.cluster import default_directory
+from knit.dask_env import worker_environment
+from knit.dask_yarn import DaskYARNCluster
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def per_task_seconds(client: Client, tasks: int) -> float:
+    client.gather(client.map(inc, range(100), pure=False))  # warm up
+    started = time.monotonic()
+    results = client.gather(client.map(inc, range(tasks), pure=False))
+    assert sum(results) == sum(range(1, tasks + 1))
+    return (time.monotonic() - started) / tasks
+
+
+def measure_yarn(workers: int, tasks: int) -> tuple[float, float]:
+    started = time.monotonic()
+    with DaskYARNCluster(progress=False, dashboard_address=":0") as cluster:
+        cluster.start(workers, cpus=1, memory=768)
+        startup = time.monotonic() - started
+        with Client(cluster) as client:
+            return startup, per_task_seconds(client, tasks)
+
+
+def measure_local(workers: int, tasks: int) -> tuple[float, float]:
+    started = time.monotonic()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0") as cluster:
+        with Client(cluster) as client:
+            client.wait_for_workers(workers)
+            startup = time.monotonic() - started
+            return startup, per_task_seconds(client, tasks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--dir", default=str(default_directory()))
+    args = parser.parse_args()
+    yarn = LocalYARN(directory=args.dir, nodemanagers=2, progress=print).up()
+    os.environ.update(yarn.env())
+    started = time.monotonic()
+    worker_environment(None, None, None, None)
+    print(f"worker environment ready (built or cached) in {time.monotonic() - started:.1f} s")
+    measure_yarn(1, 10)  # ship the environment and warm the NodeManagers' caches
+    print(f"{'N':>3} {'YARN start s':>13} {'Local start s':>14} {'YARN ms/task':>13} "
+          f"{'Local ms/task':>14} {'overhead ratio':>15}")
+    for workers in args.workers:
+        yarn_start, yarn_task = measure_yarn(workers, args.tasks)
+        local_start, local_task = measure_local(workers, args.tasks)
+        print(f"{workers:>3} {yarn_start:>13.2f} {local_start:>14.2f} {yarn_task * 1000:>13.3f} "
+              f"{local_task * 1000:>14.3f} {yarn_task / local_task:>15.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
