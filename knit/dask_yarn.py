@@ -10,10 +10,12 @@ widget, ``Client(cluster)`` and ``async with`` all work as there.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import logging
 import socket
 import warnings
+import weakref
 
 from distributed import LocalCluster
 from distributed.core import Status, rpc
@@ -23,6 +25,7 @@ from distributed.versions import VersionMismatchWarning, error_message, get_vers
 
 from .core import Knit
 from .dask_env import worker_environment
+from .dask_scheduler import start_remote_scheduler
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
 from .yarn_api import FINAL_STATES
 
@@ -36,6 +39,10 @@ NANNY_MB = 100
 #: stops replacing them and reports the failure.
 MAX_START_FAILURES = 3
 LIVE = ("ALLOCATED", "RUNNING")
+DEPLOY_MODES = ("local", "remote")
+#: Clusters whose scheduler lives in this process: closed (their YARN application
+#: killed) when the interpreter exits.
+_LOCAL_CLUSTERS: weakref.WeakSet = weakref.WeakSet()
 
 
 def worker_memory_limit(memory: int) -> int:
@@ -119,6 +126,12 @@ class DaskYARNCluster(Cluster):
         Default vcores and MB of a worker container (threads = cpus).
     dashboard_address : str
         Where the scheduler's dashboard listens (``":0"`` for any free port).
+    deploy_mode : {'local', 'remote'}
+        ``local``: the scheduler runs in this process, and the workers' application
+        ends when this process does. ``remote``: the scheduler runs in a YARN
+        container of its own (``scheduler_memory`` MB, ``scheduler_cpus`` vcores),
+        and scheduler and workers outlive this process (until ``close()`` or
+        ``yarn application -kill``); other sessions connect to ``scheduler_address``.
     asynchronous : bool
         For ``await DaskYARNCluster(..., asynchronous=True)``.
     **kwargs
@@ -138,13 +151,22 @@ class DaskYARNCluster(Cluster):
                  channels: list[str] | None = None, conda_pars: dict | None = None,
                  n_workers: int = 0, cpus: int = 1, memory: int = 2048,
                  queue: str = "default", app_name: str = "dask",
-                 dashboard_address: str = ":8787", asynchronous: bool = False, loop=None,
-                 name: str | None = None, **kwargs):
+                 dashboard_address: str = ":8787", deploy_mode: str = "local",
+                 scheduler_memory: int = 1024, scheduler_cpus: int = 1,
+                 asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
         if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
             raise TypeError(f"packages must be a list of strings, not {packages!r}")
+        if deploy_mode not in DEPLOY_MODES:
+            raise ValueError(f"deploy_mode must be one of {DEPLOY_MODES}, not {deploy_mode!r}")
         _check_worker_size(cpus, memory)
-        kwargs.setdefault("client_timeout", 120)
+        _check_worker_size(scheduler_cpus, scheduler_memory)
+        self.deploy_mode = deploy_mode
+        # A local scheduler's workers end with this process; a remote one's outlive it.
+        kwargs.setdefault("client_timeout", 120 if deploy_mode == "local" else 0)
         self.knit = Knit(autodetect=autodetect, **kwargs)
+        #: The Knit running the scheduler's container (deploy_mode='remote').
+        self.scheduler_knit = Knit(autodetect=autodetect, **kwargs) if deploy_mode == "remote" else None
+        self._scheduler_size = (scheduler_memory, scheduler_cpus)
         self._env_request = (env, packages, channels, conda_pars)
         self._env: str | None = None
         self._ip = ip
@@ -191,11 +213,16 @@ class DaskYARNCluster(Cluster):
         if self.status != Status.created:
             return
         self.status = Status.starting
-        ip = self._ip or await self._run(self._guess_ip)
-        self.local_cluster = await LocalCluster(
-            n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
-            dashboard_address=self._dashboard_address, asynchronous=True, name=self.name)
-        self.scheduler_comm = rpc(self.local_cluster.scheduler_address)
+        if self.deploy_mode == "remote":
+            address = await self._start_remote_scheduler()
+        else:
+            ip = self._ip or await self._run(self._guess_ip)
+            self.local_cluster = await LocalCluster(
+                n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
+                dashboard_address=self._dashboard_address, asynchronous=True, name=self.name)
+            address = self.local_cluster.scheduler_address
+            _LOCAL_CLUSTERS.add(self)
+        self.scheduler_comm = rpc(address)
         self._lock = asyncio.Lock()  # one container change (or refresh) at a time
         with warnings.catch_warnings():
             # .local_cluster subscribed to worker status too; this cluster takes it over
@@ -204,6 +231,15 @@ class DaskYARNCluster(Cluster):
         self._watcher = asyncio.ensure_future(self._watch())
         if self._initial_workers:
             await self._launch(self._initial_workers, self._cpus, self._memory, True)
+
+    async def _start_remote_scheduler(self) -> str:
+        self._env = await self._run(worker_environment, *self._env_request)
+        memory, cpus = self._scheduler_size
+        timeout = self.knit.start_timeout + self.knit.allocation_timeout
+        address = await self._run(start_remote_scheduler, self.scheduler_knit, self._env, memory,
+                                  cpus, self._queue, f"{self._app_name}-scheduler", timeout)
+        self._log(f"scheduler {address} runs in {self.scheduler_knit.app_id}")
+        return address
 
     def _guess_ip(self) -> str:
         nodes = self.knit.yarn_api.nodes(states="RUNNING")
@@ -489,11 +525,23 @@ class DaskYARNCluster(Cluster):
             self._watcher.cancel()
         if self.local_cluster is not None:
             await self.local_cluster._close()
+        scheduler_app = self.scheduler_knit.app_id if self.scheduler_knit else None
+        if scheduler_app and await self._run(self.scheduler_knit.yarn_api.state,
+                                             scheduler_app) not in FINAL_STATES:
+            await self._run(self.scheduler_knit.kill)
+            self._log(f"killed the scheduler's application {scheduler_app}")
 
     def __repr__(self) -> str:
         return (f"DaskYARNCluster({self.knit.app_id or 'no application'}, "
                 f"{self.scheduler_address!r}, workers={len(self.scheduler_info['workers'])}, "
                 f"containers={len(self.workers)}+{self._pending} pending)")
+
+
+@atexit.register
+def _close_local_clusters() -> None:
+    for cluster in list(_LOCAL_CLUSTERS):
+        if cluster.status == Status.running and not cluster.asynchronous:
+            cluster.close(timeout=30)
 
 
 def _check_worker_size(cpus: int, memory: int) -> None:

@@ -4,7 +4,10 @@ failing, killed from outside, and cleaned up."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -175,3 +178,42 @@ def test_async_use(dask_env):
 
     app_id, knit = asyncio.run(main())
     assert knit.yarn_api.state(app_id) == "KILLED"
+
+
+#: Makes a remote-mode cluster and exits without closing it, as a closed notebook would.
+REMOTE_SCRIPT = """
+import json
+from knit.dask_yarn import DaskYARNCluster
+cluster = DaskYARNCluster(deploy_mode="remote", progress=False, memory=768)
+cluster.start(1, cpus=1, memory=768)
+print(json.dumps({"address": cluster.scheduler_address,
+                  "apps": [cluster.scheduler_knit.app_id, cluster.knit.app_id]}))
+"""
+
+
+def test_remote_scheduler_runs_in_yarn_and_outlives_its_process(dask_env):
+    made = subprocess.run([sys.executable, "-c", REMOTE_SCRIPT], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert made.returncode == 0, made.stderr[-3000:]
+    info = json.loads(made.stdout.strip().splitlines()[-1])
+    from knit import Knit
+
+    api = Knit(progress=False).yarn_api
+    try:
+        time.sleep(8)  # longer than any client timeout would allow, were there one
+        assert [api.state(app) for app in info["apps"]] == ["RUNNING", "RUNNING"]
+        with Client(info["address"], timeout=30) as client:  # "another session"
+            assert client.submit(lambda x: x + 1, 1).result() == 2
+            assert len(client.scheduler_info()["workers"]) == 1
+    finally:
+        for app in info["apps"]:
+            api.kill(app)
+
+    with DaskYARNCluster(deploy_mode="remote", **QUIET) as cluster:
+        assert cluster.local_cluster is None
+        cluster.start(2, **SMALL)
+        with Client(cluster) as client:
+            assert sum(client.gather(client.map(lambda x: x * x, range(10)))) == 285
+        assert requests.get(cluster.dashboard_link, timeout=10).status_code == 200
+        apps = [cluster.scheduler_knit.app_id, cluster.knit.app_id]
+    assert [api.state(app) for app in apps] == ["KILLED", "KILLED"]
