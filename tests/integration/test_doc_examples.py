@@ -32,7 +32,7 @@ def example(path: Path, marker: str) -> str:
 
 
 @pytest.mark.parametrize("path, marker, printed", [
-    (ROOT / "README.rst", "with DaskYARNCluster() as cluster", "11\n"),
+    (ROOT / "README.rst", "with DaskYARNCluster() as cluster", "\n11\n"),
     (ROOT / "docs" / "dask.rst", "cluster = DaskYARNCluster()             # scheduler here", ""),
 ])
 def test_dask_example_runs(cluster_environ, path, marker, printed, capsys):
@@ -42,4 +42,4 @@ def test_dask_example_runs(cluster_environ, path, marker, printed, capsys):
     cluster = namespace["cluster"]
     assert cluster.status.name == "closed"
     assert cluster.knit.yarn_api.state(cluster.knit.app_id) == "KILLED"
-    assert capsys.readouterr().out.startswith(printed)
+    assert printed in capsys.readouterr().out
