@@ -167,8 +167,10 @@ class Knit:
         keep_alive : bool
             Run until killed, even with no container left (a service, such as a
             Dask cluster, that adds and removes containers); ``num_containers``
-            may then be 0. With the Knit's ``client_timeout``, the application
-            ends by itself when this process stops calling it.
+            may then be 0; asks YARN cannot grant wait (``allocation_timeout``
+            does not apply) until granted or withdrawn. With the Knit's
+            ``client_timeout``, the application ends by itself when this process
+            stops calling it.
 
         Returns
         -------
@@ -346,6 +348,18 @@ class Knit:
         """The ApplicationMaster's view in one call: ``containers`` (as
         :meth:`get_containers`) and ``pending``, the asks YARN has not granted yet."""
         return self._control("GET", "")
+
+    def remove_pending_containers(self, count: int = 1) -> int:
+        """Withdraw up to ``count`` container asks YARN has not granted yet.
+
+        Returns
+        -------
+        int
+            How many were withdrawn (fewer if fewer were pending).
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a whole number >= 1, not {count!r}")
+        return int(self._control("DELETE", "/pending", count=count)["withdrawn"])
 
     def get_container_statuses(self) -> dict[str, str]:
         """``{container_id: state}`` for every worker container."""

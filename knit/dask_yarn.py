@@ -421,7 +421,8 @@ class DaskYARNCluster(Cluster):
         surplus = len(self.plan) - n
         if surplus > 0:
             not_connected = [cid for cid in self.workers if cid not in set(self.observed)]
-            to_close = not_connected[:surplus]
+            to_close = [f"pending-{i}" for i in range(self._pending)][:surplus]
+            to_close += not_connected[:surplus - len(to_close)]
             if surplus > len(to_close):
                 to_close += await self.scheduler_comm.workers_to_close(
                     n=surplus - len(to_close), attribute="name")
@@ -441,7 +442,14 @@ class DaskYARNCluster(Cluster):
         return str(info["name"]) if info else str(worker)
 
     async def _retire(self, names: list[str]) -> None:
+        """Withdraw pending asks (``pending-N`` names), retire connected workers,
+        and remove the containers."""
+        pending = sum(1 for n in names if n.startswith("pending-"))
         names = [n for n in names if not n.startswith("pending-")]
+        if pending:
+            async with self._lock:
+                withdrawn = await self._run(self.knit.remove_pending_containers, pending)
+                self._pending -= withdrawn
         connected = [n for n in names if n in set(self.observed)]
         if connected:
             await self.scheduler_comm.retire_workers(names=connected, remove=True,

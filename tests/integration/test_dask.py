@@ -100,6 +100,19 @@ def test_adapt_grows_under_load_and_shrinks_when_idle(dask_env):
         assert dask_env not in cluster.knit.stager.uploaded  # the cached environment, reused
 
 
+def test_scaling_down_withdraws_asks_yarn_has_not_granted(dask_env):
+    with DaskYARNCluster(**QUIET, cpus=1, memory=3000) as cluster:
+        cluster.scale(3)  # at 3000 MB, the two 4 GB NodeManagers hold two workers
+        wait_for(lambda: len(cluster.observed) == 2 and cluster._pending == 1, timeout=180,
+                 what="two workers and one pending ask")
+        assert "pending" in repr(cluster)
+        cluster.scale(1)
+        assert cluster.knit.get_container_report()["pending"] == 0
+        workers_settle(cluster, 1)
+        time.sleep(3)  # a withdrawn ask must not turn into a worker later
+        assert len(cluster.workers) == 1 and cluster.plan == set(cluster.workers)
+
+
 def test_dead_worker_container_is_replaced(dask_env):
     with DaskYARNCluster(**QUIET) as cluster:
         cluster.start(2, **SMALL)

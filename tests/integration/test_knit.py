@@ -274,3 +274,18 @@ def test_keep_alive_outlives_its_containers_but_not_its_client(cluster_environ):
     assert empty.kill()
     with pytest.raises(ValueError, match="num_containers must be at least 1"):
         Knit(**QUIET).start("true", num_containers=0)
+
+
+def test_pending_asks_can_be_withdrawn(cluster_environ):
+    k = Knit(**QUIET)
+    k.start("sleep 300", num_containers=0, keep_alive=True)
+    k.add_containers(3, memory=3000)  # two 4 GB NodeManagers hold two of these, not three
+    wait_for(lambda: (r := k.get_container_report())["pending"] == 1 and len(r["containers"]) == 2,
+             timeout=60, what="two granted, one pending")
+    assert k.remove_pending_containers(5) == 1
+    assert k.get_container_report()["pending"] == 0
+    k.remove_containers(k.get_containers()[0]["id"])  # room again: nothing withdrawn may come
+    time.sleep(4)
+    report = k.get_container_report()
+    assert report["pending"] == 0 and len(report["containers"]) == 2
+    assert k.kill()

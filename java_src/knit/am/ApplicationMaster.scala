@@ -94,7 +94,8 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
         stalledMessage = s"the client has not contacted the ApplicationMaster for " +
           s"${config.clientTimeoutMs / 1000} s (its process ended?); stopping so the application is not orphaned"
       tracker.synchronized {
-        if (tracker.allocationStalled(config.allocationTimeoutMs))
+        // A service waits for its asks (withdrawn or granted later); a job fails.
+        if (!config.keepAlive && tracker.allocationStalled(config.allocationTimeoutMs))
           stalledMessage = s"YARN granted ${tracker.granted} of ${tracker.asked} containers " +
             s"(${config.memoryMb} MB, ${config.vcores} vcores each) within " +
             s"${config.allocationTimeoutMs / 1000} s; the queue or cluster lacks room: " +
@@ -111,8 +112,22 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
     // Asks name no node: measured on the local cluster, naming the hosts made
     // allocation slower (10 containers: 4.6 s instead of 2.7 s to all RUNNING).
     tracker.synchronized(tracker.request(count))
+    askedCapabilities.synchronized(askedCapabilities += capability)
     for (_ <- 1 to count) rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
     rm.setHeartbeatInterval(fastHeartbeatMs)
+  }
+
+  /** Sizes asked for so far: how outstanding asks are found to withdraw them. */
+  private val askedCapabilities = scala.collection.mutable.LinkedHashSet[Resource]()
+
+  private def withdrawContainers(count: Int): Int = {
+    val withdrawn = tracker.synchronized(tracker.withdraw(count))
+    val priority = Priority.newInstance(config.priority)
+    val outstanding = askedCapabilities.synchronized(askedCapabilities.toSeq.reverse).iterator
+      .flatMap(cap => rm.getMatchingRequests(priority, ResourceRequest.ANY, cap).asScala.flatMap(_.asScala))
+    outstanding.toList.distinct.take(withdrawn).foreach(rm.removeContainerRequest)
+    if (tracker.synchronized(tracker.pending) == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+    withdrawn
   }
 
   private def log(message: String): Unit = println(s"${java.time.Instant.now} knit-am: $message")
@@ -185,6 +200,12 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
     def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): String = {
       requestContainers(count, memoryMb.getOrElse(config.memoryMb), vcores.getOrElse(config.vcores))
       Json.obj("requested" -> count)
+    }
+
+    def withdraw(count: Int): String = {
+      val withdrawn = withdrawContainers(count)
+      log(s"withdrew $withdrawn container ask(s)")
+      Json.obj("withdrawn" -> withdrawn)
     }
 
     def remove(id: String): (Int, String) = {

@@ -23,6 +23,14 @@ final class ContainerTracker(now: () => Long = () => System.currentTimeMillis())
     lastProgress = now()
   }
 
+  /** Withdraw up to `count` asks not granted yet; returns how many were withdrawn. */
+  def withdraw(count: Int): Int = {
+    val withdrawn = math.max(0, math.min(count, pending))
+    pending -= withdrawn
+    askedTotal -= withdrawn
+    withdrawn
+  }
+
   /** A container was granted: true if it should be launched, false if surplus. */
   def allocated(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int): Boolean = {
     if (pending <= 0) false

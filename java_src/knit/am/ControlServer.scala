@@ -8,7 +8,8 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
 
 /** The ApplicationMaster's control endpoint, for the client that submitted it.
   *
-  * `GET /containers`, `POST /containers?count=N&memory=MB&vcores=V`, and
+  * `GET /containers`, `POST /containers?count=N&memory=MB&vcores=V`,
+  * `DELETE /containers/pending?count=N` (withdraw asks not granted yet) and
   * `DELETE /containers/ID`. Every request must carry the application's secret in
   * the `X-Knit-Secret` header.
   */
@@ -60,6 +61,10 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
         val count = q.getOrElse("count", "1").toInt
         if (count < 1) (400, Json.obj("error" -> "count must be >= 1"))
         else (200, actions.add(count, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt)))
+      case ("DELETE", "/containers/pending") =>
+        val count = query(exchange).getOrElse("count", "1").toInt
+        if (count < 1) (400, Json.obj("error" -> "count must be >= 1"))
+        else (200, actions.withdraw(count))
       case ("DELETE", p) if p.startsWith("/containers/") =>
         actions.remove(p.stripPrefix("/containers/"))
       case (method, p) => (404, Json.obj("error" -> s"no such endpoint: $method $p"))
@@ -72,6 +77,7 @@ object ControlServer {
     def list(): String
     def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): String
     def remove(containerId: String): (Int, String)
+    def withdraw(count: Int): String
   }
 }
 

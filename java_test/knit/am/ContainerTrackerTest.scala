@@ -18,6 +18,17 @@ class ContainerTrackerTest {
     assertEquals(2, t.live.size)
   }
 
+  @Test def withdrawnAsksAreNotLaunchedWhenGrantedLate(): Unit = {
+    val t = tracker()
+    t.request(3)
+    assertTrue(t.allocated("c2", "n1:1", "", 128, 1))
+    assertEquals(2, t.withdraw(5))
+    assertEquals(0, t.pending)
+    assertEquals(1, t.asked)
+    assertFalse("a grant racing the withdrawal is surplus", t.allocated("c3", "n1:1", "", 128, 1))
+    assertEquals(0, t.withdraw(1))
+  }
+
   @Test def succeedsWhenEveryContainerExitsZero(): Unit = {
     val t = tracker()
     t.request(2)
