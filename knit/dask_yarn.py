@@ -539,6 +539,17 @@ class DaskYARNCluster(Cluster):
             await self._run(self.scheduler_knit.kill)
             self._log(f"killed the scheduler's application {scheduler_app}")
 
+    def _repr_html_(self, cluster_status: str | None = None) -> str:
+        """distributed's cluster card, plus the YARN application and its containers."""
+        rm = f"{self.knit.conf['scheme']}://{self.knit.conf['rm']}:{self.knit.conf['rm_port']}"
+        app = self.knit.app_id
+        link = f'<a href="{rm}/cluster/app/{app}" target="_blank">{app}</a>' if app else "not started"
+        status = (f'<tr><td style="text-align: left;"><strong>YARN application:</strong> {link}'
+                  f'</td><td style="text-align: left;"><strong>Containers:</strong> '
+                  f"{len(self.workers)} live, {self._pending} pending ({self.deploy_mode} "
+                  "scheduler)</td></tr>")
+        return super()._repr_html_(cluster_status=(cluster_status or "") + status)
+
     def __repr__(self) -> str:
         return (f"DaskYARNCluster({self.knit.app_id or 'no application'}, "
                 f"{self.scheduler_address!r}, workers={len(self.scheduler_info['workers'])}, "

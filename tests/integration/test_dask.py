@@ -52,7 +52,9 @@ def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
         cluster.start(2, **SMALL)
         app_id = cluster.knit.app_id
         assert len(cluster.observed) == 2 and set(cluster.observed) <= set(cluster.workers)
-        assert app_id in repr(cluster) and "DaskYARNCluster" in cluster._repr_html_()
+        assert app_id in repr(cluster) and f"/cluster/app/{app_id}" in cluster._repr_html_()
+        widget = cluster._widget()  # what Jupyter shows; its Scale button calls scale()
+        assert "2 live, 0 pending" in widget.children[0].value
         assert isinstance(cluster.local_cluster, LocalCluster)  # the documented attribute
         assert cluster.local_cluster.scheduler_address == cluster.scheduler_address
         with Client(cluster) as client:

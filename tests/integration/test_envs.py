@@ -128,6 +128,10 @@ def test_env_is_uploaded_once_and_localized_once_per_node(cluster_environ, tmp_p
     (again,) = [e for e in second.list_envs() if e["path"] == shipped["path"]]
     assert again["modificationTime"] == shipped["modificationTime"]
     paths += stdout_lines(second)
+    (env_dir / "version.txt").write_text("changed")  # a changed environment ships again
+    assert second.check_needs_upload(str(zip_env(env_dir)))
+    second.stager.ship(archive, visibility)
+    assert second.stager.uploaded == [archive]
 
     by_node = defaultdict(set)
     for path in paths:
