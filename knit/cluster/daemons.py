@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
-from .hadoop_home import classpath_entries
+from .hadoop_home import classpath_entries, knit_jar
 
 #: Main classes of the daemons, by role.
 MAIN_CLASSES = {
@@ -67,7 +67,10 @@ class Daemon:
 
     def command(self) -> list[str]:
         """The full ``java`` command line of the daemon."""
-        classpath = os.pathsep.join([str(self.conf_dir), *classpath_entries(self.hadoop_home)])
+        entries = [str(self.conf_dir), *classpath_entries(self.hadoop_home)]
+        if self.role == "nodemanager" and knit_jar() is not None:
+            entries.append(str(knit_jar()))  # for NIO_LOCAL_FS (see config.write_all)
+        classpath = os.pathsep.join(entries)
         return [
             java_executable(),
             f"-Xmx{HEAP_MB[self.role]}m",
