@@ -200,3 +200,20 @@ def test_public_env_needs_world_executable_folders(cluster_environ, tmp_path):
     assert len(closed.yarn_api.apps) == before
     closed.start("true", env=archive)  # PRIVATE needs no such thing
     assert closed.wait_for_completion(120)
+
+
+@pytest.mark.parametrize("visibility, folders, files", [("PRIVATE", "700", "500"),
+                                                        ("PUBLIC", "755", "555")])
+def test_unpacked_env_has_yarns_permissions(cluster_environ, tmp_path, visibility, folders, files):
+    # The local NodeManagers set them through java.nio (knit.cluster.NioLocalFs), not
+    # chmod: the result must be what Hadoop's localizer asks for.
+    env = tmp_path / "permenv"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "tool").write_text("#!/bin/sh\necho hi\n")
+    (env / "bin" / "tool").chmod(0o755)
+    (env / "table.csv").write_text(uuid.uuid4().hex)
+    k = Knit(**QUIET)
+    k.start('cd "$CONDA_PREFIX" && stat -c "%a %n" . bin bin/tool table.csv', env=str(env),
+            env_visibility=visibility)
+    assert stdout_lines(k) == [f"{folders} .", f"{folders} bin", f"{files} bin/tool",
+                               f"{files} table.csv"]
