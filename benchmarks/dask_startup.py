@@ -8,13 +8,16 @@ For N workers (default 2 and 8), in one run on the same machine:
 * per-task overhead: the time per task of ``client.gather(client.map(inc, ...))``
   on both clusters; the ratio is YARN's over LocalCluster's (1 = no overhead).
 
-Run: python benchmarks/dask_startup.py [--workers 2 8] [--tasks 2000] [--dir DIR]
+Each figure is the median of ``--repeat`` rounds.
+
+Run: python benchmarks/dask_startup.py [--workers 2 8] [--tasks 2000] [--repeat 3] [--dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 from distributed import Client, LocalCluster
@@ -55,10 +58,16 @@ def measure_local(workers: int, tasks: int) -> tuple[float, float]:
             return startup, per_task_seconds(client, tasks)
 
 
+def medians(measure, workers: int, args) -> tuple[float, float]:
+    rounds = [measure(workers, args.tasks) for _ in range(args.repeat)]
+    return (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=str(default_directory()))
     args = parser.parse_args()
     yarn = LocalYARN(directory=args.dir, nodemanagers=2, progress=print).up()
@@ -70,8 +79,8 @@ def main() -> None:
     print(f"{'N':>3} {'YARN start s':>13} {'Local start s':>14} {'YARN ms/task':>13} "
           f"{'Local ms/task':>14} {'overhead ratio':>15}")
     for workers in args.workers:
-        yarn_start, yarn_task = measure_yarn(workers, args.tasks)
-        local_start, local_task = measure_local(workers, args.tasks)
+        yarn_start, yarn_task = medians(measure_yarn, workers, args)
+        local_start, local_task = medians(measure_local, workers, args)
         print(f"{workers:>3} {yarn_start:>13.2f} {local_start:>14.2f} {yarn_task * 1000:>13.3f} "
               f"{local_task * 1000:>14.3f} {yarn_task / local_task:>15.2f}", flush=True)
 

@@ -1,8 +1,10 @@
-"""Launch latency: submit -> all N worker containers RUNNING, knit vs DistributedShell.
+"""Launch latency: submit -> all N worker containers RUNNING, knit vs Hadoop's
+DistributedShell and vs Skein.
 
 "RUNNING" is what the NodeManagers report (their REST API), not the RM's allocation
-count. Both run on the same local cluster in the same run; the ratio is
-DistributedShell's time over knit's (above 1: knit is faster).
+count. All run on the same local cluster in the same run; the ratios are the other
+tool's time over knit's (above 1: knit is faster). Skein is measured when it is
+installed (``pip install knit[bench]``); like knit, its driver JVM is started once.
 
 Run: python benchmarks/launch_latency.py [--sizes 1 10 50] [--repeat 2] [--dir DIR]
 """
@@ -60,6 +62,30 @@ def time_distributedshell(knit: Knit, cluster: LocalCluster, count: int) -> floa
         client.wait(timeout=60)
 
 
+def time_skein(knit: Knit, client, count: int) -> float:
+    import skein
+
+    spec = skein.ApplicationSpec(
+        name=f"skein-bench-{time.time_ns()}",
+        services={"worker": skein.Service(instances=count, script="sleep 120",
+                                          resources=skein.Resources(memory=128, vcores=1))})
+    started = time.monotonic()
+    app_id = client.submit(spec)
+    elapsed = wait_running(knit, app_id, count) - started
+    client.kill_application(app_id)
+    return elapsed
+
+
+def skein_client():
+    """A Skein client (its driver JVM started), or None when Skein is not installed."""
+    try:
+        import skein
+    except ImportError:
+        print("Skein is not installed (pip install knit[bench]): no Skein column")
+        return None
+    return skein.Client()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
@@ -71,11 +97,19 @@ def main() -> None:
     knit = Knit(progress=False)
     cold = time_knit(knit, 1)
     print(f"knit, first start in this process (client JVM start included): {cold:.2f} s")
-    print(f"{'N':>4} {'knit s':>8} {'DistributedShell s':>19} {'ratio DS/knit':>14}")
+    skein = skein_client()
+    print(f"{'N':>4} {'knit s':>8} {'DistributedShell s':>19} {'DS/knit':>8} "
+          f"{'Skein s':>8} {'Skein/knit':>11}")
     for count in args.sizes:
         ours = statistics.median(time_knit(knit, count) for _ in range(args.repeat))
-        theirs = statistics.median(time_distributedshell(knit, cluster, count) for _ in range(args.repeat))
-        print(f"{count:>4} {ours:>8.2f} {theirs:>19.2f} {theirs / ours:>14.2f}", flush=True)
+        shell = statistics.median(time_distributedshell(knit, cluster, count) for _ in range(args.repeat))
+        line = f"{count:>4} {ours:>8.2f} {shell:>19.2f} {shell / ours:>8.2f}"
+        if skein is not None:
+            theirs = statistics.median(time_skein(knit, skein, count) for _ in range(args.repeat))
+            line += f" {theirs:>8.2f} {theirs / ours:>11.2f}"
+        print(line, flush=True)
+    if skein is not None:
+        skein.close()
 
 
 if __name__ == "__main__":
