@@ -16,6 +16,7 @@ from . import checks as checks_module
 from .conf import load_conf
 from .env import archive_top_folder, is_archive, zip_env
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
+from . import records
 from .jvm import get_gateway, java_call
 from .maven import JAVA_LIBS
 from .spec import LaunchSpec, boot_script, resource_name
@@ -170,7 +171,8 @@ class Knit:
             may then be 0; asks YARN cannot grant wait (``allocation_timeout``
             does not apply) until granted or withdrawn. With the Knit's
             ``client_timeout``, the application ends by itself when this process
-            stops calling it.
+            stops calling it. Another process can take it over with
+            :meth:`attach`.
 
         Returns
         -------
@@ -203,6 +205,9 @@ class Knit:
         self.app_id = java_call(
             self.client.submit, spec.app_name, spec.queue, self.am_memory, self.am_vcores,
             jar_uri, jar_visibility, resources, self._am_environment(spec, env_prefix), ["knit"])
+        if keep_alive:  # a service: another process may attach to it later
+            records.write_record(self.client, self.conf["hdfs_home"], self.app_id,
+                                 {"secret": self._secret})
         self._progress(f"submitted {self.app_id}; waiting for it to run")
         self._wait_running()
         return self.app_id
@@ -316,7 +321,39 @@ class Knit:
 
     def kill(self) -> bool:
         """Kill the application; True once YARN reports it KILLED."""
-        return self.yarn_api.kill(self._require_app())
+        killed = self.yarn_api.kill(self._require_app())
+        records.delete_record(self.client, self.conf["hdfs_home"], self.app_id)  # if any
+        return killed
+
+    # ------------------------------------------------------------ attaching
+    def attach(self, app_id: str) -> "Knit":
+        """Take over a running ``keep_alive`` application that knit started, from any
+        process of the same user: status, logs, containers, scaling and ``kill`` then work
+        as if this Knit had started it.
+
+        Raises
+        ------
+        NotFoundError
+            knit holds no record of ``app_id`` (see :mod:`knit.records`).
+        ApplicationError
+            It has ended.
+        """
+        record = records.read_record(self.client, self.conf["hdfs_home"], app_id)
+        info = self.yarn_api.status(app_id)
+        if info["state"] in FINAL_STATES:
+            raise ApplicationError(app_id, info["state"], info.get("diagnostics", ""))
+        self.app_id, self._secret = app_id, record["secret"]
+        return self
+
+    @property
+    def record(self) -> dict:
+        """What knit keeps in HDFS about this application (see :meth:`attach`)."""
+        return records.read_record(self.client, self.conf["hdfs_home"], self._require_app())
+
+    def update_record(self, **fields) -> None:
+        """Add JSON-serialisable fields to this application's record."""
+        record = {**self.record, **fields}
+        records.write_record(self.client, self.conf["hdfs_home"], self._require_app(), record)
 
     # ------------------------------------------------------ the running app
     def _control(self, method: str, path: str, **params) -> dict:

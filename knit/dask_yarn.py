@@ -131,7 +131,13 @@ class DaskYARNCluster(Cluster):
         ends when this process does. ``remote``: the scheduler runs in a YARN
         container of its own (``scheduler_memory`` MB, ``scheduler_cpus`` vcores),
         and scheduler and workers outlive this process (until ``close()`` or
-        ``yarn application -kill``); other sessions connect to ``scheduler_address``.
+        ``yarn application -kill``); other sessions connect to ``scheduler_address``,
+        or take the whole cluster over with ``application=``.
+    application : str, optional
+        With ``deploy_mode='remote'``: attach to the cluster whose scheduler runs
+        in this YARN application (``cluster.scheduler_knit.app_id`` in the process
+        that made it) instead of starting one; scaling, adapting and ``close()``
+        then work from here.
     asynchronous : bool
         For ``await DaskYARNCluster(..., asynchronous=True)``.
     **kwargs
@@ -153,11 +159,15 @@ class DaskYARNCluster(Cluster):
                  queue: str = "default", app_name: str = "dask",
                  dashboard_address: str = ":8787", deploy_mode: str = "local",
                  scheduler_memory: int = 1024, scheduler_cpus: int = 1,
-                 asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
+                 application: str | None = None, asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
         if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
             raise TypeError(f"packages must be a list of strings, not {packages!r}")
         if deploy_mode not in DEPLOY_MODES:
             raise ValueError(f"deploy_mode must be one of {DEPLOY_MODES}, not {deploy_mode!r}")
+        if application is not None and deploy_mode != "remote":
+            raise ValueError("application= attaches to a remote-mode cluster: pass "
+                             "deploy_mode='remote' too")
+        self._attach_to = application
         _check_worker_size(cpus, memory)
         _check_worker_size(scheduler_cpus, scheduler_memory)
         self.deploy_mode = deploy_mode
@@ -233,13 +243,32 @@ class DaskYARNCluster(Cluster):
             await self._launch(self._initial_workers, self._cpus, self._memory, True)
 
     async def _start_remote_scheduler(self) -> str:
+        if self._attach_to:
+            return await self._attach(self._attach_to)
         self._env = await self._run(worker_environment, *self._env_request)
         memory, cpus = self._scheduler_size
         timeout = self.knit.start_timeout + self.knit.allocation_timeout
         address = await self._run(start_remote_scheduler, self.scheduler_knit, self._env, memory,
                                   cpus, self._queue, f"{self._app_name}-scheduler", timeout)
         self._log(f"scheduler {address} runs in {self.scheduler_knit.app_id}")
+        await self._run(self.scheduler_knit.update_record, address=address, env=self._env)
         return address
+
+    async def _attach(self, scheduler_app: str) -> str:
+        """Take over the remote-mode cluster whose scheduler runs in ``scheduler_app``."""
+        await self._run(self.scheduler_knit.attach, scheduler_app)
+        record = await self._run(lambda: self.scheduler_knit.record)
+        self._env = record["env"]
+        workers = record.get("workers")
+        if workers:
+            await self._run(self.knit.attach, workers["app"])
+            self._cpus, self._memory = workers["cpus"], workers["memory"]
+            self._app_running = True
+            report = await self._run(self.knit.get_container_report)
+            live = sum(1 for c in report["containers"] if c["state"] in LIVE)
+            self._target = live + report["pending"]  # kept, replacing dead workers
+        self._log(f"attached to the scheduler {record['address']} in {scheduler_app}")
+        return record["address"]
 
     def _guess_ip(self) -> str:
         nodes = self.knit.yarn_api.nodes(states="RUNNING")
@@ -295,6 +324,9 @@ class DaskYARNCluster(Cluster):
                         queue=self._queue, checks=checks, keep_alive=True)
         self._app_running = True
         self._log(f"started {self.knit.app_id} with {n_workers} worker container(s)")
+        if self.scheduler_knit is not None:  # so another process can attach to it all
+            await self._run(self.scheduler_knit.update_record, workers={
+                "app": self.knit.app_id, "cpus": cpus, "memory": memory})
         if n_workers:
             await self._wait_for_workers(n_workers, timeout=self.knit.allocation_timeout)
             await self._check_versions()

@@ -220,9 +220,18 @@ def test_remote_scheduler_runs_in_yarn_and_outlives_its_process(dask_env):
         with Client(info["address"], timeout=30) as client:  # "another session"
             assert client.submit(lambda x: x + 1, 1).result() == 2
             assert len(client.scheduler_info()["workers"]) == 1
+        # ... or a new process takes the cluster over: scale it, then close it.
+        with DaskYARNCluster(deploy_mode="remote", application=info["apps"][0],
+                             **QUIET) as attached:
+            assert attached.scheduler_address == info["address"]
+            assert attached.knit.app_id == info["apps"][1] and len(attached.observed) == 1
+            attached.scale(2)
+            workers_settle(attached, 2)
+        assert [api.state(app) for app in info["apps"]] == ["KILLED", "KILLED"]
     finally:
         for app in info["apps"]:
-            api.kill(app)
+            if api.state(app) not in ("KILLED", "FINISHED", "FAILED"):
+                api.kill(app)
 
     with DaskYARNCluster(deploy_mode="remote", **QUIET) as cluster:
         assert cluster.local_cluster is None

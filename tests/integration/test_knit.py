@@ -289,3 +289,21 @@ def test_pending_asks_can_be_withdrawn(cluster_environ):
     report = k.get_container_report()
     assert report["pending"] == 0 and len(report["containers"]) == 2
     assert k.kill()
+
+
+def test_another_knit_attaches_to_a_service(cluster_environ):
+    service = Knit(**QUIET)
+    service.start("sleep 300", num_containers=1, keep_alive=True)
+    other = Knit(**QUIET).attach(service.app_id)  # as another process would
+    other.add_containers(1)
+    wait_for(lambda: len([c for c in service.get_containers() if c["state"] == "RUNNING"]) == 2,
+             what="the container added through the attached Knit")
+    assert other.record["secret"] and "secret" not in repr(other)
+    assert other.kill()
+    with pytest.raises(NotFoundError, match="knit has no record"):
+        Knit(**QUIET).attach(service.app_id)  # killed through knit: its record is gone
+    job = Knit(**QUIET)
+    job.start("sleep 60")
+    with pytest.raises(NotFoundError, match="no record"):
+        Knit(**QUIET).attach(job.app_id)  # only services are recorded
+    assert job.kill()
