@@ -1,8 +1,9 @@
 """``DaskYARNCluster``: a Dask cluster whose workers are YARN containers.
 
 The scheduler runs in this process (``.local_cluster``, a ``LocalCluster`` with no
-workers); the workers run ``dask worker`` in the containers of one knit application
-kept alive until the cluster closes. It is a ``distributed`` cluster manager like
+workers) or, with ``deploy_mode='remote'``, in a YARN container of its own; the
+workers run ``dask worker`` in the containers of one knit application kept alive
+until the cluster closes. It is a ``distributed`` cluster manager like
 ``LocalCluster``: ``scale``, ``adapt``, ``get_logs``, the dashboard, the Jupyter
 widget, ``Client(cluster)`` and ``async with`` all work as there.
 """
@@ -13,7 +14,6 @@ import asyncio
 import atexit
 import functools
 import logging
-import socket
 import warnings
 import weakref
 
@@ -26,15 +26,12 @@ from distributed.versions import VersionMismatchWarning, error_message, get_vers
 from .core import Knit
 from .dask_env import worker_environment
 from .dask_scheduler import start_remote_scheduler
+from .dask_workers import check_worker_size, scheduler_ip, worker_command
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
 from .yarn_api import FINAL_STATES
 
 logger = logging.getLogger(__name__)
 
-#: The smallest container a worker (nanny and worker processes) runs in.
-MIN_WORKER_MEMORY = 512
-#: MB a worker's nanny process takes, left out of the worker's memory limit.
-NANNY_MB = 100
 #: Worker containers that may exit before connecting, in a row, before the cluster
 #: stops replacing them and reports the failure.
 MAX_START_FAILURES = 3
@@ -43,62 +40,6 @@ DEPLOY_MODES = ("local", "remote")
 #: Clusters whose scheduler lives in this process: closed (their YARN application
 #: killed) when the interpreter exits.
 _LOCAL_CLUSTERS: weakref.WeakSet = weakref.WeakSet()
-
-
-def worker_memory_limit(memory: int) -> int:
-    """The ``--memory-limit`` (MB) for a worker in a ``memory`` MB container: the
-    nanny's share and 10 % for the interpreter's own overhead are left out, so Dask
-    spills and pauses before YARN kills the container for exceeding it."""
-    return memory - NANNY_MB - memory // 10
-
-
-def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
-    """The shell command of a worker container (run in the shipped environment)."""
-    return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
-            f'--name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
-            f'--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
-            f'--local-directory "$PWD" --death-timeout 60')
-
-
-def scheduler_ip(node_hosts: list[str], route=None) -> str:
-    """The address of this machine that the NodeManagers' hosts can reach.
-
-    127.0.0.1 when every node is this machine; otherwise the address of the
-    interface that routes to the first other node (``route(address)`` tells it;
-    by default the kernel's routing table is asked), or this host's name's address.
-    """
-    route = route or _route_to
-    remote = False
-    for host in node_hosts:
-        try:
-            address = socket.gethostbyname(host)
-        except OSError:
-            continue
-        if _is_this_machine(address):
-            continue
-        remote = True
-        try:
-            return route(address)
-        except OSError:
-            continue
-    return socket.gethostbyname(socket.gethostname()) if remote else "127.0.0.1"
-
-
-def _route_to(address: str) -> str:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect((address, 9))  # no packet is sent: this only picks a route
-        return probe.getsockname()[0]
-
-
-def _is_this_machine(address: str) -> bool:
-    if address.startswith("127."):
-        return True
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind((address, 0))
-        return True
-    except OSError:
-        return False
 
 
 class DaskYARNCluster(Cluster):
@@ -168,8 +109,8 @@ class DaskYARNCluster(Cluster):
             raise ValueError("application= attaches to a remote-mode cluster: pass "
                              "deploy_mode='remote' too")
         self._attach_to = application
-        _check_worker_size(cpus, memory)
-        _check_worker_size(scheduler_cpus, scheduler_memory)
+        check_worker_size(cpus, memory)
+        check_worker_size(scheduler_cpus, scheduler_memory)
         self.deploy_mode = deploy_mode
         # A local scheduler's workers end with this process; a remote one's outlive it.
         kwargs.setdefault("client_timeout", 120 if deploy_mode == "local" else 0)
@@ -304,7 +245,7 @@ class DaskYARNCluster(Cluster):
         cpus = aliases.pop("cpu", cpus)
         if aliases:
             raise TypeError(f"unknown argument(s): {', '.join(aliases)}")
-        _check_worker_size(cpus, memory)
+        check_worker_size(cpus, memory)
         return self.sync(self._launch, n_workers, cpus, memory, checks)
 
     async def _launch(self, n_workers: int, cpus: int, memory: int, checks: bool) -> None:
@@ -496,7 +437,7 @@ class DaskYARNCluster(Cluster):
 
     def add_workers(self, n_workers: int = 1, cpus: int = 1, memory: int = 2048):
         """Ask for ``n_workers`` more worker containers (of their own size)."""
-        _check_worker_size(cpus, memory)
+        check_worker_size(cpus, memory)
         return self.sync(self._add_workers, n_workers, cpus, memory)
 
     async def _add_workers(self, n_workers: int, cpus: int, memory: int) -> None:
@@ -593,12 +534,3 @@ def _close_local_clusters() -> None:
     for cluster in list(_LOCAL_CLUSTERS):
         if cluster.status == Status.running and not cluster.asynchronous:
             cluster.close(timeout=30)
-
-
-def _check_worker_size(cpus: int, memory: int) -> None:
-    for name, value in (("cpus", cpus), ("memory", memory)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
-    if memory < MIN_WORKER_MEMORY:
-        raise ValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
-                         f"worker processes); use at least {MIN_WORKER_MEMORY} MB")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knit.dask_env import env_name, matching_packages, package_name, with_dask
-from knit.dask_yarn import scheduler_ip, worker_command, worker_memory_limit
+from knit.dask_workers import scheduler_ip, worker_command, worker_memory_limit
 
 
 def test_worker_memory_limit_leaves_room_for_the_nanny_and_overhead():

@@ -1,0 +1,77 @@
+"""What a Dask worker container runs, how big it may be, and the address at which
+it finds a scheduler running in the client's process."""
+
+from __future__ import annotations
+
+import socket
+
+#: The smallest container a worker (nanny and worker processes) runs in.
+MIN_WORKER_MEMORY = 512
+#: MB a worker's nanny process takes, left out of the worker's memory limit.
+NANNY_MB = 100
+
+
+def worker_memory_limit(memory: int) -> int:
+    """The ``--memory-limit`` (MB) for a worker in a ``memory`` MB container: the
+    nanny's share and 10 % for the interpreter's own overhead are left out, so Dask
+    spills and pauses before YARN kills the container for exceeding it."""
+    return memory - NANNY_MB - memory // 10
+
+
+def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
+    """The shell command of a worker container (run in the shipped environment)."""
+    return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
+            f'--name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
+            f'--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
+            f'--local-directory "$PWD" --death-timeout 60')
+
+
+def scheduler_ip(node_hosts: list[str], route=None) -> str:
+    """The address of this machine that the NodeManagers' hosts can reach.
+
+    127.0.0.1 when every node is this machine; otherwise the address of the
+    interface that routes to the first other node (``route(address)`` tells it;
+    by default the kernel's routing table is asked), or this host's name's address.
+    """
+    route = route or _route_to
+    remote = False
+    for host in node_hosts:
+        try:
+            address = socket.gethostbyname(host)
+        except OSError:
+            continue
+        if _is_this_machine(address):
+            continue
+        remote = True
+        try:
+            return route(address)
+        except OSError:
+            continue
+    return socket.gethostbyname(socket.gethostname()) if remote else "127.0.0.1"
+
+
+def _route_to(address: str) -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((address, 9))  # no packet is sent: this only picks a route
+        return probe.getsockname()[0]
+
+
+def _is_this_machine(address: str) -> bool:
+    if address.startswith("127."):
+        return True
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((address, 0))
+        return True
+    except OSError:
+        return False
+
+
+def check_worker_size(cpus: int, memory: int) -> None:
+    """Raise ValueError unless a worker of ``cpus`` vcores and ``memory`` MB can run."""
+    for name, value in (("cpus", cpus), ("memory", memory)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    if memory < MIN_WORKER_MEMORY:
+        raise ValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
+                         f"worker processes); use at least {MIN_WORKER_MEMORY} MB")
