@@ -306,9 +306,20 @@ class Knit:
             time.sleep(0.2)
 
     def logs(self, shell: bool = False) -> dict[str, dict[str, str]]:
-        """Logs of every container: live from the NodeManagers while running,
-        aggregated after the end (or with ``shell=True``, through ``yarn logs``)."""
-        return self.yarn_api.logs(self._require_app(), shell=shell)
+        """Logs of every container: live from the NodeManagers while running (the
+        containers that already ended included), aggregated after the end (or with
+        ``shell=True``, through ``yarn logs``)."""
+        logs = self.yarn_api.logs(self._require_app(), shell=shell)
+        if not shell and self.yarn_api.state(self.app_id) == "RUNNING":
+            try:
+                known = self.get_containers()  # YARN lists only the live ones
+            except (KnitError, ValueError):
+                known = []  # it ended meanwhile, its AM is not up yet, or not ours to ask
+            for container in known:
+                if container["id"] not in logs and container.get("nodeHttpAddress"):
+                    logs[container["id"]] = self.yarn_api.container_logs(
+                        container["id"], container["nodeHttpAddress"])
+        return logs
 
     def print_logs(self, shell: bool = False, file=None) -> None:
         """Print :meth:`logs` in a console-friendly form."""

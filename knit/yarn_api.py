@@ -292,19 +292,23 @@ class YARNAPI:
             "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")
 
     def _live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
-        logs = {}
-        for container in self.app_containers(app_id):
-            files = {}
-            for name in ("stdout", "stderr"):
-                url = self._node_url(container["nodeHttpAddress"], f"containerlogs/{container['id']}/{name}")
-                try:
-                    text = self._request("GET", url, json_reply=False)
-                except NotFoundError:
-                    text = ""  # the container has not written this file yet
-                # The NodeManager wraps the file in the same headers as `yarn logs`.
-                files[name] = parse_yarn_logs(text).get(container["id"], {}).get(name, "")
-            logs[container["id"]] = files
-        return logs
+        return {c["id"]: self.container_logs(c["id"], c["nodeHttpAddress"])
+                for c in self.app_containers(app_id)}
+
+    def container_logs(self, container_id: str, node_http_address: str) -> dict[str, str]:
+        """``stdout`` and ``stderr`` of one container of a running application, read
+        from its NodeManager (which keeps them after the container ends, until the
+        application does)."""
+        files = {}
+        for name in ("stdout", "stderr"):
+            url = self._node_url(node_http_address, f"containerlogs/{container_id}/{name}")
+            try:
+                text = self._request("GET", url, json_reply=False)
+            except NotFoundError:
+                text = ""  # the container has not written this file yet
+            # The NodeManager wraps the file in the same headers as `yarn logs`.
+            files[name] = parse_yarn_logs(text).get(container_id, {}).get(name, "")
+        return files
 
     def _aggregated_logs(self, app_id: str) -> dict[str, dict[str, str]]:
         result = self._run_yarn(["logs", "-applicationId", app_id], check=False)
