@@ -13,12 +13,12 @@ from pathlib import Path
 import requests
 
 from . import checks as checks_module
+from . import records
 from .conf import load_conf
 from .env import archive_top_folder, is_archive, zip_env
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
-from . import records
 from .jvm import get_gateway, java_call
-from .maven import JAVA_LIBS
+from .maven import JAVA_LIBS, installed_jar
 from .spec import LaunchSpec, boot_script, resource_name
 from .staging import PUBLIC_STAGING, STAGING, Stager
 from .yarn_api import FINAL_STATES, YARNAPI
@@ -108,11 +108,7 @@ class Knit:
     def client(self):
         """This Knit's ``knit.client.Client`` in the process's gateway JVM."""
         if self._client is None:
-            jars = sorted(self.knit_home.glob("knit-*.jar"))
-            if not jars:
-                raise KnitError(f"no knit jar in {self.knit_home}: build it with "
-                                "`pip install -e .` or `python setup.py install mvn`")
-            gateway = get_gateway(jars[-1])
+            gateway = get_gateway(self._jar())
             client = java_call(gateway.entry.newClient)
             for key, value in self._hadoop_overrides().items():
                 java_call(client.set, key, value)
@@ -213,7 +209,11 @@ class Knit:
         return self.app_id
 
     def _jar(self) -> Path:
-        return sorted(self.knit_home.glob("knit-*.jar"))[-1]
+        jar = installed_jar(self.knit_home)
+        if jar is None:
+            raise KnitError(f"no knit jar in {self.knit_home}: build it with "
+                            "`pip install -e .` or `python setup.py install mvn`")
+        return jar
 
     def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None]:
         """Upload what must be uploaded; return container resources and the env prefix."""
@@ -390,7 +390,7 @@ class Knit:
     def get_containers(self) -> list[dict]:
         """The worker containers the ApplicationMaster holds or held: id, state
         (ALLOCATED, RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit status."""
-        return self._control("GET", "")["containers"]
+        return self.get_container_report()["containers"]
 
     def get_container_report(self) -> dict:
         """The ApplicationMaster's view in one call: ``containers`` (as

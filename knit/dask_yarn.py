@@ -215,6 +215,15 @@ class DaskYARNCluster(Cluster):
         nodes = self.knit.yarn_api.nodes(states="RUNNING")
         return scheduler_ip([n["nodeHostName"] for n in nodes])
 
+    async def _is_live(self, knit: Knit) -> bool:
+        """Whether ``knit`` has an application that has not ended."""
+        return bool(knit.app_id) and await self._run(knit.runtime_status) not in FINAL_STATES
+
+    async def _kill(self, knit: Knit, what: str) -> None:
+        if await self._is_live(knit):
+            await self._run(knit.kill)
+            self._log(f"killed {what} {knit.app_id}")
+
     async def _run(self, function, *args, **kwargs):
         """Run a blocking knit call off the event loop."""
         call = functools.partial(function, *args, **kwargs)
@@ -250,8 +259,7 @@ class DaskYARNCluster(Cluster):
 
     async def _launch(self, n_workers: int, cpus: int, memory: int, checks: bool) -> None:
         self._raise_if_failed()
-        if self.knit.app_id and await self._run(self.knit.yarn_api.state,
-                                                self.knit.app_id) not in FINAL_STATES:
+        if await self._is_live(self.knit):
             raise KnitError(f"{self} already runs {self.knit.app_id}; use scale() or "
                             "add_workers() to change it, or stop() it first")
         self._cpus, self._memory = cpus, memory
@@ -383,8 +391,7 @@ class DaskYARNCluster(Cluster):
 
     async def _scale(self, n: int) -> None:
         self._raise_if_failed()
-        if not self.knit.app_id or await self._run(self.knit.yarn_api.state,
-                                                   self.knit.app_id) in FINAL_STATES:
+        if not await self._is_live(self.knit):
             if n:
                 await self._launch(0, self._cpus, self._memory, True)
             else:
@@ -487,11 +494,7 @@ class DaskYARNCluster(Cluster):
     async def _stop(self) -> None:
         self._target = 0
         self._app_running = False
-        if self.knit.app_id:
-            state = await self._run(self.knit.yarn_api.state, self.knit.app_id)
-            if state not in FINAL_STATES:
-                await self._run(self.knit.kill)
-                self._log(f"killed {self.knit.app_id}")
+        await self._kill(self.knit, "the workers' application")
         self._containers, self._pending = [], 0
 
     async def _close(self) -> None:
@@ -506,11 +509,8 @@ class DaskYARNCluster(Cluster):
             self._watcher.cancel()
         if self.local_cluster is not None:
             await self.local_cluster._close()
-        scheduler_app = self.scheduler_knit.app_id if self.scheduler_knit else None
-        if scheduler_app and await self._run(self.scheduler_knit.yarn_api.state,
-                                             scheduler_app) not in FINAL_STATES:
-            await self._run(self.scheduler_knit.kill)
-            self._log(f"killed the scheduler's application {scheduler_app}")
+        if self.scheduler_knit is not None:
+            await self._kill(self.scheduler_knit, "the scheduler's application")
 
     def _repr_html_(self, cluster_status: str | None = None) -> str:
         """distributed's cluster card, plus the YARN application and its containers."""

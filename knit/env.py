@@ -46,8 +46,8 @@ def zip_env(env_path: str | Path, out_file: str | Path | None = None,
 
 def tar_env(env_path: str | Path, out_file: str | Path | None = None) -> Path:
     """Pack an environment folder as a ``.tar.gz`` with the same layout and file
-    selection as :func:`zip_env`. NodeManagers unpack it with the system's
-    ``tar``, which is faster than their unzip for environments of many files.
+    selection as :func:`zip_env` (measured here: slightly smaller, and unpacked by
+    the NodeManagers about as fast; see docs/performance.rst).
 
     Returns
     -------

@@ -102,6 +102,12 @@ def run_maven(args: list[str], pom: Path | None = None, timeout: float = 1800) -
     return output
 
 
+def installed_jar(folder: Path = JAVA_LIBS) -> Path | None:
+    """The knit jar in ``folder`` (what ``build_knit_jar`` put there), or None."""
+    jars = sorted(Path(folder).glob("knit-*.jar"))
+    return jars[-1] if jars else None
+
+
 def build_knit_jar(dest: Path = JAVA_LIBS) -> Path:
     """Build the knit jar with Maven and copy it, with the pom, into ``dest``."""
     pom = project_pom()

@@ -49,9 +49,7 @@ class LaunchSpec:
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
             raise ValueError("cmd must be a non-empty shell command string")
-        if self.keep_alive and self.num_containers == 0:
-            pass  # a service may start empty and add containers later
-        else:
+        if not (self.keep_alive and self.num_containers == 0):  # a service may start empty
             _positive_int("num_containers", self.num_containers)
         _positive_int("virtual_cores", self.virtual_cores)
         _positive_int("memory", self.memory)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS, knit_jar
+from ..maven import installed_jar
+from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
 from .ports import HOST, ClusterPorts
 
 SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-scheduler.xml")
@@ -227,7 +228,7 @@ def write_all(config: ClusterConfig) -> None:
     for index in range(len(config.nodemanagers)):
         nm_sites = dict(sites)
         nm_sites["yarn-site.xml"] = {**sites["yarn-site.xml"], **nodemanager_yarn_site(config, index)}
-        if knit_jar() is not None:
+        if installed_jar() is not None:
             # Unpacking archives (environments) without a chmod process per file;
             # the NodeManagers run with knit's jar on their classpath for it.
             nm_sites["core-site.xml"] = {**sites["core-site.xml"],

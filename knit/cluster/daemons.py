@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
-from .hadoop_home import classpath_entries, knit_jar
+from ..maven import installed_jar
+from .hadoop_home import classpath_entries
 
 #: Main classes of the daemons, by role.
 MAIN_CLASSES = {
@@ -68,8 +69,9 @@ class Daemon:
     def command(self) -> list[str]:
         """The full ``java`` command line of the daemon."""
         entries = [str(self.conf_dir), *classpath_entries(self.hadoop_home)]
-        if self.role == "nodemanager" and knit_jar() is not None:
-            entries.append(str(knit_jar()))  # for NIO_LOCAL_FS (see config.write_all)
+        jar = installed_jar() if self.role == "nodemanager" else None
+        if jar is not None:
+            entries.append(str(jar))  # for NIO_LOCAL_FS (see config.write_all)
         classpath = os.pathsep.join(entries)
         return [
             java_executable(),

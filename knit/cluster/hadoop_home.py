@@ -85,12 +85,6 @@ def classpath_entries(home: Path) -> list[str]:
 NIO_LOCAL_FS = "knit.cluster.NioLocalFs"
 
 
-def knit_jar() -> Path | None:
-    """knit's own jar (holding :data:`NIO_LOCAL_FS`), if built."""
-    jars = sorted(maven.JAVA_LIBS.glob("knit-*.jar"))
-    return jars[-1] if jars else None
-
-
 def _layout_key(pom: Path) -> str:
     return hashlib.sha256(pom.read_bytes()).hexdigest()
 
