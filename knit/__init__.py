@@ -2,7 +2,7 @@
 
 __version__ = "0.3.0"
 
-__all__ = ["Knit", "YARNAPI", "CondaCreator", "__version__"]
+__all__ = ["Knit", "YARNAPI", "CondaCreator", "ACLs", "__version__"]
 
 
 def __getattr__(name):
@@ -16,6 +16,10 @@ def __getattr__(name):
         from .yarn_api import YARNAPI
 
         return YARNAPI
+    if name == "ACLs":
+        from .spec import ACLs
+
+        return ACLs
     if name == "CondaCreator":
         from .conda import CondaCreator
 

@@ -23,10 +23,12 @@ def _say(message: str) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> LocalCluster:
+    ports = "free" if getattr(args, "free_ports", False) else dict(getattr(args, "port", None) or [])
     return LocalCluster(
         directory=args.dir,
         nodemanagers=getattr(args, "nodemanagers", 2),
-        ports=dict(getattr(args, "port", None) or []),
+        ports=ports,
+        network=getattr(args, "network", "loopback"),
         progress=_say,
     )
 
@@ -38,6 +40,7 @@ def cluster_up(args: argparse.Namespace) -> int:
     print(f"HDFS             {status['namenode']}  (WebHDFS {status['webhdfs']})")
     print(f"configuration    {status['conf_dir']}")
     print(f"logs             {cluster.directory / 'logs'}")
+    print(f"NodeManagers     {', '.join(cluster.network.nodes)} ({cluster.network.mode} network)")
     for name, daemon in status["daemons"].items():
         print(f"  {name:<18} pid {daemon['pid']}")
     print(f"Use it from a shell with: eval \"$(knit cluster env --dir {shlex.quote(str(cluster.directory))})\"")
@@ -135,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  "scheduler, resource_tracker, rm_admin, rm_webapp)")
         if name == "up":
             action.add_argument("--nodemanagers", type=int, default=2, help="default: %(default)s")
+            action.add_argument("--network", choices=("loopback", "separated"), default="loopback",
+                                help="NodeManager host identities: a 127.0.0.x address each, "
+                                     "or a network namespace each (needs root or the sudo "
+                                     "helper; see docs/local_cluster.rst); default: %(default)s")
+            action.add_argument("--free-ports", action="store_true",
+                                help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,
                                 help="seconds to wait for readiness (default: %(default)s)")
     return parser

@@ -19,8 +19,8 @@ from .env import archive_top_folder, is_archive, zip_env
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
 from .jvm import get_gateway, java_call
 from .maven import JAVA_LIBS, installed_jar
-from .spec import LaunchSpec, boot_script, resource_name
-from .staging import PUBLIC_STAGING, STAGING, Stager
+from .spec import ACLs, LaunchSpec, boot_script, resource_name
+from .staging import PUBLIC_STAGING, STAGING, Stager, file_digest
 from .yarn_api import FINAL_STATES, YARNAPI
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Knit:
               files: list[str] | None = None, envvars: dict[str, str] | None = None,
               app_name: str = "knit", queue: str = "default", checks: bool = True,
               env: str | None = None, env_visibility: str = "PRIVATE",
-              keep_alive: bool = False) -> str:
+              keep_alive: bool = False, acls: ACLs | dict | None = None) -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -169,6 +169,11 @@ class Knit:
             ``client_timeout``, the application ends by itself when this process
             stops calling it. Another process can take it over with
             :meth:`attach`.
+        acls : dict or ACLs, optional
+            Who else may view (status, logs) or modify (kill) the application:
+            ``{"view_users": [...], "view_groups": [...], "modify_users": [...],
+            "modify_groups": [...]}``; ``"*"`` is everyone. Default: only you (and
+            the cluster's administrators). See :class:`~knit.spec.ACLs`.
 
         Returns
         -------
@@ -192,15 +197,19 @@ class Knit:
                           memory=memory, files=() if files is None else files,
                           envvars={} if envvars is None else envvars,
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
-                          lang=self.conf["lang"], keep_alive=keep_alive)
+                          lang=self.conf["lang"], keep_alive=keep_alive, acls=acls)
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
+        self._secret = secrets.token_hex(24)  # one per application
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
-        resources, env_prefix = self._stage(spec)
+        resources, env_prefix, env_key = self._stage(spec)
         jar_uri, jar_visibility = self.stager.ship_jar(self._jar())
+        secret_uri = records.write_secret(self.client, self.conf["hdfs_home"], self._secret,
+                                          self.conf["replication_factor"])
         self.app_id = java_call(
             self.client.submit, spec.app_name, spec.queue, self.am_memory, self.am_vcores,
-            jar_uri, jar_visibility, resources, self._am_environment(spec, env_prefix), ["knit"])
+            jar_uri, jar_visibility, resources, self._am_environment(spec, env_prefix, env_key),
+            ["knit"], spec.acls.to_yarn(), secret_uri)
         if keep_alive:  # a service: another process may attach to it later
             records.write_record(self.client, self.conf["hdfs_home"], self.app_id,
                                  {"secret": self._secret})
@@ -215,25 +224,27 @@ class Knit:
                             "`pip install -e .` or `python setup.py install mvn`")
         return jar
 
-    def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None]:
-        """Upload what must be uploaded; return container resources and the env prefix."""
+    def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None, str]:
+        """Upload what must be uploaded; return container resources, the env prefix
+        and a key naming the env's content."""
         resources = []
         for path in spec.files:
             uri = path if path.startswith("hdfs://") else self.stager.ship(path)
             kind = "ARCHIVE" if is_archive(path) else "FILE"
             resources.append([resource_name(path), uri, kind, "PRIVATE"])
-        env_prefix = None
+        env_prefix, env_key = None, ""
         if spec.env:
             archive = self._pack_env(spec.env)
             if archive.startswith("hdfs://"):
                 uri = archive
             else:
                 uri = self.stager.ship(archive, spec.env_visibility)
+                env_key = file_digest(archive)[1][:20]
             name = resource_name(archive)
             top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
             env_prefix = f"{name}/{top}" if top else name
             resources.append([name, uri, "ARCHIVE", spec.env_visibility])
-        return resources, env_prefix
+        return resources, env_prefix, env_key
 
     def _pack_env(self, env: str) -> str:
         path = Path(env)
@@ -242,8 +253,9 @@ class Knit:
         folder = Path(tempfile.mkdtemp(prefix="knit-env-"))
         return str(zip_env(path, folder / f"{path.resolve().name}.zip"))
 
-    def _am_environment(self, spec: LaunchSpec, env_prefix: str | None) -> dict[str, str]:
-        script = boot_script(spec, env_prefix)
+    def _am_environment(self, spec: LaunchSpec, env_prefix: str | None,
+                        env_key: str) -> dict[str, str]:
+        script = boot_script(spec, env_prefix, env_key)
         return {
             **spec.envvars,
             "KNIT_ENVVAR_NAMES": " ".join(spec.envvars),
@@ -251,7 +263,6 @@ class Knit:
             "KNIT_MEMORY_MB": str(spec.memory),
             "KNIT_VCORES": str(spec.virtual_cores),
             "KNIT_BOOT_B64": base64.b64encode(script.encode()).decode(),
-            "KNIT_CONTROL_SECRET": self._secret,
             "KNIT_ALLOCATION_TIMEOUT": str(self.allocation_timeout),
             "KNIT_KEEP_ALIVE": "1" if spec.keep_alive else "0",
             "KNIT_CLIENT_TIMEOUT": str(self.client_timeout if spec.keep_alive else 0),
@@ -300,6 +311,7 @@ class Knit:
         while True:
             info = self.yarn_api.status(app_id)
             if info["state"] in FINAL_STATES:
+                records.delete_secret(self.client, self.conf["hdfs_home"], self._secret)
                 return info["state"] == "FINISHED" and info["finalStatus"] == "SUCCEEDED"
             if time.monotonic() > deadline:
                 return False
@@ -334,6 +346,7 @@ class Knit:
         """Kill the application; True once YARN reports it KILLED."""
         killed = self.yarn_api.kill(self._require_app())
         records.delete_record(self.client, self.conf["hdfs_home"], self.app_id)  # if any
+        records.delete_secret(self.client, self.conf["hdfs_home"], self._secret)
         return killed
 
     # ------------------------------------------------------------ attaching

@@ -52,9 +52,12 @@ class DaskYARNCluster(Cluster):
     packages : list of str, optional
         Build the workers' environment with these packages (dask and distributed
         are added at this process's versions when missing).
+    scheduler_host : str, optional
+        Address the scheduler (and its dashboard) listens on, which the nodes must
+        reach (default: the address of the interface that routes to the NodeManagers'
+        hosts; 127.0.0.1 only if they are all this machine).
     ip : str, optional
-        Address the scheduler listens on, which the nodes must reach (default:
-        guessed from the NodeManagers' hosts; 127.0.0.1 only if they are this machine).
+        The knit 0.2 name of ``scheduler_host``.
     env : str, optional
         A packed environment (.zip, .tar.gz) or environment folder for the workers.
         With neither ``env`` nor ``packages``, one matching this process's
@@ -95,6 +98,7 @@ class DaskYARNCluster(Cluster):
 
     def __init__(self, autodetect: bool = True, packages: list[str] | None = None,
                  ip: str | None = None, env: str | None = None,
+                 scheduler_host: str | None = None,
                  channels: list[str] | None = None, conda_pars: dict | None = None,
                  n_workers: int = 0, cpus: int = 1, memory: int = 2048,
                  queue: str = "default", app_name: str = "dask",
@@ -120,7 +124,7 @@ class DaskYARNCluster(Cluster):
         self._scheduler_size = (scheduler_memory, scheduler_cpus)
         self._env_request = (env, packages, channels, conda_pars)
         self._env: str | None = None
-        self._ip = ip
+        self._ip = scheduler_host or ip
         self._dashboard_address = dashboard_address
         self._queue, self._app_name = queue, app_name
         self._cpus, self._memory = cpus, memory
@@ -168,9 +172,12 @@ class DaskYARNCluster(Cluster):
             address = await self._start_remote_scheduler()
         else:
             ip = self._ip or await self._run(self._guess_ip)
+            dashboard = self._dashboard_address
+            if dashboard.startswith(":"):  # the scheduler's interface, not every interface
+                dashboard = f"{ip}{dashboard}"
             self.local_cluster = await LocalCluster(
                 n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
-                dashboard_address=self._dashboard_address, asynchronous=True, name=self.name)
+                dashboard_address=dashboard, asynchronous=True, name=self.name)
             address = self.local_cluster.scheduler_address
             _LOCAL_CLUSTERS.add(self)
         self.scheduler_comm = rpc(address)
@@ -323,7 +330,9 @@ class DaskYARNCluster(Cluster):
             self._fail(KnitError(
                 f"{self._start_failures} worker containers of {self.knit.app_id} exited before "
                 f"connecting to the scheduler at {self.scheduler_address}; read why with "
-                "cluster.get_logs() or cluster.knit.print_logs()"))
+                "cluster.get_logs() or cluster.knit.print_logs() (if the workers could not "
+                "reach that address from their nodes, pass scheduler_host= an address of "
+                "this machine that they can reach)"))
 
     async def _add_missing(self) -> None:
         """Ask for the containers the target lacks (after deaths or a scale up)."""

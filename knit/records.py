@@ -6,7 +6,10 @@ application)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 
 from .exceptions import NotFoundError
 from .jvm import java_call
@@ -42,3 +45,27 @@ def read_record(client, hdfs_home: str, app_id: str) -> dict:
 
 def delete_record(client, hdfs_home: str, app_id: str) -> None:
     java_call(client.delete, record_path(hdfs_home, app_id))
+
+
+def write_secret(client, hdfs_home: str, secret: str, replication: int) -> str:
+    """Put an application's control secret in ``.knitApps`` (mode 600) for its
+    ApplicationMaster to localize PRIVATE; returns its URI."""
+    folder = f"{hdfs_home.rstrip('/')}/{FOLDER}"
+    java_call(client.mkdirs, folder, "700")
+    handle, local = tempfile.mkstemp(prefix="knit-secret-")  # mode 600
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(secret)
+        status = java_call(client.upload, local, _secret_path(hdfs_home, secret), replication, "600")
+    finally:
+        os.unlink(local)
+    return status["path"]
+
+
+def delete_secret(client, hdfs_home: str, secret: str) -> None:
+    java_call(client.delete, _secret_path(hdfs_home, secret))
+
+
+def _secret_path(hdfs_home: str, secret: str) -> str:
+    name = hashlib.sha256(secret.encode()).hexdigest()[:20]
+    return f"{hdfs_home.rstrip('/')}/{FOLDER}/{name}.secret"

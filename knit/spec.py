@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .env import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
@@ -19,6 +19,67 @@ def _positive_int(name: str, value) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
     return value
+
+
+@dataclass(frozen=True)
+class ACLs:
+    """Who besides the owner may see or change an application (YARN application ACLs).
+
+    The owner and the cluster's administrators always may. ``"*"`` in a list means
+    everyone. YARN enforces them when the cluster has ``yarn.acl.enable=true``
+    (logs, status and kill through the ResourceManager and NodeManagers).
+
+    Parameters
+    ----------
+    view_users, view_groups : list of str
+        May read the application's status and logs.
+    modify_users, modify_groups : list of str
+        May kill it (and change its priority or queue).
+
+    Examples
+    --------
+    >>> ACLs(view_users=["bob"], modify_groups=["ops"]).to_yarn()
+    {'VIEW_APP': 'bob ', 'MODIFY_APP': ' ops'}
+    """
+
+    view_users: tuple[str, ...] = ()
+    view_groups: tuple[str, ...] = ()
+    modify_users: tuple[str, ...] = ()
+    modify_groups: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for name in ("view_users", "view_groups", "modify_users", "modify_groups"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, (list, tuple)):
+                raise TypeError(f"acls {name} must be a list of names, not {value!r}")
+            for entry in value:
+                if not isinstance(entry, str) or not _ACL_NAME.match(entry):
+                    raise ValueError(f"acls {name}: {entry!r} is not a user or group name "
+                                     "(no spaces or commas; '*' for everyone)")
+            object.__setattr__(self, name, tuple(value))
+
+    @classmethod
+    def from_value(cls, value: "ACLs | dict | None") -> "ACLs":
+        """An ACLs from itself, a dict of its fields, or None (owner only)."""
+        if value is None or isinstance(value, cls):
+            return value or cls()
+        if not isinstance(value, dict):
+            raise TypeError(f"acls must be a dict or knit.ACLs, not {type(value).__name__}")
+        unknown = set(value) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown acls key(s) {', '.join(sorted(unknown))}; use view_users, "
+                            "view_groups, modify_users, modify_groups")
+        return cls(**value)
+
+    def to_yarn(self) -> dict[str, str]:
+        """YARN's form: ``{"VIEW_APP": "users groups", "MODIFY_APP": ...}``."""
+        def acl(users, groups):
+            return "*" if "*" in users or "*" in groups else f"{','.join(users)} {','.join(groups)}"
+        return {"VIEW_APP": acl(self.view_users, self.view_groups),
+                "MODIFY_APP": acl(self.modify_users, self.modify_groups)}
+
+
+_ACL_NAME = re.compile(r"^(\*|[A-Za-z0-9_.@$-][A-Za-z0-9_.@$-]*)$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +106,7 @@ class LaunchSpec:
     env_visibility: str = "PRIVATE"
     lang: str = "C.UTF-8"
     keep_alive: bool = False
+    acls: ACLs | dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
@@ -68,6 +130,7 @@ class LaunchSpec:
             raise ValueError(f"env_visibility must be one of {', '.join(VISIBILITIES)}, "
                              f"not {self.env_visibility!r}")
         object.__setattr__(self, "env_visibility", visibility)
+        object.__setattr__(self, "acls", ACLs.from_value(self.acls))
 
     def _check_envvars(self) -> None:
         if not isinstance(self.envvars, dict):
@@ -119,7 +182,7 @@ def resource_name(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def boot_script(spec: LaunchSpec, env_prefix: str | None) -> str:
+def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> str:
     """The bash script every container runs: environment set-up, then ``cmd``.
 
     Parameters
@@ -127,6 +190,9 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None) -> str:
     spec : LaunchSpec
     env_prefix : str, optional
         Where the unpacked environment's root is, relative to the working directory.
+    env_key : str
+        What identifies the environment's content (its archive's hash), naming the
+        relocated copy of a conda-pack environment (see :data:`CONDA_UNPACK`).
     """
     lines = ["# written by knit: set up the environment, then run the command"]
     for variable in ("LANG", "LC_ALL"):
@@ -137,25 +203,42 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None) -> str:
         # containers and kept for later applications (not this container's symlink).
         lines += [
             f'export CONDA_PREFIX="$(cd "$PWD/{env_prefix}" && pwd -P)"',
+            *CONDA_UNPACK.splitlines(),
+            f"[ -f \"$CONDA_PREFIX/bin/conda-unpack\" ] && knit_conda_unpack {shlex.quote(env_key)}",
             'export PYTHON_BIN="$CONDA_PREFIX/bin/python"',
             'export PATH="$CONDA_PREFIX/bin:$PATH"',
-            *_CONDA_UNPACK.splitlines(),
         ]
     lines.append(spec.cmd)
     return "\n".join(lines) + "\n"
 
 
 #: conda-pack archives hold ``bin/conda-unpack``, which rewrites the packing machine's
-#: prefix to the new location: run once per node (under a lock, as the node's
-#: containers share the copy), with the environment's Python or the node's.
-_CONDA_UNPACK = """\
-if [ -f "$CONDA_PREFIX/bin/conda-unpack" ] && [ ! -e "$CONDA_PREFIX/.knit-unpacked" ]; then
+#: prefix to the environment's new location. YARN's localized copy is read-only (500
+#: or 555; only root could write into it), so the environment is copied once per node
+#: and user into ``usercache/$USER/knit-envs/KEY`` beside YARN's own per-user cache
+#: (the container's working folder if that is not writable), relocated there under a
+#: lock the node's containers share, and used from there by every later container.
+CONDA_UNPACK = """\
+knit_conda_unpack() {
+  local key="$1" root dest python
+  root="${LOCAL_DIRS%%,*}"; root="${root%/appcache/*}/knit-envs"
+  if ! mkdir -p "$root" 2>/dev/null || [ ! -w "$root" ]; then
+    root="$PWD/.knit-envs"; mkdir -p "$root"
+  fi
+  [ -n "$key" ] || key="$(printf %s "$CONDA_PREFIX" | sha256sum | cut -c1-20)"
+  dest="$root/$key"
+  python="$CONDA_PREFIX/bin/python"
+  [ -x "$python" ] || python="$(command -v python3 || command -v python)"
   (
-    flock 9 2>/dev/null
-    if [ ! -e "$CONDA_PREFIX/.knit-unpacked" ]; then
-      knit_python="$PYTHON_BIN"
-      [ -x "$knit_python" ] || knit_python="$(command -v python3 || command -v python)"
-      "$knit_python" "$CONDA_PREFIX/bin/conda-unpack" && : > "$CONDA_PREFIX/.knit-unpacked"
+    flock 9
+    if [ ! -e "$dest/.knit-unpacked" ]; then
+      rm -rf "$dest" && cp -R "$CONDA_PREFIX" "$dest" && chmod -R u+w "$dest" &&
+        "$python" "$dest/bin/conda-unpack" && : > "$dest/.knit-unpacked"
     fi
-  ) 9> "$CONDA_PREFIX/.knit-unpack.lock"
-fi"""
+  ) 9> "$dest.lock"
+  if [ -e "$dest/.knit-unpacked" ]; then
+    export CONDA_PREFIX="$dest"
+  else
+    echo "knit: conda-unpack of $CONDA_PREFIX into $dest failed; using it unrelocated" >&2
+  fi
+}"""

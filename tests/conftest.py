@@ -18,7 +18,7 @@ TEST_CLUSTER_DIR = Path(
 @pytest.fixture(scope="session")
 def local_cluster():
     """The real cluster, started once (or reused if already up) and stopped at the end."""
-    cluster = LocalCluster(directory=TEST_CLUSTER_DIR, nodemanagers=2, progress=print)
+    cluster = LocalCluster(directory=TEST_CLUSTER_DIR, nodemanagers=2, ports="free", progress=print)
     with cluster:
         yield cluster
 

@@ -1,23 +1,82 @@
 #!/usr/bin/env bash
-# Run knit's whole test suite from nothing: system tools (apt), Python packages (pip,
-# in .venv), Hadoop jars (Maven Central, cached in ~/.m2), then pytest against a real
-# local YARN + HDFS cluster that the suite starts once and stops at the end.
+# Run knit's whole test suite from nothing, as an unprivileged user: system tools (apt),
+# Python packages (pip, in .venv), Hadoop jars (Maven Central, cached in ~/.m2), then
+# pytest against real local YARN + HDFS clusters that the suite starts and stops itself.
+#
+# Run by root, it installs the system packages, creates (once) the system users
+# knit-test (who runs everything) and knit-other (the second user of the two-user
+# tests), lets knit-test act as knit-other and run the network-namespace helper
+# through sudo, copies this tree to ~knit-test/knit and runs itself there as knit-test.
+# Run by anyone else, it runs the suite as that user (the two-user and
+# separated-network tests then need the same sudo rights: see docs/local_cluster.rst).
 # Extra arguments go to pytest, e.g. `bash tools/test.sh tests/unit -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
-command -v mvn >/dev/null || missing+=(maven)
-command -v python3 >/dev/null || missing+=(python3 python3-venv)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "test.sh: installing ${missing[*]} with apt-get" >&2
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+TEST_USER="${KNIT_TEST_USER:-knit-test}"
+OTHER_USER="${KNIT_OTHER_USER:-knit-other}"
+HELPER=/usr/local/sbin/knit-netns
+
+install_system_packages() {
+  local missing=() sudo_cmd=""
+  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3 python3-venv)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  if [ "$(id -u)" -eq 0 ]; then
+    command -v sudo >/dev/null || missing+=(sudo)
+    command -v rsync >/dev/null || missing+=(rsync)
+  else
+    sudo_cmd="sudo"
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]} with apt-get" >&2
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+make_user() {
+  id -u "$1" >/dev/null 2>&1 ||
+    useradd --system --create-home --home-dir "/home/$1" --shell /bin/bash "$1"
+  chown "$1:" "/home/$1"
+  chmod 755 "/home/$1"  # as Debian makes homes: others may read the cluster's conf
+}
+
+# Root: prepare the machine, then hand over to the unprivileged test user.
+if [ "$(id -u)" -eq 0 ]; then
+  install_system_packages
+  make_user "$TEST_USER"
+  make_user "$OTHER_USER"
+  install -m 755 -o root -g root knit/cluster/knit-netns "$HELPER"
+  sudoers=$(mktemp)
+  cat >"$sudoers" <<EOF
+# knit's test suite (tools/test.sh): $TEST_USER acts as the second user of the
+# two-user tests, and runs the separated-network cluster's namespace helper.
+Defaults!$HELPER !use_pty
+$TEST_USER ALL=($OTHER_USER) NOPASSWD: ALL
+$TEST_USER ALL=(root) NOPASSWD: $HELPER
+EOF
+  visudo -cqf "$sudoers"
+  install -m 440 -o root -g root "$sudoers" /etc/sudoers.d/knit-test
+  rm -f "$sudoers"
+  tree="/home/$TEST_USER/knit"
+  mkdir -p "$tree"
+  rsync -a --delete --exclude=/.git --exclude=/.venv --exclude='/.test-cluster*' \
+    --exclude=/target --exclude=__pycache__ --exclude='/knit/java_libs/*.jar' ./ "$tree/"
+  chown -R "$TEST_USER:" "$tree"
+  echo "test.sh: running the suite as $TEST_USER in $tree" >&2
+  exec runuser -u "$TEST_USER" -- env -i HOME="/home/$TEST_USER" USER="$TEST_USER" \
+    LOGNAME="$TEST_USER" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 CI="${CI:-}" \
+    KNIT_OTHER_USER="$OTHER_USER" bash "$tree/tools/test.sh" "$@"
 fi
 
-python3 -m venv .venv
+# An ordinary user from here on.
+install_system_packages
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+[ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
@@ -25,6 +84,10 @@ python3 -m venv .venv
 mvn -q -B test
 
 export KNIT_TEST_CLUSTER_DIR="${KNIT_TEST_CLUSTER_DIR:-$PWD/.test-cluster}"
-stop_cluster() { .venv/bin/knit cluster down --dir "$KNIT_TEST_CLUSTER_DIR" || true; }
-trap stop_cluster EXIT
+stop_clusters() {
+  for dir in "$KNIT_TEST_CLUSTER_DIR" "$KNIT_TEST_CLUSTER_DIR-separated"; do
+    [ -e "$dir/cluster.json" ] && .venv/bin/knit cluster down --dir "$dir" || true
+  done
+}
+trap stop_clusters EXIT
 .venv/bin/python -m pytest -ra "$@"

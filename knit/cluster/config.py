@@ -6,6 +6,7 @@ gets ``DIR/nodemanager-N/conf``, the same files plus its own ports and folders.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,11 @@ from lxml import etree
 
 from ..maven import installed_jar
 from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
-from .ports import HOST, ClusterPorts
+from .network import Network
+from .ports import ClusterPorts
+
+#: The HTTP authentication filter's signing secret, in the client conf dir (mode 600).
+HTTP_SECRET = "http-signature-secret"
 
 SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-scheduler.xml")
 
@@ -65,6 +70,8 @@ class ClusterConfig:
     ports: ClusterPorts
     datanode: NodePorts
     nodemanagers: tuple[NodePorts, ...]
+    network: Network
+    owner: str
     nodemanager_memory_mb: int = 4096
     nodemanager_vcores: int = 32
     extra: tuple[tuple[str, str, str], ...] = ()
@@ -80,31 +87,40 @@ class ClusterConfig:
     def nodemanager_dir(self, index: int) -> Path:
         return self.directory / f"nodemanager-{index}"
 
+    @property
+    def master(self) -> str:
+        return self.network.master
+
 
 def core_site(config: ClusterConfig) -> dict[str, str]:
     return {
-        "fs.defaultFS": f"hdfs://{HOST}:{config.ports.namenode}",
+        "fs.defaultFS": f"hdfs://{config.master}:{config.ports.namenode}",
         "hadoop.tmp.dir": str(config.directory / "tmp"),
         "hadoop.security.authentication": "simple",
+        # Web UIs and REST APIs know who calls (`user.name`, as on a real cluster with
+        # simple auth): anonymous calls are refused, so YARN's ACLs apply to logs too.
+        "hadoop.http.filter.initializers": "org.apache.hadoop.security.AuthenticationFilterInitializer",
         "hadoop.http.authentication.type": "simple",
+        "hadoop.http.authentication.simple.anonymous.allowed": "false",
+        "hadoop.http.authentication.signature.secret.file": str(config.conf_dir / HTTP_SECRET),
         "ipc.client.connect.retry.interval": "250",
     }
 
 
 def hdfs_site(config: ClusterConfig) -> dict[str, str]:
     data = config.directory / "data"
-    ports, dn = config.ports, config.datanode
+    ports, dn, host = config.ports, config.datanode, config.master
     return {
         "dfs.replication": "1",
         "dfs.namenode.name.dir": str(data / "namenode"),
         "dfs.datanode.data.dir": str(data / "datanode"),
-        "dfs.namenode.rpc-address": f"{HOST}:{ports.namenode}",
-        "dfs.namenode.http-address": f"{HOST}:{ports.namenode_http}",
-        "dfs.namenode.secondary.http-address": f"{HOST}:0",
-        "dfs.datanode.address": f"{HOST}:{dn.rpc}",
-        "dfs.datanode.http.address": f"{HOST}:{dn.http}",
-        "dfs.datanode.ipc.address": f"{HOST}:{dn.extra}",
-        "dfs.datanode.hostname": HOST,
+        "dfs.namenode.rpc-address": f"{host}:{ports.namenode}",
+        "dfs.namenode.http-address": f"{host}:{ports.namenode_http}",
+        "dfs.namenode.secondary.http-address": f"{host}:0",
+        "dfs.datanode.address": f"{host}:{dn.rpc}",
+        "dfs.datanode.http.address": f"{host}:{dn.http}",
+        "dfs.datanode.ipc.address": f"{host}:{dn.extra}",
+        "dfs.datanode.hostname": host,
         "dfs.namenode.datanode.registration.ip-hostname-check": "false",
         "dfs.namenode.safemode.extension": "0",
         "dfs.heartbeat.interval": "1",
@@ -114,23 +130,26 @@ def hdfs_site(config: ClusterConfig) -> dict[str, str]:
 
 
 def yarn_site(config: ClusterConfig) -> dict[str, str]:
-    ports = config.ports
+    ports, host = config.ports, config.master
     home = "$HADOOP_COMMON_HOME"
     classpath = ["$HADOOP_CONF_DIR"] + [f"{home}/share/hadoop/{sub}/*" for sub in SHARE_DIRS]
     return {
-        "yarn.resourcemanager.hostname": HOST,
-        "yarn.resourcemanager.address": f"{HOST}:{ports.resourcemanager}",
-        "yarn.resourcemanager.scheduler.address": f"{HOST}:{ports.scheduler}",
-        "yarn.resourcemanager.resource-tracker.address": f"{HOST}:{ports.resource_tracker}",
-        "yarn.resourcemanager.admin.address": f"{HOST}:{ports.rm_admin}",
-        "yarn.resourcemanager.webapp.address": f"{HOST}:{ports.rm_webapp}",
+        "yarn.resourcemanager.hostname": host,
+        "yarn.resourcemanager.address": f"{host}:{ports.resourcemanager}",
+        "yarn.resourcemanager.scheduler.address": f"{host}:{ports.scheduler}",
+        "yarn.resourcemanager.resource-tracker.address": f"{host}:{ports.resource_tracker}",
+        "yarn.resourcemanager.admin.address": f"{host}:{ports.rm_admin}",
+        "yarn.resourcemanager.webapp.address": f"{host}:{ports.rm_webapp}",
         "yarn.http.policy": "HTTP_ONLY",
+        # Applications are protected by their ACLs (view/modify: owner, whom start(acls=)
+        # names, and the cluster's owner as administrator), as on a shared cluster.
+        "yarn.acl.enable": "true",
+        "yarn.admin.acl": config.owner,
         "yarn.resourcemanager.scheduler.class": (
             "org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler"
         ),
         "yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": "250",
         "yarn.resourcemanager.connect.retry-interval.ms": "250",
-        "yarn.scheduler.include-port-in-node-name": "true",
         "yarn.scheduler.minimum-allocation-mb": "128",
         "yarn.scheduler.maximum-allocation-mb": str(config.nodemanager_memory_mb),
         "yarn.scheduler.minimum-allocation-vcores": "1",
@@ -157,11 +176,13 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
 def nodemanager_yarn_site(config: ClusterConfig, index: int) -> dict[str, str]:
     """The settings one NodeManager adds to the shared yarn-site.xml."""
     ports, folder = config.nodemanagers[index], config.nodemanager_dir(index)
+    host = config.network.nodes[index]  # the node's own host identity
     return {
-        "yarn.nodemanager.hostname": HOST,
-        "yarn.nodemanager.address": f"{HOST}:{ports.rpc}",
-        "yarn.nodemanager.webapp.address": f"{HOST}:{ports.http}",
-        "yarn.nodemanager.localizer.address": f"{HOST}:{ports.extra}",
+        "yarn.nodemanager.hostname": host,
+        "yarn.nodemanager.bind-host": host,  # YARN then names the node by this address
+        "yarn.nodemanager.address": f"{host}:{ports.rpc}",
+        "yarn.nodemanager.webapp.address": f"{host}:{ports.http}",
+        "yarn.nodemanager.localizer.address": f"{host}:{ports.extra}",
         "yarn.nodemanager.local-dirs": str(folder / "local"),
         "yarn.nodemanager.log-dirs": str(folder / "logs"),
         "yarn.nodemanager.recovery.dir": str(folder / "recovery"),
@@ -174,6 +195,10 @@ def capacity_scheduler(config: ClusterConfig) -> dict[str, str]:
         # Let many small applications run at once (the default 0.1 would queue the second).
         "yarn.scheduler.capacity.maximum-am-resource-percent": "0.8",
         "yarn.scheduler.capacity.maximum-applications": "1000",
+        # Everyone may submit; only the cluster's owner administers (kills) others' apps
+        # (the default, "*", would let every user kill every application).
+        "yarn.scheduler.capacity.root.acl_submit_applications": "*",
+        "yarn.scheduler.capacity.root.acl_administer_queue": config.owner,
         # Count vcores as well as memory, so virtual_cores= means something.
         "yarn.scheduler.capacity.resource-calculator":
             "org.apache.hadoop.yarn.util.resource.DominantResourceCalculator",
@@ -225,6 +250,10 @@ def write_all(config: ClusterConfig) -> None:
     """Write the client conf dir and one conf dir per NodeManager."""
     sites = site_properties(config)
     write_conf_dir(config.conf_dir, sites)
+    secret = config.conf_dir / HTTP_SECRET
+    if not secret.exists():
+        secret.touch(mode=0o600)
+        secret.write_text(secrets.token_hex(32))
     for index in range(len(config.nodemanagers)):
         nm_sites = dict(sites)
         nm_sites["yarn-site.xml"] = {**sites["yarn-site.xml"], **nodemanager_yarn_site(config, index)}

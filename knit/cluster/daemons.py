@@ -49,6 +49,9 @@ class Daemon:
         Arguments after the main class.
     pid : int or None
         Set once started (or when read back from the cluster state).
+    prefix : list of str
+        What the command runs under, e.g. the helper that enters a NodeManager's
+        network namespace (see :mod:`knit.cluster.network`).
     """
 
     name: str
@@ -57,6 +60,7 @@ class Daemon:
     conf_dir: Path
     args: list[str] = field(default_factory=list)
     pid: int | None = None
+    prefix: list[str] = field(default_factory=list)
 
     @property
     def log_path(self) -> Path:
@@ -73,7 +77,10 @@ class Daemon:
         if jar is not None:
             entries.append(str(jar))  # for NIO_LOCAL_FS (see config.write_all)
         classpath = os.pathsep.join(entries)
+        # A prefix (sudo) may not pass the environment on: the command carries it.
+        carried = ["env", "-i", *(f"{k}={v}" for k, v in self.environment().items())]
         return [
+            *(self.prefix + carried if self.prefix else []),
             java_executable(),
             f"-Xmx{HEAP_MB[self.role]}m",
             *LEAN_FLAGS,
@@ -171,13 +178,33 @@ def _reap() -> None:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal ``pid``'s process group; if that is not ours to signal (a daemon run
+    through ``sudo`` in a network namespace), the processes below it that are."""
     try:
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
+        return
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass
+    for child in [pid, *_descendants(pid)]:
         try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
+            os.kill(child, sig)
+        except (ProcessLookupError, PermissionError):
             pass
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            children.setdefault(_parent(int(entry.name)), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _cmdline(pid: int) -> list[str]:

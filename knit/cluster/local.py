@@ -17,9 +17,11 @@ from ..exceptions import ClusterError, DaemonDiedError, KnitTimeoutError
 from ..jvm import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
+from . import network as net
 from .daemons import Daemon, stop_all, stray_processes
 from .hadoop_home import ensure_hadoop_home
-from .ports import HOST, ClusterPorts, check_ports_free, free_ports, wait_ports_free
+from .network import Network
+from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +52,14 @@ class LocalCluster:
         Where configuration, data, logs and state live (default: :func:`default_directory`).
     nodemanagers : int
         Number of NodeManagers (default 2).
-    ports : dict, optional
-        Overrides of :class:`~knit.cluster.ports.ClusterPorts` fields, e.g. ``{"rm_webapp": 18088}``.
+    ports : dict or "free", optional
+        Overrides of :class:`~knit.cluster.ports.ClusterPorts` fields, e.g.
+        ``{"rm_webapp": 18088}``, or ``"free"``: every port picked free at start
+        (so the cluster never collides with another Hadoop on the machine; a
+        running cluster in ``directory`` is adopted whatever its ports).
+    network : {'loopback', 'separated'}
+        Host identities of the NodeManagers (see :mod:`knit.cluster.network`):
+        a loopback address each (default), or a network namespace each.
     nodemanager_memory_mb, nodemanager_vcores : int
         Resources each NodeManager offers.
     extra_conf : dict, optional
@@ -70,7 +78,8 @@ class LocalCluster:
         self,
         directory: str | Path | None = None,
         nodemanagers: int = 2,
-        ports: dict[str, int] | None = None,
+        ports: dict[str, int] | str | None = None,
+        network: str = "loopback",
         nodemanager_memory_mb: int = 4096,
         nodemanager_vcores: int = 32,
         extra_conf: dict[str, dict[str, str]] | None = None,
@@ -80,9 +89,19 @@ class LocalCluster:
             raise ValueError(f"nodemanagers must be a whole number >= 1, not {nodemanagers!r}")
         if nodemanager_memory_mb < 256 or nodemanager_vcores < 1:
             raise ValueError("each NodeManager needs at least 256 MB and 1 vcore")
+        if network not in net.MODES:
+            raise ValueError(f"network must be one of {', '.join(net.MODES)}, not {network!r}")
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
-        self.ports = ClusterPorts.from_overrides(ports)
+        self.free_ports = ports == "free"
+        self.ports = ClusterPorts() if self.free_ports else ClusterPorts.from_overrides(ports)
+        self.network = net.loopback(nodemanagers)
+        self.network_mode = network
+        state = self._read_state()
+        if state and "network" in state:  # a cluster of this folder: its real addresses
+            self.network = Network.from_dict(state["network"])
+            if self.free_ports:
+                self.ports = ClusterPorts(**state["ports"])
         self.nodemanager_memory_mb = nodemanager_memory_mb
         self.nodemanager_vcores = nodemanager_vcores
         self.extra_conf = tuple(
@@ -103,16 +122,21 @@ class LocalCluster:
         return self.directory / "hadoop"
 
     @property
+    def host(self) -> str:
+        """The master's address: ResourceManager, NameNode and DataNode."""
+        return self.network.master
+
+    @property
     def rm_url(self) -> str:
-        return f"http://{HOST}:{self.ports.rm_webapp}"
+        return f"http://{self.host}:{self.ports.rm_webapp}"
 
     @property
     def webhdfs_url(self) -> str:
-        return f"http://{HOST}:{self.ports.namenode_http}/webhdfs/v1"
+        return f"http://{self.host}:{self.ports.namenode_http}/webhdfs/v1"
 
     @property
     def fs_default(self) -> str:
-        return f"hdfs://{HOST}:{self.ports.namenode}"
+        return f"hdfs://{self.host}:{self.ports.namenode}"
 
     def env(self) -> dict[str, str]:
         """Variables that point Hadoop tools and knit at this cluster."""
@@ -123,7 +147,8 @@ class LocalCluster:
         }
 
     def __repr__(self) -> str:
-        return f"LocalCluster<{self.directory}, {self.nodemanagers} NodeManagers, rm={self.rm_url}>"
+        return (f"LocalCluster<{self.directory}, {self.nodemanagers} NodeManagers "
+                f"({self.network_mode}), rm={self.rm_url}>")
 
     # ----------------------------------------------------------------- state
     def _state_path(self) -> Path:
@@ -145,6 +170,7 @@ class LocalCluster:
                 cluster_dir=self.directory,
                 conf_dir=Path(entry["conf_dir"]),
                 pid=entry["pid"],
+                prefix=entry.get("prefix", []),
             )
             for entry in state.get("daemons", [])
         ]
@@ -152,11 +178,13 @@ class LocalCluster:
     def _write_state(self, daemons: list[Daemon], config: ClusterConfig) -> None:
         state = {
             "nodemanagers": self.nodemanagers,
+            "network": config.network.as_dict(),
             "ports": self.ports.as_dict(),
             "datanode_ports": vars(config.datanode),
             "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
             "daemons": [
-                {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir)}
+                {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir),
+                 "prefix": d.prefix}
                 for d in daemons
             ],
         }
@@ -193,47 +221,67 @@ class LocalCluster:
             self._progress("cleaning up what is left of an earlier cluster")
             self.down()
         java_executable()
-        check_ports_free(self.ports)
         self.directory.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        config = self._config()
-        self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
-        ensure_hadoop_home(self.hadoop_home, self.conf_dir)
-        cluster_config.write_all(config)
-        daemons = self._daemons(config)
+        daemons: list[Daemon] = []
         try:
+            self.network = self._make_network()
+            if self.free_ports:
+                self.ports = ClusterPorts(*free_ports(7, self.host))
+            check_ports_free(self.ports, self.host)
+            config = self._config()
+            self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
+            ensure_hadoop_home(self.hadoop_home, self.conf_dir)
+            cluster_config.write_all(config)
+            daemons = self._daemons(config)
             self._start(daemons, config)
             self._write_state(daemons, config)
             self._wait_ready(daemons, timeout)
             self._prepare_hdfs()
         except BaseException:
             stop_all(daemons, self.directory)
+            net.destroy(self.network)
             self._state_path().unlink(missing_ok=True)
             raise
         self._started_here = True
         self._progress(f"cluster up in {time.monotonic() - started:.1f} s")
         return self
 
+    def _make_network(self) -> Network:
+        if self.network_mode == "separated":
+            self._progress("creating the network namespaces of the NodeManagers")
+            return net.separated(self.directory, self.nodemanagers)
+        return net.loopback(self.nodemanagers)
+
     def _adopt(self, state: dict) -> None:
-        if state.get("nodemanagers") != self.nodemanagers or state.get("ports") != self.ports.as_dict():
+        mode = state.get("network", {}).get("mode", "loopback")
+        ports_differ = not self.free_ports and state.get("ports") != self.ports.as_dict()
+        if state.get("nodemanagers") != self.nodemanagers or ports_differ or mode != self.network_mode:
             raise ClusterError(
                 f"a different cluster is running in {self.directory} "
-                f"({state.get('nodemanagers')} NodeManagers, ports {state.get('ports')}): "
+                f"({state.get('nodemanagers')} NodeManagers, {mode} network, ports "
+                f"{state.get('ports')}): "
                 f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
             )
 
     def _config(self) -> ClusterConfig:
-        picked = free_ports(3 + 3 * self.nodemanagers)
-        node_ports = [NodePorts(*picked[i : i + 3]) for i in range(0, len(picked), 3)]
+        datanode = NodePorts(*free_ports(3, self.host))
         return ClusterConfig(
             directory=self.directory,
             ports=self.ports,
-            datanode=node_ports[0],
-            nodemanagers=tuple(node_ports[1:]),
+            datanode=datanode,
+            nodemanagers=tuple(self._nodemanager_ports(host) for host in self.network.nodes),
+            network=self.network,
+            owner=getpass.getuser(),
             nodemanager_memory_mb=self.nodemanager_memory_mb,
             nodemanager_vcores=self.nodemanager_vcores,
             extra=self.extra_conf,
         )
+
+    def _nodemanager_ports(self, host: str) -> NodePorts:
+        if self.network.mode == "separated":  # a host of its own: YARN's usual ports
+            return NodePorts(rpc=8041, http=8042, extra=8040)
+        return NodePorts(*free_ports(3, host))
 
     def _daemons(self, config: ClusterConfig) -> list[Daemon]:
         conf = config.conf_dir
@@ -244,7 +292,8 @@ class LocalCluster:
         ]
         for index in range(self.nodemanagers):
             nm_conf = config.nodemanager_dir(index) / "conf"
-            daemons.append(Daemon(f"nodemanager-{index}", "nodemanager", self.directory, nm_conf))
+            daemons.append(Daemon(f"nodemanager-{index}", "nodemanager", self.directory, nm_conf,
+                                  prefix=self.network.node_command_prefix(index)))
         return daemons
 
     def _start(self, daemons: list[Daemon], config: ClusterConfig) -> None:
@@ -306,14 +355,16 @@ class LocalCluster:
 
     def _readiness(self, http: requests.Session) -> tuple[bool, str]:
         """(ready?, what was seen) from the RM REST API and the NameNode's JMX."""
+        who = {"user.name": getpass.getuser()}  # the web APIs refuse anonymous calls
         try:
-            info = http.get(f"{self.rm_url}/ws/v1/cluster/info", timeout=2).json()
+            info = http.get(f"{self.rm_url}/ws/v1/cluster/info", params=who, timeout=2).json()
             state = info["clusterInfo"]["state"]
-            nodes_json = http.get(f"{self.rm_url}/ws/v1/cluster/nodes?states=RUNNING", timeout=2).json()
+            nodes_json = http.get(f"{self.rm_url}/ws/v1/cluster/nodes",
+                                  params={"states": "RUNNING", **who}, timeout=2).json()
             running = len(((nodes_json.get("nodes") or {}).get("node")) or [])
             jmx = http.get(
-                f"http://{HOST}:{self.ports.namenode_http}/jmx",
-                params={"qry": "Hadoop:service=NameNode,name=NameNodeInfo"},
+                f"http://{self.host}:{self.ports.namenode_http}/jmx",
+                params={"qry": "Hadoop:service=NameNode,name=NameNodeInfo", **who},
                 timeout=2,
             ).json()
             bean = (jmx.get("beans") or [{}])[0]
@@ -330,15 +381,31 @@ class LocalCluster:
 
     def _prepare_hdfs(self) -> None:
         """Create the folders an ordinary install has: /tmp (1777) and the user's home."""
-        user = getpass.getuser()
-        http = _http()
-        for path, permission in (("/tmp", "1777"), (f"/user/{user}", "755")):
-            response = http.put(
-                f"{self.webhdfs_url}{path}",
-                params={"op": "MKDIRS", "permission": permission, "user.name": user},
-                timeout=30,
-            )
-            response.raise_for_status()
+        self._webhdfs("PUT", "/tmp", op="MKDIRS", permission="1777")
+        self.add_user(getpass.getuser())
+
+    def add_user(self, name: str) -> str:
+        """Give another user of this machine a home in HDFS (``/user/NAME``, 755,
+        owned by them), as an administrator does for each user of a real cluster.
+
+        Returns
+        -------
+        str
+            The home folder.
+        """
+        if not name or "/" in name:
+            raise ValueError(f"not a user name: {name!r}")
+        home = f"/user/{name}"
+        self._webhdfs("PUT", home, op="MKDIRS", permission="755")
+        self._webhdfs("PUT", home, op="SETOWNER", owner=name)
+        return home
+
+    def _webhdfs(self, method: str, path: str, **params: str) -> dict:
+        """One WebHDFS call as the cluster's owner (the HDFS superuser)."""
+        response = _http().request(method, f"{self.webhdfs_url}{path}",
+                                   params={**params, "user.name": getpass.getuser()}, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else {}
 
     # ----------------------------------------------------------------- down
     def down(self) -> list[int]:
@@ -355,16 +422,26 @@ class LocalCluster:
         state = self._read_state()
         daemons = self._daemons_from_state(state)
         killed = stop_all(daemons, self.directory)
-        ports = list(self.ports.as_dict().values())
-        if state:
-            ports = list(state["ports"].values())
-            ports += list(state["datanode_ports"].values())
-            for nm_ports in state["nodemanager_ports"]:
-                ports += list(nm_ports.values())
-        wait_ports_free(ports)
+        network = Network.from_dict(state["network"]) if state and "network" in state else None
+        if network is not None:
+            net.destroy(network)
+        if network is None or network.mode == "loopback":  # namespaces took their ports along
+            wait_ports_free(self._ports_in_use(state))
         self._state_path().unlink(missing_ok=True)
         self._started_here = False
         return killed
+
+    def _ports_in_use(self, state: dict | None) -> list[tuple[str, int]]:
+        """(host, port) of every daemon of a cluster as its state records them."""
+        if not state:
+            return [(self.host, port) for port in self.ports.as_dict().values()]
+        master = state.get("network", {}).get("master", self.host)
+        nodes = state.get("network", {}).get("nodes") or [master] * len(state["nodemanager_ports"])
+        found = [(master, port) for port in state["ports"].values()]
+        found += [(master, port) for port in state["datanode_ports"].values()]
+        for host, node_ports in zip(nodes, state["nodemanager_ports"]):
+            found += [(host, port) for port in node_ports.values()]
+        return found
 
     # --------------------------------------------------------------- status
     def status(self) -> dict:
@@ -376,6 +453,7 @@ class LocalCluster:
             "running": bool(daemons) and all(d.is_alive() for d in daemons),
             "daemons": {d.name: {"pid": d.pid, "alive": d.is_alive(), "log": str(d.log_path)}
                         for d in daemons},
+            "network": self.network.as_dict(),
             "resourcemanager": self.rm_url,
             "namenode": self.fs_default,
             "webhdfs": self.webhdfs_url,

@@ -72,14 +72,15 @@ def is_port_free(port: int, host: str = HOST) -> bool:
     return True
 
 
-def check_ports_free(ports: ClusterPorts) -> None:
+def check_ports_free(ports: ClusterPorts, host: str = HOST) -> None:
     """Raise :class:`PortInUseError` naming the first port that is taken."""
     for name, port in ports.as_dict().items():
-        if not is_port_free(port):
+        if not is_port_free(port, host):
             raise PortInUseError(
-                f"port {port} ({PORT_ROLES[name]}) on {HOST} is already in use: stop the "
+                f"port {port} ({PORT_ROLES[name]}) on {host} is already in use: stop the "
                 f"process holding it (`ss -ltnp 'sport = :{port}'` shows it) or choose "
-                f"another port with `knit cluster up --port {name}=PORT`"
+                f"another port with `knit cluster up --port {name}=PORT` (or "
+                "`--free-ports`)"
             )
 
 
@@ -97,12 +98,12 @@ def free_ports(count: int, host: str = HOST) -> list[int]:
             sock.close()
 
 
-def wait_ports_free(ports: list[int], timeout: float = 15.0) -> None:
-    """Wait until every port in ``ports`` can be bound again."""
+def wait_ports_free(ports: list[tuple[str, int]], timeout: float = 15.0) -> None:
+    """Wait until every ``(host, port)`` in ``ports`` can be bound again."""
     deadline = time.monotonic() + timeout
-    busy = [port for port in ports if not is_port_free(port)]
+    busy = [(host, port) for host, port in ports if not is_port_free(port, host)]
     while busy:
         if time.monotonic() > deadline:
             raise KnitTimeoutError(f"ports still bound {timeout:.0f} s after stopping: {busy}")
         time.sleep(0.2)
-        busy = [port for port in busy if not is_port_free(port)]
+        busy = [(host, port) for host, port in busy if not is_port_free(port, host)]

@@ -7,6 +7,7 @@ and forwards ``/gateway/default/resourcemanager/...`` to the real RM.
 from __future__ import annotations
 
 import base64
+import getpass
 import ssl
 import subprocess
 import threading
@@ -35,6 +36,9 @@ class Gateway:
         expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         upstream = requests.Session()
         upstream.trust_env = False
+        # Like a real gateway (Knox's doAs), it calls YARN as the person it let in: here
+        # the machine user running the tests, whose gateway login is `user`.
+        upstream.params = {"user.name": getpass.getuser()}
 
         class Handler(BaseHTTPRequestHandler):
             def _forward(self):

@@ -16,8 +16,10 @@ FINAL_STATES = {"FINISHED", "FAILED", "KILLED"}
 
 
 def session() -> requests.Session:
+    """HTTP calls as this user (the local cluster refuses anonymous web calls)."""
     http = requests.Session()
     http.trust_env = False
+    http.params = {"user.name": getpass.getuser()}
     return http
 
 

@@ -1,6 +1,7 @@
 """Starting and stopping clusters of their own: failures, strays, ports.
 
-These use a second, one-NodeManager cluster on other ports beside the session's.
+These use a second, one-NodeManager cluster beside the session's, on ports picked
+free (so they never collide with a cluster a user already runs).
 """
 
 from __future__ import annotations
@@ -17,25 +18,15 @@ import pytest
 
 from knit.cluster import LocalCluster
 from knit.cluster.daemons import stray_processes
-from knit.cluster.ports import is_port_free
+from knit.cluster.ports import ClusterPorts, free_ports, is_port_free
 from knit.exceptions import DaemonDiedError, MavenError, PortInUseError
 from knit.maven import project_pom, resolve_hadoop_jars
 
 from . import rest_apps
 
-OTHER_PORTS = {
-    "namenode": 19000,
-    "namenode_http": 19870,
-    "resourcemanager": 18032,
-    "scheduler": 18030,
-    "resource_tracker": 18031,
-    "rm_admin": 18033,
-    "rm_webapp": 18088,
-}
-
-
 def other_cluster(tmp_path: Path, **kwargs) -> LocalCluster:
-    return LocalCluster(directory=tmp_path / "other", nodemanagers=1, ports=OTHER_PORTS, **kwargs)
+    kwargs.setdefault("ports", "free")
+    return LocalCluster(directory=tmp_path / "other", nodemanagers=1, **kwargs)
 
 
 def test_down_after_kill_9_leaves_no_process_and_no_port(tmp_path):
@@ -56,7 +47,7 @@ def test_down_after_kill_9_leaves_no_process_and_no_port(tmp_path):
     finally:
         cluster.down()
     assert stray_processes(cluster.directory) == []
-    assert all(is_port_free(port) for port in OTHER_PORTS.values())
+    assert all(is_port_free(port) for port in cluster.ports.as_dict().values())
     assert not (cluster.directory / "cluster.json").exists()
 
 
@@ -68,12 +59,14 @@ def _cmd(pid: int) -> str:
 
 
 def test_port_in_use_is_named_and_nothing_starts(tmp_path):
+    picked = dict(zip(ClusterPorts().as_dict(), free_ports(7)))
     with socket.socket() as blocker:
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
-        blocker.bind(("127.0.0.1", OTHER_PORTS["rm_webapp"]))
+        blocker.bind(("127.0.0.1", picked["rm_webapp"]))
         blocker.listen()
-        with pytest.raises(PortInUseError, match=r"port 18088 \(ResourceManager web UI"):
-            other_cluster(tmp_path).up()
+        with pytest.raises(PortInUseError,
+                           match=rf"port {picked['rm_webapp']} \(ResourceManager web UI"):
+            other_cluster(tmp_path, ports=picked).up()
     assert stray_processes(tmp_path / "other") == []
 
 
@@ -89,7 +82,7 @@ def test_daemon_dying_at_start_fails_up_with_its_log(tmp_path):
     assert "datanode.log" in str(caught.value)
     assert caught.value.log_tail.strip()
     assert stray_processes(cluster.directory) == []
-    assert all(is_port_free(port) for port in OTHER_PORTS.values())
+    assert all(is_port_free(port) for port in cluster.ports.as_dict().values())
 
 
 def test_up_without_java_is_a_one_line_error(tmp_path):
@@ -116,11 +109,11 @@ def test_lost_nodemanager_fails_the_application_instead_of_hanging(tmp_path):
     from knit import Knit
     from knit.conf import read_conf_dir
 
-    cluster = LocalCluster(directory=tmp_path / "other", nodemanagers=2, ports=OTHER_PORTS,
+    cluster = LocalCluster(directory=tmp_path / "other", nodemanagers=2, ports="free",
                            nodemanager_memory_mb=2048).up()
     try:
         k = Knit(autodetect=False, pars=read_conf_dir(cluster.conf_dir), progress=False)
-        assert k.conf["rm_port"] == OTHER_PORTS["rm_webapp"]
+        assert k.conf["rm_port"] == cluster.ports.rm_webapp
         # 1536 MB workers: one per 2048 MB node, so one lands beside the AM and one alone.
         k.start("sleep 600", num_containers=2, memory=1536)
         deadline = time.monotonic() + 60
@@ -155,4 +148,4 @@ def _nm_of(cluster: LocalCluster, name: str) -> str:
     index = name.rsplit("-", 1)[1]
     site = etree.parse(str(cluster.directory / f"nodemanager-{index}" / "conf" / "yarn-site.xml"))
     address = site.xpath("//property[name='yarn.nodemanager.address']/value/text()")[0]
-    return "localhost:" + address.rsplit(":", 1)[1]
+    return address  # each NodeManager is a host of its own (127.0.0.1x)

@@ -77,7 +77,8 @@ def test_pip_env_runs_in_containers(knit, tmp_path):
     assert prefix.endswith("/piped.zip/piped")
 
 
-def test_conda_pack_archive_is_unpacked_in_the_container(knit, channel, tmp_path):
+@pytest.mark.parametrize("visibility, mode", [("PRIVATE", "500"), ("PUBLIC", "555")])
+def test_conda_pack_archive_is_unpacked_in_the_container(knit, channel, tmp_path, visibility, mode):
     import conda_pack
 
     creator_envs = tmp_path / "envs"
@@ -85,12 +86,17 @@ def test_conda_pack_archive_is_unpacked_in_the_container(knit, channel, tmp_path
                     conda_pars={"conda_envs": str(creator_envs), "backend": "rattler"})
     packed = tmp_path / f"where-{uuid.uuid4().hex[:8]}.tar.gz"
     conda_pack.pack(prefix=str(creator_envs / "where"), output=str(packed))
-    knit.start('knit-where; echo "CONDA_PREFIX=$CONDA_PREFIX"', num_containers=2, env=str(packed))
+    knit.start(f'knit-where; echo "CONDA_PREFIX=$CONDA_PREFIX"; stat -L -c %a {packed.name}/bin',
+               num_containers=2, env=str(packed), env_visibility=visibility)
     lines = stdout_lines(knit)
-    assert len(lines) == 4
-    for where, prefix in zip(lines[::2], lines[1::2]):
-        # conda-pack wrote a placeholder; conda-unpack put the container's prefix in
-        assert where == f"knit-where installed in {prefix.removeprefix('CONDA_PREFIX=')}"
+    assert len(lines) == 6
+    for where, prefix, localized_mode in zip(lines[::3], lines[1::3], lines[2::3]):
+        # conda-pack wrote a placeholder; conda-unpack put the container's prefix in,
+        # in a per-node, per-user copy: YARN's localized copy stays read-only
+        prefix = prefix.removeprefix("CONDA_PREFIX=")
+        assert where == f"knit-where installed in {prefix}"
+        assert f"/usercache/{knit.conf['user']}/knit-envs/" in prefix
+        assert localized_mode == mode
 
 
 def test_venv_pack_archive_runs(knit, tmp_path):

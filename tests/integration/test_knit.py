@@ -190,11 +190,11 @@ def test_two_knits_in_one_process_at_once(cluster_environ):
 
 def test_context_manager_repr_and_calls_before_start(cluster_environ):
     with Knit(**QUIET) as k:
-        assert repr(k) == "Knit<not started, rm=http://127.0.0.1:8088>"
+        assert repr(k) == f"Knit<not started, rm={cluster_environ.rm_url}>"
         with pytest.raises(KnitError, match="call start"):
             k.status()
         k.start("sleep 300")
-        assert repr(k) == f"Knit<{k.app_id}, rm=http://127.0.0.1:8088>"
+        assert repr(k) == f"Knit<{k.app_id}, rm={cluster_environ.rm_url}>"
     assert k.runtime_status() == "KILLED"
 
 

@@ -8,7 +8,10 @@ import sys
 import time
 import uuid
 
+import pytest
+
 from knit.cluster import LocalCluster
+from knit.exceptions import ClusterError
 from knit.maven import JAVA_LIBS, hadoop_version
 
 from . import rest_apps
@@ -125,8 +128,11 @@ def test_second_queue_and_concurrent_applications(local_cluster):
 
 def test_up_again_reuses_the_running_cluster(local_cluster):
     before = local_cluster.status()["daemons"]
-    again = LocalCluster(directory=local_cluster.directory, nodemanagers=2).up()
+    again = LocalCluster(directory=local_cluster.directory, nodemanagers=2, ports="free").up()
     assert again.status()["daemons"] == before
+    assert again.ports == local_cluster.ports  # "free" adopts whatever the running one has
+    with pytest.raises(ClusterError, match="a different cluster is running"):
+        LocalCluster(directory=local_cluster.directory, nodemanagers=2).up()  # default ports
     assert all(daemon["alive"] for daemon in before.values())
 
 

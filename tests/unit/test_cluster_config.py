@@ -9,6 +9,7 @@ from lxml import etree
 
 from knit.cluster.config import ClusterConfig, NodePorts, site_properties, write_all
 from knit.cluster.hadoop_home import share_subdir, write_launchers
+from knit.cluster.network import Network, loopback
 from knit.cluster.ports import ClusterPorts
 
 
@@ -18,6 +19,8 @@ def make_config(tmp_path: Path, **kwargs) -> ClusterConfig:
         ports=ClusterPorts(),
         datanode=NodePorts(40001, 40002, 40003),
         nodemanagers=(NodePorts(40011, 40012, 40013), NodePorts(40021, 40022, 40023)),
+        network=kwargs.pop("network", loopback(2)),
+        owner="alice",
         **kwargs,
     )
 
@@ -51,8 +54,39 @@ def test_everything_binds_to_loopback(tmp_path):
     for props in sites.values():
         for key, value in props.items():
             if key.endswith(("address", "hostname")):
-                assert value.startswith("127.0.0.1"), (key, value)
+                assert value.startswith("127.0.0.1:") or value == "127.0.0.1", (key, value)
     assert sites["core-site.xml"]["fs.defaultFS"] == "hdfs://127.0.0.1:9000"
+
+
+def test_each_nodemanager_is_a_host_of_its_own(tmp_path):
+    config = make_config(tmp_path)
+    write_all(config)
+    hosts = []
+    for index in range(2):
+        nm = etree.parse(str(tmp_path / f"nodemanager-{index}" / "conf" / "yarn-site.xml"))
+        value = nm.xpath("//property[name='yarn.nodemanager.hostname']/value/text()")[0]
+        assert nm.xpath("//property[name='yarn.nodemanager.bind-host']/value/text()") == [value]
+        hosts.append(value)
+    assert hosts == ["127.0.0.10", "127.0.0.11"]
+
+
+def test_separated_network_addresses_the_master_on_the_bridge(tmp_path):
+    network = Network("separated", "198.18.3.1", ("198.18.3.10", "198.18.3.11"), name="kn00aa11",
+                      namespaces=("kn00aa11-n0", "kn00aa11-n1"))
+    sites = site_properties(make_config(tmp_path, network=network))
+    assert sites["core-site.xml"]["fs.defaultFS"] == "hdfs://198.18.3.1:9000"
+    assert sites["yarn-site.xml"]["yarn.resourcemanager.scheduler.address"] == "198.18.3.1:8030"
+    assert network.node_command_prefix(1)[-3:] == ["exec", "kn00aa11-n1", "--"]
+    assert Network.from_dict(network.as_dict()) == network
+
+
+def test_acls_and_web_authentication_are_on(tmp_path):
+    sites = site_properties(make_config(tmp_path))
+    assert sites["yarn-site.xml"]["yarn.acl.enable"] == "true"
+    assert sites["yarn-site.xml"]["yarn.admin.acl"] == "alice"
+    assert sites["capacity-scheduler.xml"][
+        "yarn.scheduler.capacity.root.acl_administer_queue"] == "alice"
+    assert sites["core-site.xml"]["hadoop.http.authentication.simple.anonymous.allowed"] == "false"
 
 
 def test_small_machine_settings(tmp_path):
@@ -76,7 +110,7 @@ def test_extra_conf_and_per_nodemanager_files(tmp_path):
     for index, ports in enumerate(config.nodemanagers):
         nm = etree.parse(str(tmp_path / f"nodemanager-{index}" / "conf" / "yarn-site.xml"))
         assert nm.xpath("//property[name='yarn.nodemanager.address']/value/text()") == [
-            f"127.0.0.1:{ports.rpc}"
+            f"127.0.0.{10 + index}:{ports.rpc}"
         ]
         assert nm.xpath("//property[name='my.key']/value/text()") == ["v"]
     assert (tmp_path / "conf" / "log4j.properties").is_file()

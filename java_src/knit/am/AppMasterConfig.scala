@@ -22,6 +22,8 @@ final case class AppMasterConfig(
 object AppMasterConfig {
   val ApplicationType = "knit"
   val JarName = "knit.jar"
+  /** The control secret's file in the ApplicationMaster's working folder (never in its env). */
+  val SecretName = "knit-control.secret"
   val ResourcesVar = "KNIT_RESOURCES"
 
   /** The --add-opens flags Hadoop needs on Java 17 (ignored by older JVMs). */
@@ -30,7 +32,8 @@ object AppMasterConfig {
     "java.util", "java.util.concurrent", "java.util.zip", "sun.nio.ch", "sun.security.util",
     "sun.security.x509").map(p => s"--add-opens=java.base/$p=ALL-UNNAMED")).mkString(" ")
 
-  def fromEnv(env: Map[String, String]): AppMasterConfig = {
+  def fromEnv(env: Map[String, String],
+              readSecret: () => String = () => readFile(SecretName)): AppMasterConfig = {
     def need(key: String): String =
       env.getOrElse(key, throw new IllegalArgumentException(s"$key is not set"))
     def words(key: String): Seq[String] = env.getOrElse(key, "").split(" ").toSeq.filter(_.nonEmpty)
@@ -43,10 +46,13 @@ object AppMasterConfig {
       bootScriptB64 = need("KNIT_BOOT_B64"),
       forwardedEnv = forwarded,
       resources = Resources.decode(env.getOrElse(ResourcesVar, "")).filter(_.name != JarName),
-      controlSecret = need("KNIT_CONTROL_SECRET"),
+      controlSecret = readSecret(),
       allocationTimeoutMs = (env.getOrElse("KNIT_ALLOCATION_TIMEOUT", "300").toDouble * 1000).toLong,
       keepAlive = env.get("KNIT_KEEP_ALIVE").contains("1"),
       clientTimeoutMs = (env.getOrElse("KNIT_CLIENT_TIMEOUT", "0").toDouble * 1000).toLong
     )
   }
+
+  private def readFile(name: String): String =
+    new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(name)), "UTF-8").trim
 }

@@ -123,11 +123,15 @@ class Client {
     * @param resources   files for the worker containers: [name, uri, "FILE"|"ARCHIVE", visibility]
     * @param amEnv       environment of the ApplicationMaster (its settings, user envvars)
     * @param tags        application tags
+    * @param acls        application ACLs: {"VIEW_APP"|"MODIFY_APP" -> "users groups"}
+    * @param secretUri   HDFS file (mode 600) holding the control secret: localized for the
+    *                    ApplicationMaster alone, PRIVATE, so it is in no environment or
+    *                    launch script that the NodeManager serves
     * @return the application id
     */
   def submit(appName: String, queue: String, amMemory: Int, amVcores: Int, amJar: String,
              amJarVisibility: String, resources: JList[JList[String]], amEnv: JMap[String, String],
-             tags: JList[String]): String = {
+             tags: JList[String], acls: JMap[String, String], secretUri: String): String = {
     val app = yarn.createApplication()
     val context = app.getApplicationSubmissionContext
     context.setApplicationName(appName)
@@ -158,9 +162,12 @@ class Client {
     ).mkString(" ")
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
-    launch.setLocalResources(Map(AppMasterConfig.JarName -> Resources.toLocalResource(jar)).asJava)
+    val secret = Resources.describe(conf, AppMasterConfig.SecretName, secretUri, "FILE", "PRIVATE")
+    launch.setLocalResources(Map(AppMasterConfig.JarName -> Resources.toLocalResource(jar),
+      AppMasterConfig.SecretName -> Resources.toLocalResource(secret)).asJava)
     launch.setEnvironment(env)
     launch.setCommands(java.util.Collections.singletonList(command))
+    launch.setApplicationACLs(acls.asScala.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
     if (UserGroupInformation.isSecurityEnabled) launch.setTokens(Client.credentialsBuffer(conf))
     context.setAMContainerSpec(launch)
 
