@@ -351,7 +351,11 @@ class YARNAPI:
         try:
             self._request("PUT", f"cluster/apps/{app_id}/state", json={"state": "KILLED"})
         except YARNException as exc:
-            if isinstance(exc, YARNConnectionError) or exc.status_code not in (401, 403, 405):
+            # 403 to a named user is YARN's answer (ACLs); 403 to no one, 401 and 405 mean
+            # the REST API would not take it, so Hadoop's own client tries.
+            anonymous = not self.username and self.session.auth is None
+            fallback = (401, 403, 405) if anonymous else (401, 405)
+            if isinstance(exc, YARNConnectionError) or exc.status_code not in fallback:
                 raise
             logger.info("REST kill of %s refused (%s); using `yarn application -kill`", app_id, exc)
             self._run_yarn(["application", "-kill", app_id])
@@ -401,9 +405,14 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
     exception, java_class = remote.get("exception", ""), remote.get("javaClassName", "")
     message = remote.get("message") or reply.text.strip()[:300] or reply.reason
     text = f"{reply.status_code} from {url}: {exception + ': ' if exception else ''}{message}"
-    if reply.status_code in (401, 403):
+    if reply.status_code == 401:
         return YARNAuthError(f"{text} -- the cluster wants authentication: pass kerberos=True "
                              "(with a ticket) or username=/password=", exception, java_class,
+                             reply.status_code)
+    if reply.status_code == 403:
+        return YARNAuthError(f"{text} -- YARN refused this to the user it saw: only the "
+                             "application's owner, the users its ACLs name (Knit.start(acls=...)) "
+                             "and the cluster's administrators may", exception, java_class,
                              reply.status_code)
     if reply.status_code == 404 or exception == "NotFoundException":
         return NotFoundError(text, exception, java_class, reply.status_code)

@@ -27,7 +27,8 @@ class OtherUser:
         """Run ``args`` as this user, with the cluster's environment."""
         assignments = [f"{key}={value}" for key, value in self.environ.items()]
         return subprocess.run(["sudo", "-n", "-u", self.name, "--", "env", "-i", *assignments,
-                               *args], capture_output=True, text=True, timeout=timeout,
+                               *args], capture_output=True, text=True, errors="replace",
+                              timeout=timeout,
                               check=False)
 
     def python(self, code: str, timeout: float = 180):

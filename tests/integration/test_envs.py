@@ -86,7 +86,7 @@ def test_conda_pack_archive_is_unpacked_in_the_container(knit, channel, tmp_path
                     conda_pars={"conda_envs": str(creator_envs), "backend": "rattler"})
     packed = tmp_path / f"where-{uuid.uuid4().hex[:8]}.tar.gz"
     conda_pack.pack(prefix=str(creator_envs / "where"), output=str(packed))
-    knit.start(f'knit-where; echo "CONDA_PREFIX=$CONDA_PREFIX"; stat -L -c %a {packed.name}/bin',
+    knit.start(f'knit-where; echo "CONDA_PREFIX=$CONDA_PREFIX"; stat -L -c %a {packed.name}/bin/knit-where',
                num_containers=2, env=str(packed), env_visibility=visibility)
     lines = stdout_lines(knit)
     assert len(lines) == 6

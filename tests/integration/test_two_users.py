@@ -113,8 +113,8 @@ def test_another_user_cannot_read_logs_steer_or_kill(cluster_environ, bob):
         result = {{"rest": rest, "cli": [cli.returncode, cli.stdout + cli.stderr],
                   "control": control}}
     """)
-    assert outcome["rest"] != "killed" and "403" in outcome["rest"], outcome
-    assert outcome["cli"][0] != 0 and "permission" in outcome["cli"][1].lower(), outcome
+    assert outcome["rest"].startswith("YARNAuthError: 403") and "acls=" in outcome["rest"], outcome
+    assert outcome["cli"][0] != 0 and "AccessControlException" in outcome["cli"][1], outcome
     assert outcome["control"] in (401, 403)
     assert k.runtime_status() == "RUNNING"
     assert len(k.get_containers()) == 1  # the owner still steers it
