@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .exceptions import MavenError, ToolNotFoundError
@@ -132,7 +133,11 @@ def resolve_hadoop_jars(pom: Path | None = None) -> list[Path]:
     only reads the local repository.
     """
     pom = pom or project_pom()
-    out_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"knit-hadoop-cp-{os.getpid()}.txt"
+    # A private temporary file: a guessable name in a shared /tmp could be another
+    # user's file (or link) by the time Maven writes it.
+    handle, name = tempfile.mkstemp(prefix="knit-hadoop-cp-", suffix=".txt")
+    os.close(handle)
+    out_file = Path(name)
     try:
         run_maven(
             [
