@@ -82,7 +82,7 @@ class Knit:
         self.upload_always = upload_always
         self.knit_home = Path(knit_home)
         self.hdfs = hdfs
-        self._pars = dict(pars or {})
+        self._explicit_nn = "nn" in kwargs or "nn_port" in kwargs
         self._progress = (lambda message: None) if progress is False else (progress or _default_progress)
         self.yarn_api = YARNAPI(self.conf["rm"], self.conf["rm_port"], scheme=self.conf["scheme"],
                                 gateway_path=self.conf.get("gateway_path", ""),
@@ -116,10 +116,13 @@ class Knit:
         return self._client
 
     def _hadoop_overrides(self) -> dict[str, str]:
-        overrides = dict(self._pars)
-        if self.conf.get("nn_port"):
-            overrides.setdefault("fs.defaultFS", f"hdfs://{self.conf['nn']}:{self.conf['nn_port']}")
-        return {str(k): str(v) for k, v in overrides.items()}
+        """Every Hadoop property ``load_conf`` resolved (files, then ``pars=``), so the
+        JVM talks to the same cluster as the REST client, whatever XML its classpath
+        holds (the process's JVM is shared by every Knit, of any cluster)."""
+        overrides = {key: value for key, value in self.conf.items() if "." in key}
+        if self.conf.get("nn_port") and (self._explicit_nn or "fs.defaultFS" not in overrides):
+            overrides["fs.defaultFS"] = f"hdfs://{self.conf['nn']}:{self.conf['nn_port']}"
+        return {str(k): str(v) for k, v in overrides.items() if v is not None}
 
     @property
     def stager(self) -> Stager:

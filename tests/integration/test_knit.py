@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -307,3 +308,16 @@ def test_another_knit_attaches_to_a_service(cluster_environ):
     with pytest.raises(NotFoundError, match="no record"):
         Knit(**QUIET).attach(job.app_id)  # only services are recorded
     assert job.kill()
+
+
+def test_client_jvm_uses_the_configuration_python_resolved(local_cluster):
+    # No Hadoop on PATH and no HADOOP_HOME: the client JVM's classpath then holds no
+    # conf folder, and Hadoop's defaults (RM at 0.0.0.0:8032) would make it retry for
+    # 15 minutes. Knit hands it every property it resolved from HADOOP_CONF_DIR.
+    env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "HADOOP_CONF_DIR": str(local_cluster.conf_dir)}
+    script = ("from knit import Knit; k = Knit(progress=False); k.start('true'); "
+              "print(k.wait_for_completion(120))")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+    assert done.returncode == 0 and done.stdout.strip().endswith("True"), done.stderr[-2000:]
