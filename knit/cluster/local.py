@@ -93,14 +93,14 @@ class LocalCluster:
             raise ValueError(f"network must be one of {', '.join(net.MODES)}, not {network!r}")
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
-        self.free_ports = ports == "free"
-        self.ports = ClusterPorts() if self.free_ports else ClusterPorts.from_overrides(ports)
+        self.ports_picked_free = ports == "free"
+        self.ports = ClusterPorts() if self.ports_picked_free else ClusterPorts.from_overrides(ports)
         self.network = net.loopback(nodemanagers)
         self.network_mode = network
         state = self._read_state()
         if state and "network" in state:  # a cluster of this folder: its real addresses
             self.network = Network.from_dict(state["network"])
-            if self.free_ports:
+            if self.ports_picked_free:
                 self.ports = ClusterPorts(**state["ports"])
         self.nodemanager_memory_mb = nodemanager_memory_mb
         self.nodemanager_vcores = nodemanager_vcores
@@ -226,7 +226,7 @@ class LocalCluster:
         daemons: list[Daemon] = []
         try:
             self.network = self._make_network()
-            if self.free_ports:
+            if self.ports_picked_free:
                 self.ports = ClusterPorts(*free_ports(7, self.host))
             check_ports_free(self.ports, self.host)
             config = self._config()
@@ -255,7 +255,7 @@ class LocalCluster:
 
     def _adopt(self, state: dict) -> None:
         mode = state.get("network", {}).get("mode", "loopback")
-        ports_differ = not self.free_ports and state.get("ports") != self.ports.as_dict()
+        ports_differ = not self.ports_picked_free and state.get("ports") != self.ports.as_dict()
         if state.get("nodemanagers") != self.nodemanagers or ports_differ or mode != self.network_mode:
             raise ClusterError(
                 f"a different cluster is running in {self.directory} "
