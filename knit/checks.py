@@ -1,8 +1,15 @@
-"""Pre-flight checks of an application against the live cluster, before submission."""
+"""Pre-flight checks of an application against the live cluster, before submission.
+
+They refuse only what the cluster could never run (no node, unknown queue, a
+container larger than any node or the scheduler's maximum, more than the whole
+cluster or the queue's maximum share); what is merely busy now is a progress
+message, since YARN queues the application until room frees up.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from .exceptions import PreflightError
 from .spec import LaunchSpec
@@ -14,21 +21,53 @@ def round_up(memory_mb: int, minimum_mb: int) -> int:
     return max(minimum_mb, math.ceil(memory_mb / minimum_mb) * minimum_mb)
 
 
-def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vcores: int) -> None:
-    """Raise :class:`PreflightError` (with the numbers and a fix) if the cluster
-    cannot run ``spec``: no active node, a missing queue, a container larger than
-    any node or the scheduler maximum, or more than the cluster has available."""
+def queue_paths(scheduler_info: dict) -> dict[str, dict]:
+    """Every queue by full path (``root.a.b``), from the scheduler's REST report."""
+    found, pending = {}, [("", scheduler_info)]
+    while pending:
+        parent, queue = pending.pop()
+        children = (queue.get("queues") or {}).get("queue") or []
+        for child in children if isinstance(children, list) else [children]:
+            path = child.get("queuePath") or f"{parent or 'root'}.{child['queueName']}"
+            found[path] = child
+            pending.append((path, child))
+    return found
+
+
+def find_queue(scheduler_info: dict, name: str) -> dict:
+    """The queue ``name`` means: a full path (``root.`` optional) or a leaf's name.
+
+    Raises
+    ------
+    PreflightError
+        No such queue, or a leaf name that several paths end with.
+    """
+    paths = queue_paths(scheduler_info)
+    full = name if name.startswith("root.") or name == "root" else f"root.{name}"
+    if full in paths:
+        return paths[full]
+    if "." not in name:
+        matches = [p for p in paths if p.rsplit(".", 1)[-1] == name]
+        if len(matches) == 1:
+            return paths[matches[0]]
+        if matches:
+            raise PreflightError(f"queue {name!r} is ambiguous: {', '.join(sorted(matches))}; "
+                                 "give its full path")
+    raise PreflightError(f"queue {name!r} does not exist; the cluster has: "
+                         f"{', '.join(sorted(paths))}")
+
+
+def check_fits(api: YARNAPI, spec: LaunchSpec, conf: dict, extra_mb: int = 0,
+               extra_vcores: int = 0) -> dict:
+    """Raise :class:`PreflightError` if ``spec``'s containers (plus ``extra``) could
+    never run on this cluster; return the cluster's metrics."""
     nodes = api.nodes(states="RUNNING")
     if not nodes:
         raise PreflightError("YARN has no RUNNING NodeManager: check `yarn node -list -all` "
                              "and the NodeManager logs (YARNAPI.system_logs())")
-    queues = api.queues()
-    queue = spec.queue.split(".")[-1]
-    if queue not in queues:
-        raise PreflightError(f"queue {spec.queue!r} does not exist; the cluster has: "
-                             f"{', '.join(sorted(queues))}")
     minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
     maximum = int(conf.get("yarn.scheduler.maximum-allocation-mb", 8192))
+    maximum_vcores = int(conf.get("yarn.scheduler.maximum-allocation-vcores", 4))
     container_mb = round_up(spec.memory, minimum)
     biggest_node = max(n["availMemoryMB"] + n["usedMemoryMB"] for n in nodes)
     biggest_cores = max(n["availableVirtualCores"] + n["usedVirtualCores"] for n in nodes)
@@ -37,19 +76,40 @@ def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vco
             f"a container of {spec.memory} MB (granted as {container_mb} MB) fits on no node: "
             f"the largest node has {biggest_node} MB and the scheduler allows at most {maximum} "
             "MB per container; ask for less memory")
-    if spec.virtual_cores > biggest_cores:
-        raise PreflightError(f"a container of {spec.virtual_cores} vcores fits on no node (the "
-                             f"largest has {biggest_cores}); ask for fewer virtual_cores")
+    if spec.virtual_cores > min(biggest_cores, maximum_vcores):
+        raise PreflightError(
+            f"a container of {spec.virtual_cores} vcores fits on no node (the largest has "
+            f"{biggest_cores}, the scheduler allows {maximum_vcores}); ask for fewer virtual_cores")
     metrics = api.cluster_metrics()
-    need_mb = spec.num_containers * container_mb + round_up(am_memory, minimum)
-    need_cores = spec.num_containers * spec.virtual_cores + am_vcores
-    if need_mb > metrics["availableMB"]:
+    need_mb = spec.num_containers * container_mb + extra_mb
+    need_cores = spec.num_containers * spec.virtual_cores + extra_vcores
+    if need_mb > metrics["totalMB"]:
         raise PreflightError(
-            f"{spec.num_containers} containers of {container_mb} MB plus the ApplicationMaster "
-            f"need {need_mb} MB, but the cluster has {metrics['availableMB']} MB available "
-            f"of {metrics['totalMB']} MB; ask for fewer or smaller containers")
-    if need_cores > metrics["availableVirtualCores"]:
+            f"{spec.num_containers} containers of {container_mb} MB"
+            f"{' plus the ApplicationMaster' if extra_mb else ''} need {need_mb} MB, more than "
+            f"the whole cluster's {metrics['totalMB']} MB; ask for fewer or smaller containers")
+    if need_cores > metrics["totalVirtualCores"]:
         raise PreflightError(
-            f"{spec.num_containers} containers of {spec.virtual_cores} vcores plus the "
-            f"ApplicationMaster need {need_cores} vcores, but the cluster has "
-            f"{metrics['availableVirtualCores']} available; ask for fewer containers or cores")
+            f"{spec.num_containers} containers of {spec.virtual_cores} vcores"
+            f"{' plus the ApplicationMaster' if extra_vcores else ''} need {need_cores} vcores, "
+            f"more than the whole cluster's {metrics['totalVirtualCores']}; ask for fewer "
+            "containers or cores")
+    return {**metrics, "need_mb": need_mb, "need_vcores": need_cores}
+
+
+def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vcores: int,
+              progress: Callable[[str], None] = lambda message: None) -> None:
+    """Raise :class:`PreflightError` (with the numbers and a fix) if the cluster
+    could never run ``spec``; tell ``progress`` if it must wait for room."""
+    queue = find_queue(api.scheduler(), spec.queue)
+    minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
+    fit = check_fits(api, spec, conf, round_up(am_memory, minimum), am_vcores)
+    share = float(queue.get("absoluteMaxCapacity", 100.0)) / 100.0
+    if 0 < share < 1 and fit["need_mb"] > fit["totalMB"] * share:
+        raise PreflightError(
+            f"the application needs {fit['need_mb']} MB but queue {spec.queue!r} may use at most "
+            f"{share:.0%} of the cluster's {fit['totalMB']} MB; ask for less or use another queue")
+    if fit["need_mb"] > fit["availableMB"] or fit["need_vcores"] > fit["availableVirtualCores"]:
+        progress(f"the cluster has {fit['availableMB']} MB and {fit['availableVirtualCores']} "
+                 f"vcores free of the {fit['need_mb']} MB and {fit['need_vcores']} vcores "
+                 "needed: the application will wait for resources")

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import secrets
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import requests
 
 from . import checks as checks_module
 from . import records
+from .am_client import AMClient
 from .conf import load_conf
+from .contract import AppMasterSettings, Resource, launch_contract, to_json
 from .env import archive_top_folder, is_archive, zip_env
-from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
-from .jvm import get_gateway, java_call
+from .exceptions import ApplicationError, KnitError, NotFoundError
+from .jvm import get_gateway, java_call, java_call_mapped
 from .maven import JAVA_LIBS, installed_jar
 from .spec import ACLs, LaunchSpec, boot_script, resource_name
 from .staging import PUBLIC_STAGING, STAGING, Stager, file_digest
+from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI
 
 logger = logging.getLogger(__name__)
+
+#: The jar's name in the ApplicationMaster's container (LaunchContract.JarName).
+JAR_NAME = "knit.jar"
 
 #: Keyword arguments of Knit that are knit settings (the rest go to load_conf's pars check).
 _SETTINGS = {"nn", "nn_port", "nn_http_port", "rm", "rm_port", "scheme", "gateway_path", "user",
@@ -70,6 +72,7 @@ class Knit:
                        if key in kwargs}
         self.am_memory = int(kwargs.pop("am_memory", 384))
         self.am_vcores = int(kwargs.pop("am_vcores", 1))
+        self.am_max_attempts = int(kwargs.pop("am_max_attempts", 2))
         self.start_timeout = float(kwargs.pop("start_timeout", 120))
         self.allocation_timeout = float(kwargs.pop("allocation_timeout", 300))
         self.client_timeout = float(kwargs.pop("client_timeout", 0))
@@ -89,8 +92,10 @@ class Knit:
                                 username=api_options.pop("username", self.conf["user"]), **api_options)
         self.app_id: str | None = None
         self._client = None
+        self._client_gateway = None
         self._stager: Stager | None = None
         self._secret = secrets.token_hex(24)
+        self._am: AMClient | None = None
 
     def __repr__(self) -> str:
         rm = f"{self.conf['scheme']}://{self.conf['rm']}:{self.conf['rm_port']}"
@@ -100,43 +105,55 @@ class Knit:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.app_id and self.yarn_api.state(self.app_id) not in FINAL_STATES:
+        if self.app_id and not self._has_ended():
             self.kill()
 
     # ---------------------------------------------------------------- JVM side
     @property
     def client(self):
-        """This Knit's ``knit.client.Client`` in the process's gateway JVM."""
-        if self._client is None:
-            gateway = get_gateway(self._jar())
+        """This Knit's ``knit.client.Client`` in the process's gateway JVM (a new
+        one, in a new JVM, if that JVM died)."""
+        gateway = get_gateway(self._jar())
+        if self._client is None or self._client_gateway is not gateway:
+            if self._client_gateway is not None:
+                logger.warning("the knit client JVM had died; continuing with a new one")
             client = java_call(gateway.entry.newClient)
             for key, value in self._hadoop_overrides().items():
                 java_call(client.set, key, value)
-            self._client = client
+            self._client, self._client_gateway, self._stager = client, gateway, None
         return self._client
 
     def _hadoop_overrides(self) -> dict[str, str]:
         """Every Hadoop property ``load_conf`` resolved (files, then ``pars=``), so the
         JVM talks to the same cluster as the REST client, whatever XML its classpath
-        holds (the process's JVM is shared by every Knit, of any cluster)."""
-        overrides = {key: value for key, value in self.conf.items() if "." in key}
+        holds (the process's JVM is shared by every Knit, of any cluster); and
+        connection retries bounded by ``start_timeout`` where the files leave
+        Hadoop's defaults (15 minutes and more for an address nothing listens on)."""
+        overrides = {**_bounded_retries(self.start_timeout),
+                     **{key: value for key, value in self.conf.items() if "." in key}}
         if self.conf.get("nn_port") and (self._explicit_nn or "fs.defaultFS" not in overrides):
             overrides["fs.defaultFS"] = f"hdfs://{self.conf['nn']}:{self.conf['nn_port']}"
         return {str(k): str(v) for k, v in overrides.items() if v is not None}
 
     @property
     def stager(self) -> Stager:
+        client = self.client
         if self._stager is None:
-            self._stager = Stager(self.client, self.conf["hdfs_home"],
+            self._stager = Stager(client, self.conf["hdfs_home"],
                                   self.conf["replication_factor"], self.upload_always)
         return self._stager
+
+    def _java(self, function_name: str, *args):
+        """Call a method of :attr:`client`, mapping Java exceptions to knit's."""
+        return java_call_mapped(getattr(self.client, function_name), *args, conf=self.conf)
 
     # ------------------------------------------------------------------ start
     def start(self, cmd: str, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128,
               files: list[str] | None = None, envvars: dict[str, str] | None = None,
               app_name: str = "knit", queue: str = "default", checks: bool = True,
               env: str | None = None, env_visibility: str = "PRIVATE",
-              keep_alive: bool = False, acls: ACLs | dict | None = None) -> str:
+              keep_alive: bool = False, acls: ACLs | dict | None = None,
+              max_restarts: int = 0) -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -150,10 +167,14 @@ class Knit:
             Local files (uploaded once) or ``hdfs://`` paths (used in place), which
             appear in the working directory under their base names; archives
             (.zip, .tar.gz, .tgz, .tar) appear unpacked as a folder of that name.
+            Names with ``"``, ``$``, a backtick, ``\\`` or ``:`` are refused (YARN's
+            launch script cannot carry them).
         envvars : dict of str to str
-            Environment of the ApplicationMaster and every container.
+            Environment of every worker container, exactly as given (no shell
+            expands ``$VAR`` in a value). The ApplicationMaster keeps its own.
         app_name, queue : str
-            Name shown by YARN, and the scheduler queue.
+            Name shown by YARN, and the scheduler queue (a leaf name, or its full
+            path such as ``root.analytics.batch``).
         checks : bool
             Check the cluster can run it before uploading anything.
         env : str
@@ -177,6 +198,11 @@ class Knit:
             ``{"view_users": [...], "view_groups": [...], "modify_users": [...],
             "modify_groups": [...]}``; ``"*"`` is everyone. Default: only you (and
             the cluster's administrators). See :class:`~knit.spec.ACLs`.
+        max_restarts : int
+            Failed containers (non-zero exit, lost node) the ApplicationMaster
+            replaces over the application's life: 0 never (the application ends
+            FAILED when the others are done), -1 always; once a positive limit is
+            used up, the next failure ends the application FAILED with the reason.
 
         Returns
         -------
@@ -193,32 +219,68 @@ class Knit:
             The application failed before it started running.
         KnitTimeoutError
             It did not start running within ``start_timeout`` seconds.
+        KeyboardInterrupt
+            Interrupted: an application already submitted is killed first.
         """
-        if self.app_id and self.yarn_api.state(self.app_id) not in FINAL_STATES:
+        if self.app_id and not self._has_ended():
             raise KnitError(f"this Knit already runs {self.app_id}; kill() it or use another Knit")
         spec = LaunchSpec(cmd=cmd, num_containers=num_containers, virtual_cores=virtual_cores,
                           memory=memory, files=() if files is None else files,
                           envvars={} if envvars is None else envvars,
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
-                          lang=self.conf["lang"], keep_alive=keep_alive, acls=acls)
+                          lang=self.conf["lang"], keep_alive=keep_alive, acls=acls,
+                          max_restarts=max_restarts)
         if checks:
-            checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores)
+            checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores,
+                                    self._progress)
+        self._sweep_records()
+        self.app_id, self._am = None, None
         self._secret = secrets.token_hex(24)  # one per application
+        tag = f"knit-submission-{secrets.token_hex(8)}"
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
+        try:
+            contract = self._contract(spec, tag)
+            self.app_id = self._java("submit", to_json(contract), self._secret)
+            self._progress(f"submitted {self.app_id}; waiting for it to run")
+            self._wait_running()
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(self._after_interrupt(tag)) from None
+        return self.app_id
+
+    def _contract(self, spec: LaunchSpec, tag: str) -> dict:
         resources, env_prefix, env_key = self._stage(spec)
         jar_uri, jar_visibility = self.stager.ship_jar(self._jar())
-        secret_uri = records.write_secret(self.client, self.conf["hdfs_home"], self._secret,
-                                          self.conf["replication_factor"])
-        self.app_id = java_call(
-            self.client.submit, spec.app_name, spec.queue, self.am_memory, self.am_vcores,
-            jar_uri, jar_visibility, resources, self._am_environment(spec, env_prefix, env_key),
-            ["knit"], spec.acls.to_yarn(), secret_uri)
-        if keep_alive:  # a service: another process may attach to it later
-            records.write_record(self.client, self.conf["hdfs_home"], self.app_id,
-                                 {"secret": self._secret})
-        self._progress(f"submitted {self.app_id}; waiting for it to run")
-        self._wait_running()
-        return self.app_id
+        jar = Resource.from_status(JAR_NAME, self._java("fileStatus", jar_uri), "FILE", jar_visibility)
+        am = AppMasterSettings(self.am_memory, self.am_vcores, self.am_max_attempts,
+                               self.allocation_timeout, self.client_timeout)
+        return launch_contract(spec, am, jar, resources, boot_script(spec, env_prefix, env_key),
+                               records.folder(self.conf["hdfs_home"]), spec.max_restarts,
+                               tags=("knit", tag))
+
+    def _after_interrupt(self, tag: str) -> str:
+        """Kill what an interrupted start() submitted; say what happened."""
+        try:
+            apps = [self.app_id] if self.app_id else [
+                a["id"] for a in self.yarn_api.apps_info(applicationTags=tag)]
+            for app_id in apps:
+                self.yarn_api.kill(app_id)
+                records.delete_app_files(self.client, self.conf["hdfs_home"], app_id)
+            return (f"start() interrupted; killed {', '.join(apps)}" if apps
+                    else "start() interrupted before anything was submitted")
+        except Exception as exc:  # noqa: BLE001 - the interrupt is what matters
+            where = self.app_id or f"the application tagged {tag}"
+            return (f"start() interrupted; could not kill {where} ({exc}): kill it with "
+                    f"`yarn application -kill <id>` (find it with `yarn application -list`)")
+
+    def _sweep_records(self) -> None:
+        """Forget the files of this user's applications that ended unseen."""
+        try:
+            cleaned = records.sweep(self.client, self.conf["hdfs_home"],
+                                    lambda app_id: self.yarn_api.state(app_id) in FINAL_STATES)
+            if cleaned:
+                logger.debug("deleted knit's files of ended applications %s", ", ".join(cleaned))
+        except KnitError as exc:
+            logger.debug("could not sweep %s: %s", records.folder(self.conf["hdfs_home"]), exc)
 
     def _jar(self) -> Path:
         jar = installed_jar(self.knit_home)
@@ -227,14 +289,14 @@ class Knit:
                             "`pip install -e .` or `python setup.py install mvn`")
         return jar
 
-    def _stage(self, spec: LaunchSpec) -> tuple[list[list[str]], str | None, str]:
+    def _stage(self, spec: LaunchSpec) -> tuple[list[Resource], str | None, str]:
         """Upload what must be uploaded; return container resources, the env prefix
         and a key naming the env's content."""
         resources = []
         for path in spec.files:
             uri = path if path.startswith("hdfs://") else self.stager.ship(path)
             kind = "ARCHIVE" if is_archive(path) else "FILE"
-            resources.append([resource_name(path), uri, kind, "PRIVATE"])
+            resources.append(self._describe(resource_name(path), uri, kind, "PRIVATE", path))
         env_prefix, env_key = None, ""
         if spec.env:
             archive = self._pack_env(spec.env)
@@ -246,8 +308,17 @@ class Knit:
             name = resource_name(archive)
             top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
             env_prefix = f"{name}/{top}" if top else name
-            resources.append([name, uri, "ARCHIVE", spec.env_visibility])
+            resources.append(self._describe(name, uri, "ARCHIVE", spec.env_visibility, spec.env))
         return resources, env_prefix, env_key
+
+    def _describe(self, name: str, uri: str, kind: str, visibility: str, given: str) -> Resource:
+        status = self._java("fileStatus", uri)
+        if status is None:
+            raise FileNotFoundError(f"{given!r} does not exist in HDFS ({uri}); check the path "
+                                    "with `hdfs dfs -ls`")
+        if status["isDirectory"]:
+            raise ValueError(f"{given!r} is an HDFS folder; ship files or archives")
+        return Resource.from_status(name, status, kind, visibility)
 
     def _pack_env(self, env: str) -> str:
         path = Path(env)
@@ -256,41 +327,26 @@ class Knit:
         folder = Path(tempfile.mkdtemp(prefix="knit-env-"))
         return str(zip_env(path, folder / f"{path.resolve().name}.zip"))
 
-    def _am_environment(self, spec: LaunchSpec, env_prefix: str | None,
-                        env_key: str) -> dict[str, str]:
-        script = boot_script(spec, env_prefix, env_key)
-        return {
-            **spec.envvars,
-            "KNIT_ENVVAR_NAMES": " ".join(spec.envvars),
-            "KNIT_NUM_CONTAINERS": str(spec.num_containers),
-            "KNIT_MEMORY_MB": str(spec.memory),
-            "KNIT_VCORES": str(spec.virtual_cores),
-            "KNIT_BOOT_B64": base64.b64encode(script.encode()).decode(),
-            "KNIT_ALLOCATION_TIMEOUT": str(self.allocation_timeout),
-            "KNIT_KEEP_ALIVE": "1" if spec.keep_alive else "0",
-            "KNIT_CLIENT_TIMEOUT": str(self.client_timeout if spec.keep_alive else 0),
-        }
-
     def _wait_running(self) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        last = ""
-        while True:
-            info = self.yarn_api.status(self.app_id)
+        seen = {"state": ""}
+
+        def running() -> bool:
+            info = seen["info"] = self.yarn_api.status(self.app_id)
             state = info["state"]
-            if state == "RUNNING" and info.get("amRPCAddress", "N/A") not in ("", "N/A"):
-                self._progress(f"{self.app_id} is RUNNING")
-                return
             if state in FINAL_STATES:
                 raise ApplicationError(self.app_id, state, info.get("diagnostics", ""))
-            if state != last:
+            if state != seen["state"]:
                 self._progress(f"{self.app_id} is {state}")
-                last = state
-            if time.monotonic() > deadline:
-                raise KnitTimeoutError(
-                    f"{self.app_id} still {state} after {self.start_timeout:.0f} s "
+                seen["state"] = state
+            return state == "RUNNING" and info.get("amRPCAddress", "N/A") not in ("", "N/A")
+
+        def why() -> str:
+            info = seen.get("info", {})
+            return (f"{self.app_id} still {info.get('state', '?')} after {self.start_timeout:.0f} s "
                     f"(diagnostics: {info.get('diagnostics') or 'none'}); it is left running: "
                     "kill() it or wait with wait_for_completion()")
-            time.sleep(0.2)
+
+        wait_until(running, self.start_timeout, what=why)
 
     # ------------------------------------------------------------- monitoring
     def _require_app(self) -> str:
@@ -298,27 +354,35 @@ class Knit:
             raise KnitError("no application yet: call start() first")
         return self.app_id
 
+    def _has_ended(self) -> bool:
+        """Whether our application has ended (or YARN forgot it, e.g. after an RM
+        restart without recovery)."""
+        try:
+            return self.yarn_api.state(self.app_id) in FINAL_STATES
+        except NotFoundError:
+            return True
+
     def status(self) -> dict:
         """YARN's report of the application (state, finalStatus, diagnostics, resources)."""
         return self.yarn_api.status(self._require_app())
 
     def runtime_status(self) -> str:
-        """The application's state, e.g. ``RUNNING`` or ``FINISHED``."""
-        return self.yarn_api.state(self._require_app())
+        """The application's state, e.g. ``RUNNING`` or ``FINISHED``; ``NONE`` before
+        :meth:`start` (as knit 0.2.4)."""
+        if not self.app_id:
+            return "NONE"
+        return self.yarn_api.state(self.app_id)
 
     def wait_for_completion(self, timeout: float = 10) -> bool:
         """Wait up to ``timeout`` s for the application to end; True only if it
         FINISHED with SUCCEEDED."""
         app_id = self._require_app()
-        deadline = time.monotonic() + timeout
-        while True:
-            info = self.yarn_api.status(app_id)
-            if info["state"] in FINAL_STATES:
-                records.delete_secret(self.client, self.conf["hdfs_home"], self._secret)
-                return info["state"] == "FINISHED" and info["finalStatus"] == "SUCCEEDED"
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.2)
+        try:
+            info = wait_until(lambda: _if_final(self.yarn_api.status(app_id)), timeout)
+        except KnitError:
+            return False
+        records.delete_app_files(self.client, self.conf["hdfs_home"], app_id)
+        return info["state"] == "FINISHED" and info["finalStatus"] == "SUCCEEDED"
 
     def logs(self, shell: bool = False) -> dict[str, dict[str, str]]:
         """Logs of every container: live from the NodeManagers while running (the
@@ -346,10 +410,22 @@ class Knit:
                     print(f"-- {name}\n{files[name].rstrip()}", file=out)
 
     def kill(self) -> bool:
-        """Kill the application; True once YARN reports it KILLED."""
-        killed = self.yarn_api.kill(self._require_app())
-        records.delete_record(self.client, self.conf["hdfs_home"], self.app_id)  # if any
-        records.delete_secret(self.client, self.conf["hdfs_home"], self._secret)
+        """Kill the application.
+
+        Returns
+        -------
+        bool
+            True if it was running and YARN now reports it KILLED; False if there
+            was nothing to kill (no :meth:`start` yet, or it had already ended), as
+            in knit 0.2.4. A failure to reach YARN still raises.
+        """
+        if not self.app_id:
+            return False
+        try:
+            killed = self.yarn_api.kill(self.app_id)
+        except NotFoundError:
+            killed = False  # YARN forgot it (a ResourceManager restart without recovery)
+        records.delete_app_files(self.client, self.conf["hdfs_home"], self.app_id)
         return killed
 
     # ------------------------------------------------------------ attaching
@@ -365,16 +441,14 @@ class Knit:
         ApplicationError
             It has ended.
         """
-        record = records.read_record(self.client, self.conf["hdfs_home"], app_id)
-        info = self.yarn_api.status(app_id)
-        if info["state"] in FINAL_STATES:
-            raise ApplicationError(app_id, info["state"], info.get("diagnostics", ""))
-        self.app_id, self._secret = app_id, record["secret"]
+        secret = records.read_secret(self.client, self.conf["hdfs_home"], app_id)
+        _raise_if_final(app_id, self.yarn_api.status(app_id))
+        self.app_id, self._secret, self._am = app_id, secret, None
         return self
 
     @property
     def record(self) -> dict:
-        """What knit keeps in HDFS about this application (see :meth:`attach`)."""
+        """Fields added to this application's record with :meth:`update_record`."""
         return records.read_record(self.client, self.conf["hdfs_home"], self._require_app())
 
     def update_record(self, **fields) -> None:
@@ -383,25 +457,14 @@ class Knit:
         records.write_record(self.client, self.conf["hdfs_home"], self._require_app(), record)
 
     # ------------------------------------------------------ the running app
-    def _control(self, method: str, path: str, **params) -> dict:
-        info = self.status()
-        if info["state"] != "RUNNING":
-            raise ApplicationError(self.app_id, info["state"], info.get("diagnostics", ""))
-        session = requests.Session()
-        session.trust_env = False
-        try:
-            reply = session.request(method, f"http://{info['amRPCAddress']}/containers{path}",
-                                    params=params, headers={"X-Knit-Secret": self._secret},
-                                    timeout=30)
-        except requests.RequestException as exc:
-            raise KnitError(f"cannot reach the ApplicationMaster of {self.app_id} at "
-                            f"{info['amRPCAddress']}: {exc}") from exc
-        body = reply.json()
-        if reply.status_code == 404:
-            raise NotFoundError(body.get("error", reply.text), "NotFoundException")
-        if reply.status_code >= 400:
-            raise ValueError(body.get("error", reply.text))
-        return body
+    @property
+    def am(self) -> AMClient:
+        """The control endpoint of the running application's ApplicationMaster."""
+        app_id = self._require_app()
+        if self._am is None or self._am.app_id != app_id:
+            self._am = AMClient(self.yarn_api, app_id, self._secret,
+                                reconnect_timeout=max(self.start_timeout, 30.0))
+        return self._am
 
     def get_containers(self) -> list[dict]:
         """The worker containers the ApplicationMaster holds or held: id, state
@@ -410,8 +473,10 @@ class Knit:
 
     def get_container_report(self) -> dict:
         """The ApplicationMaster's view in one call: ``containers`` (as
-        :meth:`get_containers`) and ``pending``, the asks YARN has not granted yet."""
-        return self._control("GET", "")
+        :meth:`get_containers`), ``pending`` (asks YARN has not granted yet),
+        ``target`` (containers it keeps live or asked for), ``restarts`` and
+        ``max_restarts``, and ``attempt`` (its attempt number)."""
+        return self.am.call("GET", "/containers")
 
     def remove_pending_containers(self, count: int = 1) -> int:
         """Withdraw up to ``count`` container asks YARN has not granted yet.
@@ -423,16 +488,57 @@ class Knit:
         """
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"count must be a whole number >= 1, not {count!r}")
-        return int(self._control("DELETE", "/pending", count=count)["withdrawn"])
+        return int(self.am.call("DELETE", "/containers/pending", count=count)["withdrawn"])
 
     def get_container_statuses(self) -> dict[str, str]:
         """``{container_id: state}`` for every worker container."""
         return {c["id"]: c["state"] for c in self.get_containers()}
 
     def add_containers(self, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128) -> None:
-        """Ask the running application for more containers running the same command."""
-        LaunchSpec(cmd="-", num_containers=num_containers, virtual_cores=virtual_cores, memory=memory)
-        self._control("POST", "", count=num_containers, memory=memory, vcores=virtual_cores)
+        """Ask the running application for more containers running the same command.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Bad numbers.
+        PreflightError
+            The containers could never fit in the cluster (size above the
+            scheduler's maximum or any node, or more than the whole cluster).
+        RequestRefusedError
+            The ApplicationMaster refused the ask; the application runs on.
+        """
+        spec = LaunchSpec(cmd="-", num_containers=num_containers, virtual_cores=virtual_cores,
+                          memory=memory)
+        checks_module.check_fits(self.yarn_api, spec, self.conf)
+        self.am.call("POST", "/containers", count=num_containers, memory=memory,
+                     vcores=virtual_cores)
+
+    def scale(self, n: int, virtual_cores: int | None = None, memory: int | None = None) -> int:
+        """Set how many worker containers the application runs: the ApplicationMaster
+        asks for the missing ones, withdraws asks and stops the newest containers
+        beyond ``n``, and (within ``max_restarts``) replaces failed ones.
+
+        Parameters
+        ----------
+        n : int
+            The target number of containers, 0 or more.
+        virtual_cores, memory : int, optional
+            Size of containers asked for (default: the size given to :meth:`start`).
+
+        Returns
+        -------
+        int
+            The target now set.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, not {n!r}")
+        params = {"n": n}
+        if virtual_cores is not None or memory is not None:
+            spec = LaunchSpec(cmd="-", num_containers=max(n, 1), virtual_cores=virtual_cores or 1,
+                              memory=memory or 128)
+            checks_module.check_fits(self.yarn_api, spec, self.conf)
+            params.update({k: v for k, v in (("vcores", virtual_cores), ("memory", memory)) if v})
+        return int(self.am.call("PUT", "/containers/target", **params)["target"])
 
     def remove_containers(self, container_id: str) -> None:
         """Stop one worker container; the ApplicationMaster's own is refused.
@@ -444,7 +550,31 @@ class Knit:
         NotFoundError
             No live worker container has that id.
         """
-        self._control("DELETE", f"/{container_id}")
+        self.am.call("DELETE", f"/containers/{container_id}")
+
+    def set_value(self, key: str, value: str) -> None:
+        """Put ``value`` under ``key`` in the application's key-value store (kept by
+        its ApplicationMaster, across its attempts; containers can set keys too)."""
+        if not isinstance(value, str):
+            raise TypeError(f"value must be a string, not {type(value).__name__}")
+        self.am.call("PUT", f"/kv/{key}", data=value.encode())
+
+    def get_value(self, key: str, wait: float = 0) -> str:
+        """The value of ``key``, waiting up to ``wait`` seconds for it to be set.
+
+        Raises
+        ------
+        NotFoundError
+            Not set (within ``wait``).
+        """
+        remaining, step = float(wait), 50.0  # the endpoint holds a request up to 60 s
+        while True:
+            try:
+                return self.am.call("GET", f"/kv/{key}", wait=min(remaining, step))["value"]
+            except NotFoundError:
+                remaining -= step
+                if remaining <= 0:
+                    raise
 
     # ------------------------------------------------------------- staging
     def check_needs_upload(self, path: str) -> bool:
@@ -487,4 +617,28 @@ class Knit:
 
 def _default_progress(message: str) -> None:
     logger.info(message)
+
+
+def _if_final(info: dict) -> dict | None:
+    return info if info["state"] in FINAL_STATES else None
+
+
+def _raise_if_final(app_id: str, info: dict) -> None:
+    if info["state"] in FINAL_STATES:
+        raise ApplicationError(app_id, info["state"], info.get("diagnostics", ""))
+
+
+def _bounded_retries(timeout: float) -> dict[str, str]:
+    """Hadoop client settings that give up on an unreachable ResourceManager or
+    NameNode within about ``timeout`` seconds."""
+    timeout_ms = str(int(max(timeout, 10) * 1000))
+    return {
+        "yarn.resourcemanager.connect.max-wait.ms": timeout_ms,
+        "yarn.resourcemanager.connect.retry-interval.ms": "1000",
+        "yarn.client.failover-max-attempts": "3",
+        "ipc.client.connect.max.retries": "3",
+        "ipc.client.connect.max.retries.on.timeouts": "3",
+        "ipc.client.connect.timeout": "10000",
+        "dfs.client.failover.max.attempts": "3",
+    }
 

@@ -3,21 +3,23 @@ Dask cluster outlives the Python process that made it."""
 
 from __future__ import annotations
 
-import re
-import time
+from pathlib import Path
 
 from .core import Knit
-from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
-from .yarn_api import FINAL_STATES
+from .exceptions import KnitError, NotFoundError
+from .waiting import wait_until
 
-_ADDRESS = re.compile(r"Scheduler at:\s+(\S+)")
+#: The keys the scheduler's preload (knit/dask_publish.py) sets.
+SCHEDULER_KEY = "dask.scheduler"
+DASHBOARD_KEY = "dask.dashboard"
+PUBLISHER = Path(__file__).with_name("dask_publish.py")
 
 
 def scheduler_command() -> str:
-    """The scheduler container's command: it listens on its node's address, on any
-    free port, and prints ``Scheduler at: ADDRESS`` to its log."""
+    """The scheduler container's command: it listens on its node's YARN address, on
+    any free port, and publishes its address through the preload."""
     return ('exec "$PYTHON_BIN" -m distributed.cli.dask_scheduler --host "$NM_HOST" '
-            "--port 0 --dashboard-address :0")
+            f'--port 0 --dashboard-address "$NM_HOST:0" --preload {PUBLISHER.name}')
 
 
 def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: str,
@@ -28,45 +30,39 @@ def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: 
     ------
     ApplicationError
         The application ended before the scheduler came up.
+    KnitError
+        The scheduler's container exited (with the end of its log).
     KnitTimeoutError
-        No address in the scheduler's log within ``timeout`` seconds (the
-        application is killed).
+        No address published within ``timeout`` seconds (the application is killed).
     """
     knit.start(scheduler_command(), num_containers=1, virtual_cores=cpus, memory=memory,
-               env=env, queue=queue, app_name=app_name, keep_alive=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        address = _address_in_logs(knit)
-        if address:
-            return address
-        state = knit.status()
-        if state["state"] in FINAL_STATES:
-            raise ApplicationError(knit.app_id, state["state"], state.get("diagnostics", ""))
-        failed = [c for c in knit.get_containers() if c["state"] == "COMPLETE"]
-        if failed:
-            message = (f"the scheduler container {failed[0]['id']} of {knit.app_id} exited "
-                       f"with code {failed[0]['exitStatus']}: {_stderr_tail(knit)}")
-            knit.kill()
-            raise KnitError(message)
-        time.sleep(0.5)
-    knit.kill()
-    raise KnitTimeoutError(f"the Dask scheduler of {knit.app_id} printed no address within "
-                           f"{timeout:.0f} s; the application was killed")
+               env=env, queue=queue, app_name=app_name, keep_alive=True, files=[str(PUBLISHER)])
 
+    def published() -> str | None:
+        try:
+            return knit.get_value(SCHEDULER_KEY, wait=2)
+        except NotFoundError:
+            failed = [c for c in knit.get_containers() if c["state"] == "COMPLETE"]
+            if failed:
+                message = (f"the scheduler container {failed[0]['id']} of {knit.app_id} exited "
+                           f"with code {failed[0]['exitStatus']}: {_stderr_tail(knit)}")
+                knit.kill()
+                raise KnitError(message) from None
+            return None
 
-def _scheduler_logs(knit: Knit) -> dict[str, str]:
     try:
-        logs = knit.logs()
-    except (NotFoundError, KnitError):
-        return {}
-    return next((files for cid, files in logs.items() if not cid.endswith("_000001")), {})
-
-
-def _address_in_logs(knit: Knit) -> str | None:
-    match = _ADDRESS.search(_scheduler_logs(knit).get("stderr", ""))
-    return match.group(1) if match else None
+        return wait_until(published, timeout, interval=0,
+                          what=f"the Dask scheduler of {knit.app_id} publishing its address")
+    except KnitError:
+        knit.kill()
+        raise
 
 
 def _stderr_tail(knit: Knit) -> str:
-    lines = _scheduler_logs(knit).get("stderr", "").strip().splitlines()
+    try:
+        logs = knit.logs()
+    except KnitError:
+        return "no output; read the logs with `yarn logs`"
+    files = next((f for cid, f in logs.items() if not cid.endswith("_000001")), {})
+    lines = files.get("stderr", "").strip().splitlines()
     return "\n".join(lines[-15:]) or "no output; read the logs with `yarn logs`"

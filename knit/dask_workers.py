@@ -19,9 +19,10 @@ def worker_memory_limit(memory: int) -> int:
 
 
 def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
-    """The shell command of a worker container (run in the shipped environment)."""
+    """The shell command of a worker container (run in the shipped environment); the
+    worker and its nanny listen on the node's YARN address only."""
     return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
-            f'--name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
+            f'--host "$NM_HOST" --name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
             f'--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
             f'--local-directory "$PWD" --death-timeout 60')
 

@@ -25,7 +25,7 @@ from distributed.versions import VersionMismatchWarning, error_message, get_vers
 
 from .core import Knit
 from .dask_env import worker_environment
-from .dask_scheduler import start_remote_scheduler
+from .dask_scheduler import SCHEDULER_KEY, start_remote_scheduler
 from .dask_workers import check_worker_size, scheduler_ip, worker_command
 from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
 from .yarn_api import FINAL_STATES
@@ -129,7 +129,6 @@ class DaskYARNCluster(Cluster):
         self._queue, self._app_name = queue, app_name
         self._cpus, self._memory = cpus, memory
         self._initial_workers = n_workers
-        self._target = 0
         self._containers: list[dict] = []
         self._pending = 0
         self._start_failures = 0
@@ -199,24 +198,22 @@ class DaskYARNCluster(Cluster):
         address = await self._run(start_remote_scheduler, self.scheduler_knit, self._env, memory,
                                   cpus, self._queue, f"{self._app_name}-scheduler", timeout)
         self._log(f"scheduler {address} runs in {self.scheduler_knit.app_id}")
-        await self._run(self.scheduler_knit.update_record, address=address, env=self._env)
+        await self._run(self.scheduler_knit.update_record, env=self._env)
         return address
 
     async def _attach(self, scheduler_app: str) -> str:
         """Take over the remote-mode cluster whose scheduler runs in ``scheduler_app``."""
         await self._run(self.scheduler_knit.attach, scheduler_app)
         record = await self._run(lambda: self.scheduler_knit.record)
+        address = await self._run(self.scheduler_knit.get_value, SCHEDULER_KEY)
         self._env = record["env"]
         workers = record.get("workers")
-        if workers:
+        if workers:  # its ApplicationMaster keeps their target
             await self._run(self.knit.attach, workers["app"])
             self._cpus, self._memory = workers["cpus"], workers["memory"]
             self._app_running = True
-            report = await self._run(self.knit.get_container_report)
-            live = sum(1 for c in report["containers"] if c["state"] in LIVE)
-            self._target = live + report["pending"]  # kept, replacing dead workers
-        self._log(f"attached to the scheduler {record['address']} in {scheduler_app}")
-        return record["address"]
+        self._log(f"attached to the scheduler {address} in {scheduler_app}")
+        return address
 
     def _guess_ip(self) -> str:
         nodes = self.knit.yarn_api.nodes(states="RUNNING")
@@ -273,11 +270,11 @@ class DaskYARNCluster(Cluster):
         if self._env is None:
             self._env = await self._run(worker_environment, *self._env_request)
         command = worker_command(self.scheduler_address, cpus, memory)
-        self._target = n_workers
         self._start_failures = 0
+        # The ApplicationMaster keeps n_workers running, replacing the ones that die.
         await self._run(self.knit.start, command, num_containers=n_workers, virtual_cores=cpus,
                         memory=memory, env=self._env, app_name=self._app_name,
-                        queue=self._queue, checks=checks, keep_alive=True)
+                        queue=self._queue, checks=checks, keep_alive=True, max_restarts=-1)
         self._app_running = True
         self._log(f"started {self.knit.app_id} with {n_workers} worker container(s)")
         if self.scheduler_knit is not None:  # so another process can attach to it all
@@ -290,15 +287,12 @@ class DaskYARNCluster(Cluster):
     # ------------------------------------------------------------- watching
     async def _watch(self) -> None:
         """Every second: refresh the containers (which also tells the
-        ApplicationMaster this client lives), notice failures, and replace dead
-        workers when the worker count was set by :meth:`scale`."""
+        ApplicationMaster this client lives) and notice failures; the
+        ApplicationMaster replaces dead workers itself."""
         while self.status == Status.running:
             if self._app_running and self._error is None:
                 try:
                     await self._refresh()
-                    adaptive = self._adaptive is not None and self._adaptive.periodic_callback
-                    if not adaptive:  # adapt replaces workers itself
-                        await self._add_missing()
                 except Exception as exc:  # noqa: BLE001 - reported, and the loop goes on
                     self._log(f"watching {self.knit.app_id}: {exc}")
             await asyncio.sleep(1)
@@ -326,22 +320,14 @@ class DaskYARNCluster(Cluster):
             if container["id"] in connected:
                 self._start_failures = 0
         self._ever_connected.update(connected)
-        if self._start_failures >= MAX_START_FAILURES:
+        if self._start_failures >= MAX_START_FAILURES and self._error is None:
+            await self._run(self.knit.scale, 0)  # stop the ApplicationMaster replacing them
             self._fail(KnitError(
                 f"{self._start_failures} worker containers of {self.knit.app_id} exited before "
                 f"connecting to the scheduler at {self.scheduler_address}; read why with "
                 "cluster.get_logs() or cluster.knit.print_logs() (if the workers could not "
                 "reach that address from their nodes, pass scheduler_host= an address of "
                 "this machine that they can reach)"))
-
-    async def _add_missing(self) -> None:
-        """Ask for the containers the target lacks (after deaths or a scale up)."""
-        async with self._lock:
-            missing = self._target - len(self.plan)
-            if missing > 0 and self._error is None:
-                self._log(f"asking YARN for {missing} container(s) to reach {self._target} workers")
-                await self._run(self.knit.add_containers, missing, self._cpus, self._memory)
-                self._pending += missing
 
     def _fail(self, error: Exception) -> None:
         if self._error is None:
@@ -406,9 +392,8 @@ class DaskYARNCluster(Cluster):
             else:
                 return
         await self._refresh()
-        self._target = n
         surplus = len(self.plan) - n
-        if surplus > 0:
+        if surplus > 0:  # retire the workers chosen here gracefully first
             not_connected = [cid for cid in self.workers if cid not in set(self.observed)]
             to_close = [f"pending-{i}" for i in range(self._pending)][:surplus]
             to_close += not_connected[:surplus - len(to_close)]
@@ -416,15 +401,15 @@ class DaskYARNCluster(Cluster):
                 to_close += await self.scheduler_comm.workers_to_close(
                     n=surplus - len(to_close), attribute="name")
             await self._retire(to_close)
-        else:
-            await self._add_missing()
+        async with self._lock:
+            target = await self._run(self.knit.scale, n)
+            self._log(f"the ApplicationMaster keeps {target} worker container(s)")
+            await self._refresh_unlocked()
 
     async def scale_down(self, workers) -> None:
         """Retire these workers (names, which are container ids, or addresses) and
         remove their containers (what ``adapt`` calls)."""
-        names = [self._worker_name(w) for w in workers]
-        self._target = max(0, self._target - len(names))
-        await self._retire(names)
+        await self._retire([self._worker_name(w) for w in workers])
 
     def _worker_name(self, worker: str) -> str:
         info = self.scheduler_info["workers"].get(worker)
@@ -463,8 +448,7 @@ class DaskYARNCluster(Cluster):
                            "ones (%d threads, %d MB limit)", cpus, memory, self._cpus, self._memory)
         async with self._lock:
             await self._run(self.knit.add_containers, n_workers, cpus, memory)
-            self._target += n_workers
-            self._pending += n_workers
+            await self._refresh_unlocked()
 
     def remove_worker(self, container_id: str):
         """Retire the worker in ``container_id`` and release its container."""
@@ -501,7 +485,6 @@ class DaskYARNCluster(Cluster):
         return self.sync(self._stop)
 
     async def _stop(self) -> None:
-        self._target = 0
         self._app_running = False
         await self._kill(self.knit, "the workers' application")
         self._containers, self._pending = [], 0

@@ -116,8 +116,24 @@ class JVMError(KnitError):
         self.java_class = java_class
 
 
+class ClusterUnreachableError(JVMError, ConnectionError):
+    """The client JVM could not reach the ResourceManager or NameNode."""
+
+
+class RemoteFileNotFoundError(JVMError, FileNotFoundError):
+    """An HDFS path does not exist."""
+
+
+class RemotePermissionError(JVMError, PermissionError):
+    """HDFS refused access to a path."""
+
+
 class PreflightError(KnitError, ValueError):
     """A pre-flight check against the live cluster failed; nothing was submitted."""
+
+
+class RequestRefusedError(KnitError, ValueError):
+    """The ApplicationMaster refused a request (an ask YARN could never grant, a bad key)."""
 
 
 class ApplicationError(KnitError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import secrets
 import select
 import shutil
@@ -13,7 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from .exceptions import JVMError, KnitTimeoutError, ToolNotFoundError
+from .exceptions import (ClusterUnreachableError, JVMError, KnitTimeoutError,
+                         RemoteFileNotFoundError, RemotePermissionError, ToolNotFoundError)
 
 #: Packages Hadoop reaches into reflectively; Hadoop's own launcher scripts open
 #: them on Java 17, and so must every JVM we start without those scripts.
@@ -190,6 +192,11 @@ def _set_py4j_log_level(level: int) -> None:
         logging.getLogger(name).setLevel(level)
 
 
+def gateway_alive() -> bool:
+    """Whether this process has a running gateway JVM."""
+    return _gateway is not None and _gateway.process.poll() is None
+
+
 def get_gateway(knit_jar: Path) -> Gateway:
     """The process's gateway, started on first use."""
     global _gateway
@@ -212,3 +219,54 @@ def java_call(function, *args):
         raise JVMError(f"{name}: {java.getMessage()}", java_class=name) from None
     except Py4JError as exc:
         raise JVMError(f"py4j call failed: {exc}") from exc
+
+
+#: Java exceptions meaning "nothing answers at that address".
+_UNREACHABLE = ("java.net.ConnectException", "java.net.NoRouteToHostException",
+                "java.net.UnknownHostException", "java.net.SocketTimeoutException",
+                "org.apache.hadoop.net.ConnectTimeoutException")
+#: Where a Hadoop client's addresses come from, to name in messages.
+_ADDRESS_KEYS = ("yarn.resourcemanager.address", "fs.defaultFS", "yarn.resourcemanager.scheduler.address")
+
+
+def java_call_mapped(function, *args, conf: dict | None = None):
+    """:func:`java_call`, with the Java exceptions users meet mapped to knit's, each
+    with one line of cause and the fix instead of a Java stack trace.
+
+    Raises
+    ------
+    ClusterUnreachableError
+        Nothing answered at the ResourceManager's or NameNode's address (named,
+        with the property it came from).
+    RemoteFileNotFoundError, RemotePermissionError
+        An HDFS path is missing, or not ours to read or write.
+    JVMError
+        Any other Java exception (first line of its message).
+    """
+    try:
+        return java_call(function, *args)
+    except JVMError as exc:
+        raise _mapped(exc, conf or {}) from None
+
+
+def _mapped(exc: JVMError, conf: dict) -> JVMError:
+    text = str(exc).split("; For more details see", 1)[0]
+    first = text.strip().splitlines()[0] if text.strip() else exc.java_class
+    cause = first.split(": ", 1)[-1] if first.startswith(exc.java_class) else first
+    if exc.java_class in _UNREACHABLE or any(name in text for name in _UNREACHABLE):
+        address = re.search(r" to ([^\s:]+:\d+)", text)
+        where = address.group(1) if address else "the cluster"
+        keys = [k for k in _ADDRESS_KEYS if address and address.group(1) in str(conf.get(k, ""))]
+        hint = f" (from {keys[0]})" if keys else ""
+        return ClusterUnreachableError(
+            f"nothing answers at {where}{hint}: {cause}; check the address and that the "
+            "daemon runs (`yarn node -list`, `hdfs dfsadmin -report`)", exc.java_class)
+    if exc.java_class.endswith("FileNotFoundException"):
+        return RemoteFileNotFoundError(f"HDFS: {cause}", exc.java_class)
+    if exc.java_class.endswith("AccessControlException"):
+        return RemotePermissionError(f"HDFS refused: {cause}; check the path's owner and mode "
+                                     "with `hdfs dfs -ls`", exc.java_class)
+    if "could only be written to 0" in text or "BlockMissingException" in text:
+        return JVMError(f"HDFS has no DataNode to read or write the file ({cause}); check "
+                        "`hdfs dfsadmin -report`", exc.java_class)
+    return JVMError(f"{exc.java_class.rsplit('.', 1)[-1]}: {cause}", exc.java_class)

@@ -1,71 +1,102 @@
-"""What knit keeps in HDFS about its running applications, so another process of
-the same user can attach to them: ``hdfs_home/.knitApps/<app id>.json`` (the folder
-is mode 700), holding the ApplicationMaster's control secret and any fields the
-caller adds (a Dask cluster adds its scheduler's address and its workers'
-application)."""
+"""What knit keeps in HDFS about its applications, in ``hdfs_home/.knitApps`` (mode
+700, every file 600), named after the application:
+
+- ``<app>.launch.json``: the launch contract (:mod:`knit.contract`), and
+  ``<app>.secret``: the control secret, both written at submission and localized
+  PRIVATE for the ApplicationMaster (and the secret for the workers);
+- ``<app>.am.json``: the ApplicationMaster's saved state (target, restarts,
+  key-value store) for its next attempt;
+- ``<app>.json``: fields a caller adds (a Dask cluster adds its workers'
+  application), read by another process of the same user that attaches.
+
+They live as long as the application: :func:`delete_app_files` when it is seen
+ended, and :func:`sweep` for those of applications that ended unseen (client
+timeout, crash), before every submission.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
+import logging
+import re
 
-from .exceptions import NotFoundError
+from .exceptions import NotFoundError, YARNException
 from .jvm import java_call
 
+logger = logging.getLogger(__name__)
+
 FOLDER = ".knitApps"
+_APP_FILE = re.compile(r"^(application_\d+_\d+)\.")
 
 
-def record_path(hdfs_home: str, app_id: str) -> str:
-    return f"{hdfs_home.rstrip('/')}/{FOLDER}/{app_id}.json"
+def folder(hdfs_home: str) -> str:
+    return f"{hdfs_home.rstrip('/')}/{FOLDER}"
+
+
+def record_path(hdfs_home: str, app_id: str, suffix: str = "json") -> str:
+    return f"{folder(hdfs_home)}/{app_id}.{suffix}"
 
 
 def write_record(client, hdfs_home: str, app_id: str, record: dict) -> None:
-    java_call(client.mkdirs, f"{hdfs_home.rstrip('/')}/{FOLDER}", "700")
-    java_call(client.writeText, record_path(hdfs_home, app_id), json.dumps(record))
+    java_call(client.mkdirs, folder(hdfs_home), "700")
+    java_call(client.writePrivate, record_path(hdfs_home, app_id), json.dumps(record))
 
 
 def read_record(client, hdfs_home: str, app_id: str) -> dict:
-    """The record of ``app_id``.
+    """The fields added to ``app_id``'s record (empty if none were)."""
+    text = java_call(client.readText, record_path(hdfs_home, app_id))
+    return {} if text is None else json.loads(text)
+
+
+def read_secret(client, hdfs_home: str, app_id: str) -> str:
+    """The control secret of ``app_id``.
 
     Raises
     ------
     NotFoundError
-        knit holds no record of it: not started by knit as this user (with this
-        ``hdfs_home``), or already killed through knit.
+        knit holds no secret of it: not started by knit as this user (with this
+        ``hdfs_home``), or already ended.
     """
-    text = java_call(client.readText, record_path(hdfs_home, app_id))
+    text = java_call(client.readText, record_path(hdfs_home, app_id, "secret"))
     if text is None:
-        raise NotFoundError(f"knit has no record of {app_id} in {hdfs_home}/{FOLDER}: only "
-                            "applications knit started as this user can be attached to",
+        raise NotFoundError(f"knit has no record of {app_id} in {folder(hdfs_home)}: only "
+                            "running applications knit started as this user can be attached to",
                             "NotFoundException")
-    return json.loads(text)
+    return text.strip()
 
 
-def delete_record(client, hdfs_home: str, app_id: str) -> None:
-    java_call(client.delete, record_path(hdfs_home, app_id))
+def delete_app_files(client, hdfs_home: str, app_id: str) -> None:
+    """Delete every file knit keeps about ``app_id``."""
+    for suffix in ("launch.json", "secret", "am.json", "json"):
+        java_call(client.delete, record_path(hdfs_home, app_id, suffix))
 
 
-def write_secret(client, hdfs_home: str, secret: str, replication: int) -> str:
-    """Put an application's control secret in ``.knitApps`` (mode 600) for its
-    ApplicationMaster to localize PRIVATE; returns its URI."""
-    folder = f"{hdfs_home.rstrip('/')}/{FOLDER}"
-    java_call(client.mkdirs, folder, "700")
-    handle, local = tempfile.mkstemp(prefix="knit-secret-")  # mode 600
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(secret)
-        status = java_call(client.upload, local, _secret_path(hdfs_home, secret), replication, "600")
-    finally:
-        os.unlink(local)
-    return status["path"]
+def sweep(client, hdfs_home: str, is_finished) -> list[str]:
+    """Delete the files of applications that have ended.
 
+    Parameters
+    ----------
+    is_finished : callable
+        ``is_finished(app_id) -> bool``; an application YARN no longer knows
+        (:class:`NotFoundError`) counts as ended.
 
-def delete_secret(client, hdfs_home: str, secret: str) -> None:
-    java_call(client.delete, _secret_path(hdfs_home, secret))
-
-
-def _secret_path(hdfs_home: str, secret: str) -> str:
-    name = hashlib.sha256(secret.encode()).hexdigest()[:20]
-    return f"{hdfs_home.rstrip('/')}/{FOLDER}/{name}.secret"
+    Returns
+    -------
+    list of str
+        The applications whose files were deleted.
+    """
+    names = {str(f["path"]).rsplit("/", 1)[-1] for f in java_call(client.listFiles, folder(hdfs_home))}
+    apps = sorted({m.group(1) for m in map(_APP_FILE.match, names) if m})
+    cleaned = []
+    for app_id in apps:
+        try:
+            ended = is_finished(app_id)
+        except NotFoundError:
+            ended = True
+        except YARNException as exc:  # not ours to judge now: keep it
+            logger.debug("not sweeping %s: %s", app_id, exc)
+            continue
+        if ended:
+            delete_app_files(client, hdfs_home, app_id)
+            cleaned.append(app_id)
+    return cleaned

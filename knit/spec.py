@@ -107,6 +107,7 @@ class LaunchSpec:
     lang: str = "C.UTF-8"
     keep_alive: bool = False
     acls: ACLs | dict | None = None
+    max_restarts: int = 0
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
@@ -115,6 +116,11 @@ class LaunchSpec:
             _positive_int("num_containers", self.num_containers)
         _positive_int("virtual_cores", self.virtual_cores)
         _positive_int("memory", self.memory)
+        if isinstance(self.max_restarts, bool) or not isinstance(self.max_restarts, int):
+            raise TypeError(f"max_restarts must be a whole number, not {self.max_restarts!r}")
+        if self.max_restarts < -1:
+            raise ValueError(f"max_restarts must be -1 (always replace failed containers), 0 "
+                             f"(never) or a limit, not {self.max_restarts}")
         for name in ("app_name", "queue", "lang"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -141,6 +147,8 @@ class LaunchSpec:
                                 "(convert values with str())")
             if not _ENV_NAME.match(key):
                 raise ValueError(f"envvars key {key!r} is not a valid variable name")
+            if "\0" in value:
+                raise ValueError(f"envvars {key!r}: a value cannot hold a NUL character")
 
     def _check_files(self) -> None:
         if isinstance(self.files, str) or not isinstance(self.files, (list, tuple)):
@@ -153,6 +161,7 @@ class LaunchSpec:
             if not path.startswith("hdfs://") and not Path(path).is_file():
                 raise FileNotFoundError(f"file to ship {path!r} does not exist (or is not a file)")
             name = resource_name(path)
+            check_resource_name(name, "files")
             if name in names:
                 raise ValueError(f"files {names[name]!r} and {path!r} would both appear as {name!r} "
                                  "in the container; rename one")
@@ -162,6 +171,7 @@ class LaunchSpec:
         path = Path(self.env)
         if not isinstance(self.env, str):
             raise TypeError(f"env must be a path string, not {type(self.env).__name__}")
+        check_resource_name(resource_name(self.env), "env")
         if self.env.startswith("hdfs://"):
             if not is_archive(self.env):
                 raise ValueError(f"env {self.env!r} is not an archive YARN can unpack; use one "
@@ -182,6 +192,28 @@ def resource_name(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
+#: Characters YARN cannot carry in a resource's name: the NodeManager writes
+#: ``ln -sf -- "<path>" "<name>"`` into the container's launch script unescaped, and
+#: Hadoop paths take ``:`` for a scheme.
+UNSAFE_NAME_CHARACTERS = set('"$`\\:') | {chr(c) for c in range(32)} | {chr(127)}
+
+
+def check_resource_name(name: str, what: str) -> None:
+    """Refuse a file name YARN's launch script could not carry byte-for-byte.
+
+    Raises
+    ------
+    ValueError
+        Naming the characters and the fix.
+    """
+    bad = sorted(set(name) & UNSAFE_NAME_CHARACTERS)
+    if bad or name in ("", ".", ".."):
+        shown = " ".join(repr(c) for c in bad) or repr(name)
+        raise ValueError(f"{what}: {name!r} cannot be a file name in a YARN container ({shown}): "
+                         "YARN writes names unquoted into its launch script; rename the file "
+                         "or put it inside an archive")
+
+
 def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> str:
     """The bash script every container runs: environment set-up, then ``cmd``.
 
@@ -195,6 +227,7 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> 
         relocated copy of a conda-pack environment (see :data:`CONDA_UNPACK`).
     """
     lines = ["# written by knit: set up the environment, then run the command"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in spec.envvars.items()]
     for variable in ("LANG", "LC_ALL"):
         if variable not in spec.envvars:
             lines.append(f"export {variable}={shlex.quote(spec.lang)}")

@@ -2,10 +2,13 @@ package knit.am
 
 import java.net.InetAddress
 import java.nio.ByteBuffer
-import java.util.{List => JList}
+import java.nio.charset.StandardCharsets.UTF_8
+import java.util.{Base64, List => JList}
 
 import scala.jdk.CollectionConverters._
 
+import org.apache.hadoop.fs.{FileSystem, Path}
+import org.apache.hadoop.fs.permission.FsPermission
 import org.apache.hadoop.yarn.api.ApplicationConstants
 import org.apache.hadoop.yarn.api.ApplicationConstants.Environment
 import org.apache.hadoop.yarn.api.records._
@@ -14,12 +17,14 @@ import org.apache.hadoop.yarn.client.api.async.{AMRMClientAsync, NMClientAsync}
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
 
-/** knit's ApplicationMaster: runs one shell command in N containers.
+/** knit's ApplicationMaster: runs one shell command in a target number of containers.
   *
-  * Lifecycle: read settings -> queue container asks -> register -> launch each
-  * granted container -> unregister SUCCEEDED when every container exited 0, FAILED
-  * (with the containers and exit codes) otherwise. Containers can be added and
-  * removed while it runs, through [[ControlServer]].
+  * Lifecycle: read the launch contract -> register -> ask for the target -> launch
+  * each granted container -> replace failed ones within the restart policy ->
+  * unregister SUCCEEDED when every container exited 0 (or was replaced), FAILED with
+  * the containers and exit codes otherwise. The target, asks and a small key-value
+  * store are changed through [[ControlServer]], and saved in HDFS so that a new
+  * attempt (after this one crashed) takes over the running containers where it left.
   *
   * With keep-alive (a service such as a Dask cluster) it runs until killed, however
   * many containers are left; with a client timeout it ends FAILED when the client
@@ -28,7 +33,9 @@ import org.apache.hadoop.yarn.util.Records
   */
 object ApplicationMaster {
   def main(args: Array[String]): Unit = {
-    val am = new ApplicationMaster(AppMasterConfig.fromEnv(sys.env), new YarnConfiguration())
+    val contract = LaunchContract.fromJson(LaunchContract.readFile(LaunchContract.FileName))
+    val secret = LaunchContract.readFile(LaunchContract.SecretName).trim
+    val am = new ApplicationMaster(contract, secret, new YarnConfiguration())
     val exitCode = try am.run() catch {
       case e: Throwable =>
         System.err.println(s"knit ApplicationMaster failed: $e")
@@ -37,35 +44,53 @@ object ApplicationMaster {
     }
     sys.exit(exitCode)
   }
+
+  /** Most containers one control call may ask for: more is a mistake, not a plan. */
+  val MaxAskPerCall = 10000
 }
 
-final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) {
-  private val tracker = new ContainerTracker()
+final class ApplicationMaster(contract: LaunchContract, secret: String, conf: YarnConfiguration) {
+  private val spec = contract.workers
+  private val tracker = new ContainerTracker(spec.maxRestarts)
   private val done = new Object
-  private var shutdownRequested = false
-  private val appAttempt = sys.env(Environment.CONTAINER_ID.name)
+  @volatile private var shutdownRequested = false
+  private val amContainer = sys.env(Environment.CONTAINER_ID.name)
+  private val attemptId = ContainerId.fromString(amContainer).getApplicationAttemptId
+  private val appId = attemptId.getApplicationId.toString
   private val fastHeartbeatMs = 100
   private val idleHeartbeatMs = 1000
+  private val priority = Priority.newInstance(spec.priority)
+  private val defaultCapability = Resource.newInstance(spec.memoryMb.toLong, spec.vcores)
+  @volatile private var maxCapability = Resource.newInstance(Long.MaxValue, Int.MaxValue)
 
   private val rm = AMRMClientAsync.createAMRMClientAsync[ContainerRequest](fastHeartbeatMs, new RMCallbacks)
   private val nm = NMClientAsync.createNMClientAsync(new NMCallbacks)
-  private val launcher = new ContainerLauncher(config)
+  private val state = new StateStore(conf, s"${contract.recordsFolder}/$appId.am.json")
+  private val kv = new KeyValueStore(() => state.markDirty())
+  @volatile private var stalledMessage = ""
+  @volatile private var control: ControlServer = _
+  @volatile private var launcher: ContainerLauncher = _
 
   def run(): Int = {
-    log(s"starting: ${config.numContainers} containers of ${config.memoryMb} MB, ${config.vcores} vcores")
+    log(s"starting $attemptId: ${spec.target} containers of ${spec.memoryMb} MB, ${spec.vcores} vcores, " +
+      s"max_restarts=${spec.maxRestarts}")
     rm.init(conf)
     rm.start()
     nm.init(conf)
     nm.start()
-    if (config.numContainers > 0) requestContainers(config.numContainers, config.memoryMb, config.vcores)
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
-    val control = new ControlServer(host, config.controlSecret, new Actions)
+    control = new ControlServer(host, secret, new Actions)
     val port = control.start()
-    this.control = control
-    rm.registerApplicationMaster(host, port, "")
+    val secretFile = Resources.describe(conf, LaunchContract.SecretName,
+      s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
+    launcher = new ContainerLauncher(spec, secretFile, s"$host:$port")
+    val registration = rm.registerApplicationMaster(host, port, "")
+    maxCapability = registration.getMaximumResourceCapability
     log(s"registered; control endpoint on $host:$port")
+    if (attemptId.getAttemptId > 1) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
+    else begin()
     waitUntilDone()
-    val (succeeded, diagnostics) = tracker.synchronized(tracker.summary)
+    val (succeeded, diagnostics) = tracker.summary
     val (status, text) =
       if (shutdownRequested) (FinalApplicationStatus.KILLED, "the ResourceManager asked us to shut down")
       else if (stalledMessage.nonEmpty) (FinalApplicationStatus.FAILED, stalledMessage)
@@ -79,76 +104,163 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
     if (status == FinalApplicationStatus.SUCCEEDED) 0 else 1
   }
 
-  @volatile private var stalledMessage = ""
-  @volatile private var control: ControlServer = _
+  /** First attempt: ask for the contract's workers (if YARN can ever grant them). */
+  private def begin(): Unit = {
+    tooBig(defaultCapability) match {
+      case Some(why) => stalledMessage = why
+      case None => if (spec.target > 0) requestContainers(spec.target, defaultCapability)
+    }
+    state.markDirty()
+  }
 
-  private def finished: Boolean = !config.keepAlive && tracker.synchronized(tracker.isDone)
+  /** A later attempt: take over the containers still running and ask for what the target lacks. */
+  private def resume(running: Seq[Container]): Unit = {
+    val saved = state.load()
+    tracker.restore(saved.target.getOrElse(spec.target), saved.restarts)
+    kv.restore(saved.kv)
+    running.foreach { c =>
+      tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
+        c.getResource.getMemorySize, c.getResource.getVirtualCores)
+    }
+    val missing = tracker.requestMissing()
+    log(s"took over ${running.size} running container(s) of the previous attempt; " +
+      s"target ${tracker.target}, asking for $missing more")
+    asks.synchronized(for (_ <- 1 to missing) rm.addContainerRequest(new ContainerRequest(defaultCapability, null, null, priority)))
+    if (missing > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
+    state.markDirty()
+  }
+
+  private def finished: Boolean = !contract.keepAlive && tracker.isDone
 
   private def clientGone: Boolean =
-    config.clientTimeoutMs > 0 && System.currentTimeMillis() - control.lastContactMs > config.clientTimeoutMs
+    contract.clientTimeoutMs > 0 && System.currentTimeMillis() - control.lastContactMs > contract.clientTimeoutMs
 
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {
       done.wait(500)
+      state.saveIfDirty(tracker.target, tracker.restarts, kv.snapshot)
+      tracker.fatal.foreach(why => stalledMessage = why)
       if (clientGone)
         stalledMessage = s"the client has not contacted the ApplicationMaster for " +
-          s"${config.clientTimeoutMs / 1000} s (its process ended?); stopping so the application is not orphaned"
-      tracker.synchronized {
-        // A service waits for its asks (withdrawn or granted later); a job fails.
-        if (!config.keepAlive && tracker.allocationStalled(config.allocationTimeoutMs))
-          stalledMessage = s"YARN granted ${tracker.granted} of ${tracker.asked} containers " +
-            s"(${config.memoryMb} MB, ${config.vcores} vcores each) within " +
-            s"${config.allocationTimeoutMs / 1000} s; the queue or cluster lacks room: " +
-            "ask for fewer or smaller containers, or another queue"
-      }
+          s"${contract.clientTimeoutMs / 1000} s (its process ended?); stopping so the application is not orphaned"
+      // A service waits for its asks (withdrawn or granted later); a job fails.
+      if (!contract.keepAlive && tracker.allocationStalled(contract.allocationTimeoutMs))
+        stalledMessage = s"YARN granted ${tracker.granted} of ${tracker.asked} containers " +
+          s"(${spec.memoryMb} MB, ${spec.vcores} vcores each) within " +
+          s"${contract.allocationTimeoutMs / 1000} s; the queue or cluster lacks room: " +
+          "ask for fewer or smaller containers, or another queue"
     }
   }
 
   private def wake(): Unit = done.synchronized(done.notifyAll())
 
-  private def requestContainers(count: Int, memoryMb: Int, vcores: Int): Unit = {
-    val capability = Resource.newInstance(memoryMb.toLong, vcores)
-    val priority = Priority.newInstance(config.priority)
-    // Asks name no node: measured on the local cluster, naming the hosts made
-    // allocation slower (10 containers: 4.6 s instead of 2.7 s to all RUNNING).
-    tracker.synchronized(tracker.request(count))
-    askedCapabilities.synchronized(askedCapabilities += capability)
-    for (_ <- 1 to count) rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
-    rm.setHeartbeatInterval(fastHeartbeatMs)
+  /** Why YARN would refuse a container of this size, if it would. */
+  private def tooBig(capability: Resource): Option[String] = {
+    val max = maxCapability
+    if (capability.getMemorySize > max.getMemorySize)
+      Some(s"a container of ${capability.getMemorySize} MB is more than the scheduler's maximum " +
+        s"of ${max.getMemorySize} MB; ask for less memory")
+    else if (capability.getVirtualCores > max.getVirtualCores)
+      Some(s"a container of ${capability.getVirtualCores} vcores is more than the scheduler's maximum " +
+        s"of ${max.getVirtualCores}; ask for fewer virtual_cores")
+    else None
   }
 
+  /** Guards every change of the asks held by the AMRM client: the callback thread
+    * reads them while control requests add and withdraw. */
+  private val asks = new Object
   /** Sizes asked for so far: how outstanding asks are found to withdraw them. */
   private val askedCapabilities = scala.collection.mutable.LinkedHashSet[Resource]()
 
+  private def requestContainers(count: Int, capability: Resource): Unit = {
+    // Asks name no node: measured on the local cluster, naming the hosts made
+    // allocation slower (10 containers: 4.6 s instead of 2.7 s to all RUNNING).
+    asks.synchronized {
+      tracker.request(count)
+      askedCapabilities += capability
+      for (_ <- 1 to count) rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
+    }
+    rm.setHeartbeatInterval(fastHeartbeatMs)
+    state.markDirty()
+  }
+
+  private def replace(capability: Resource): Unit = {
+    asks.synchronized {
+      askedCapabilities += capability
+      rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
+    }
+    rm.setHeartbeatInterval(fastHeartbeatMs)
+    state.markDirty()
+  }
+
+  private def outstandingAsks(): List[ContainerRequest] =
+    askedCapabilities.toList.reverse
+      .flatMap(cap => rm.getMatchingRequests(priority, ResourceRequest.ANY, cap).asScala.flatMap(_.asScala).toList)
+      .distinct
+
   private def withdrawContainers(count: Int): Int = {
-    val withdrawn = tracker.synchronized(tracker.withdraw(count))
-    val priority = Priority.newInstance(config.priority)
-    val outstanding = askedCapabilities.synchronized(askedCapabilities.toSeq.reverse).iterator
-      .flatMap(cap => rm.getMatchingRequests(priority, ResourceRequest.ANY, cap).asScala.flatMap(_.asScala))
-    outstanding.toList.distinct.take(withdrawn).foreach(rm.removeContainerRequest)
-    if (tracker.synchronized(tracker.pending) == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+    val withdrawn = asks.synchronized {
+      val n = tracker.withdraw(count)
+      outstandingAsks().take(n).foreach(rm.removeContainerRequest)
+      n
+    }
+    if (tracker.pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+    state.markDirty()
     withdrawn
+  }
+
+  private def removeContainer(id: String): Boolean = {
+    val worker = if (tracker.remove(id)) tracker.worker(id) else None
+    worker.foreach { w =>
+      // A container adopted from an earlier attempt is unknown to this NM client:
+      // the ResourceManager stops it.
+      if (launcher.launched(w.id)) nm.stopContainerAsync(ContainerId.fromString(w.id), NodeId.fromString(w.node))
+      else rm.releaseAssignedContainer(ContainerId.fromString(w.id))
+      state.markDirty()
+    }
+    worker.nonEmpty
+  }
+
+  /** Set the target: ask for the missing, withdraw asks, then stop the newest containers. */
+  private def scaleTo(n: Int, capability: Resource): String = {
+    val current = tracker.live.size + tracker.pending
+    if (n > current) requestContainers(n - current, capability)
+    else if (n < current) {
+      var surplus = current - n
+      surplus -= withdrawContainers(surplus)
+      tracker.removable.take(surplus).foreach(w => removeContainer(w.id))
+    }
+    log(s"target set to $n (was $current)")
+    Json.obj("target" -> tracker.target)
   }
 
   private def log(message: String): Unit = println(s"${java.time.Instant.now} knit-am: $message")
 
   private final class RMCallbacks extends AMRMClientAsync.AbstractCallbackHandler {
     override def onContainersAllocated(containers: JList[Container]): Unit = containers.asScala.foreach { c =>
-      val launch = tracker.synchronized(tracker.allocated(c.getId.toString, c.getNodeId.toString,
-        c.getNodeHttpAddress, c.getResource.getMemorySize, c.getResource.getVirtualCores))
+      val launch = tracker.allocated(c.getId.toString, c.getNodeId.toString,
+        c.getNodeHttpAddress, c.getResource.getMemorySize, c.getResource.getVirtualCores)
       if (launch) {
         // Granted capability may be rounded up: match asks that fit in it.
-        val asks = rm.getMatchingRequests(c.getPriority, ResourceRequest.ANY, c.getResource)
-        asks.asScala.flatMap(_.asScala).headOption.foreach(rm.removeContainerRequest)
+        asks.synchronized {
+          rm.getMatchingRequests(c.getPriority, ResourceRequest.ANY, c.getResource).asScala
+            .flatMap(_.asScala).headOption.foreach(rm.removeContainerRequest)
+        }
         nm.startContainerAsync(c, launcher.context(c))
       } else rm.releaseAssignedContainer(c.getId)
-      if (tracker.synchronized(tracker.pending) == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+      if (tracker.pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
     }
 
     override def onContainersCompleted(statuses: JList[ContainerStatus]): Unit = {
       statuses.asScala.foreach { s =>
-        log(s"${s.getContainerId} exited with ${s.getExitStatus} ${s.getDiagnostics.trim.take(200)}")
-        tracker.synchronized(tracker.completed(s.getContainerId.toString, s.getExitStatus, s.getDiagnostics))
+        val id = s.getContainerId.toString
+        log(s"$id exited with ${s.getExitStatus} ${s.getDiagnostics.trim.take(200)}")
+        val capability = tracker.worker(id).map(w => Resource.newInstance(w.memoryMb, w.vcores))
+        if (tracker.completed(id, s.getExitStatus, s.getDiagnostics)) {
+          log(s"replacing $id (restart ${tracker.restarts} of ${if (spec.maxRestarts < 0) "unlimited" else spec.maxRestarts})")
+          replace(capability.getOrElse(defaultCapability))
+        }
+        state.markDirty()
       }
       wake()
     }
@@ -159,21 +271,21 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
 
     override def onNodesUpdated(reports: JList[NodeReport]): Unit = ()
 
-    override def getProgress: Float = tracker.synchronized(tracker.progress)
+    override def getProgress: Float = tracker.progress
 
     override def onError(e: Throwable): Unit = {
       log(s"ResourceManager error: $e")
-      shutdownRequested = true
+      stalledMessage = s"the ResourceManager refused the ApplicationMaster: $e"
       wake()
     }
   }
 
   private final class NMCallbacks extends NMClientAsync.AbstractCallbackHandler {
     override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit =
-      tracker.synchronized(tracker.started(id.toString))
+      tracker.started(id.toString)
 
     override def onStartContainerError(id: ContainerId, t: Throwable): Unit = {
-      tracker.synchronized(tracker.completed(id.toString, -1, s"launch failed: $t"))
+      if (tracker.completed(id.toString, -1, s"launch failed: $t")) replace(defaultCapability)
       wake()
     }
 
@@ -188,19 +300,38 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
   }
 
   private final class Actions extends ControlServer.Actions {
-    def list(): String = tracker.synchronized {
-      Json.obj(
-        "am" -> appAttempt,
-        "pending" -> tracker.pending,
-        "containers" -> tracker.workers.values.map(w => Map(
-          "id" -> w.id, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
-          "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)).toSeq)
+    def list(): String = Json.obj(
+      "am" -> amContainer,
+      "attempt" -> attemptId.getAttemptId,
+      "pending" -> tracker.pending,
+      "target" -> tracker.target,
+      "restarts" -> tracker.restarts,
+      "max_restarts" -> spec.maxRestarts,
+      "containers" -> tracker.workers.values.toSeq.sortBy(_.id).map(w => Map(
+        "id" -> w.id, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
+        "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)))
+
+    private def capability(memoryMb: Option[Int], vcores: Option[Int]): Either[String, Resource] = {
+      val c = Resource.newInstance(memoryMb.getOrElse(spec.memoryMb).toLong, vcores.getOrElse(spec.vcores))
+      if (c.getMemorySize < 1 || c.getVirtualCores < 1) Left("memory and vcores must be at least 1")
+      else tooBig(c).toLeft(c)
     }
 
-    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): String = {
-      requestContainers(count, memoryMb.getOrElse(config.memoryMb), vcores.getOrElse(config.vcores))
-      Json.obj("requested" -> count)
-    }
+    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
+      if (count < 1 || count > ApplicationMaster.MaxAskPerCall)
+        (400, Json.obj("error" -> s"count must be between 1 and ${ApplicationMaster.MaxAskPerCall}, not $count"))
+      else capability(memoryMb, vcores) match {
+        case Left(why) => (400, Json.obj("error" -> why))
+        case Right(c) => requestContainers(count, c); (200, Json.obj("requested" -> count, "target" -> tracker.target))
+      }
+
+    def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
+      if (target < 0 || target > ApplicationMaster.MaxAskPerCall)
+        (400, Json.obj("error" -> s"target must be between 0 and ${ApplicationMaster.MaxAskPerCall}, not $target"))
+      else capability(memoryMb, vcores) match {
+        case Left(why) => (400, Json.obj("error" -> why))
+        case Right(c) => (200, scaleTo(target, c))
+      }
 
     def withdraw(count: Int): String = {
       val withdrawn = withdrawContainers(count)
@@ -208,29 +339,36 @@ final class ApplicationMaster(config: AppMasterConfig, conf: YarnConfiguration) 
       Json.obj("withdrawn" -> withdrawn)
     }
 
-    def remove(id: String): (Int, String) = {
-      if (id == appAttempt) (400, Json.obj("error" -> s"$id is the ApplicationMaster's own container"))
-      else {
-        val worker = tracker.synchronized(if (tracker.remove(id)) tracker.workers.get(id) else None)
-        worker match {
-          case Some(w) =>
-            nm.stopContainerAsync(ContainerId.fromString(w.id), NodeId.fromString(w.node))
-            (200, Json.obj("removed" -> id))
-          case None => (404, Json.obj("error" -> s"$id is not a live container of this application"))
-        }
-      }
-    }
+    def remove(id: String): (Int, String) =
+      if (id == amContainer) (400, Json.obj("error" -> s"$id is the ApplicationMaster's own container"))
+      else if (removeContainer(id)) (200, Json.obj("removed" -> id))
+      else (404, Json.obj("error" -> s"$id is not a live container of this application"))
+
+    def keyValues: KeyValueStore = kv
   }
 }
 
-/** Builds the launch context of a worker container. */
-final class ContainerLauncher(config: AppMasterConfig) {
-  private val localResources = config.resources.map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
+/** Builds the launch context of a worker container.
+  *
+  * The boot script (environment exports, then the command) travels base64-encoded in
+  * one variable, so YARN's launch script holds no value a shell could re-parse; the
+  * workers also get the control secret as a PRIVATE file, and the control endpoint's
+  * address, to publish values (such as a Dask scheduler's address) in the key-value store.
+  */
+final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described, controlAddress: String) {
+  private val localResources =
+    (spec.resources :+ secretFile).map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
+  private val bootB64 = Base64.getEncoder.encodeToString(spec.bootScript.getBytes(UTF_8))
+  private val started = java.util.concurrent.ConcurrentHashMap.newKeySet[String]()
+
+  /** Whether this attempt launched the container (else an earlier attempt did). */
+  def launched(id: String): Boolean = started.contains(id)
 
   def context(container: Container): ContainerLaunchContext = {
+    started.add(container.getId.toString)
     val env = new java.util.HashMap[String, String]()
-    config.forwardedEnv.foreach { case (k, v) => env.put(k, v) }
-    env.put("KNIT_BOOT_B64", config.bootScriptB64)
+    env.put("KNIT_BOOT_B64", bootB64)
+    env.put("KNIT_AM_ADDRESS", controlAddress)
     val logDir = ApplicationConstants.LOG_DIR_EXPANSION_VAR
     val command = "base64 -d <<<$KNIT_BOOT_B64 >knit-boot.sh && exec /bin/bash knit-boot.sh " +
       s"1>$logDir/stdout 2>$logDir/stderr"
@@ -240,4 +378,49 @@ final class ContainerLauncher(config: AppMasterConfig) {
     context.setCommands(java.util.Collections.singletonList(command))
     context
   }
+}
+
+/** What a new attempt of the ApplicationMaster needs from the last one: the target,
+  * the restarts used and the key-value store, in an HDFS file (mode 600) beside the
+  * launch contract. Written from the main loop when something changed. */
+final class StateStore(conf: YarnConfiguration, file: String) {
+  final case class Saved(target: Option[Int], restarts: Int, kv: Map[String, String])
+
+  @volatile private var dirty = false
+  private val path = new Path(file)
+
+  def markDirty(): Unit = dirty = true
+
+  def saveIfDirty(target: Int, restarts: Int, kv: Map[String, String]): Unit = if (dirty) {
+    dirty = false
+    try {
+      val fs = path.getFileSystem(conf)
+      val out = FileSystem.create(fs, path, new FsPermission(Integer.parseInt("600", 8).toShort))
+      try out.write(Json.obj("target" -> target, "restarts" -> restarts, "kv" -> kv).getBytes(UTF_8))
+      finally out.close()
+    } catch {
+      case e: java.io.IOException =>
+        dirty = true
+        println(s"${java.time.Instant.now} knit-am: saving the state to $file failed: $e")
+    }
+  }
+
+  def load(): Saved =
+    try {
+      val fs = path.getFileSystem(conf)
+      if (!fs.exists(path)) Saved(None, 0, Map.empty)
+      else {
+        val in = fs.open(path)
+        val text = try new String(in.readAllBytes(), UTF_8) finally in.close()
+        val m = Json.parse(text).asInstanceOf[Map[String, Any]]
+        Saved(m.get("target").collect { case n: BigDecimal => n.toInt },
+          m.get("restarts").collect { case n: BigDecimal => n.toInt }.getOrElse(0),
+          m.get("kv").collect { case kv: Map[_, _] => kv.map { case (k, v) => k.toString -> v.toString } }
+            .getOrElse(Map.empty))
+      }
+    } catch {
+      case e: Exception =>
+        println(s"${java.time.Instant.now} knit-am: reading the previous attempt's state failed: $e")
+        Saved(None, 0, Map.empty)
+    }
 }

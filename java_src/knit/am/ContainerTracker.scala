@@ -2,86 +2,161 @@ package knit.am
 
 import scala.collection.mutable
 
-/** Book-keeping of an application's worker containers; no YARN calls, so it is
-  * unit-testable. Every method is called with the tracker's lock held by the caller
-  * (the ApplicationMaster synchronizes on it).
+/** Book-keeping of an application's worker containers and its restart policy; no YARN
+  * calls, so it is unit-testable. Every method locks the tracker: the ResourceManager's
+  * and NodeManagers' callback threads and the control endpoint's threads share it.
+  *
+  * `target` is how many workers should be live or asked for. It grows with asks
+  * ([[request]]) and shrinks when an ask is withdrawn, a container is removed on
+  * request, succeeds (exit 0: its work is done, it is not rerun), or fails beyond the
+  * restart policy. A failed container within the policy is replaced: [[completed]]
+  * returns true and the caller asks YARN for one more.
+  *
+  * @param maxRestarts failed containers replaced over the application's life; -1 for always
   */
-final class ContainerTracker(now: () => Long = () => System.currentTimeMillis()) {
+final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => System.currentTimeMillis()) {
   final case class Worker(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int,
                           var state: String, var exitStatus: Option[Int] = None, var diagnostics: String = "")
 
-  /** Container asks not yet granted. */
-  var pending: Int = 0
+  private var _pending = 0
+  private var _target = 0
+  private var _restarts = 0
   private var askedTotal = 0
   private var lastProgress = now()
-  val workers: mutable.LinkedHashMap[String, Worker] = mutable.LinkedHashMap()
+  private var _fatal: Option[String] = None
+  private val _workers = mutable.LinkedHashMap[String, Worker]()
   private val removedByUser = mutable.Set[String]()
 
-  def request(count: Int): Unit = {
-    pending += count
+  /** Container asks not yet granted. */
+  def pending: Int = synchronized(_pending)
+  def target: Int = synchronized(_target)
+  def restarts: Int = synchronized(_restarts)
+  /** Why the application must fail: a container failed with no restart left. */
+  def fatal: Option[String] = synchronized(_fatal)
+  def workers: Map[String, Worker] = synchronized(_workers.toMap)
+  def worker(id: String): Option[Worker] = synchronized(_workers.get(id).map(_.copy()))
+
+  /** Restore what an earlier attempt of the ApplicationMaster had reached. */
+  def restore(target: Int, restarts: Int): Unit = synchronized { _target = target; _restarts = restarts }
+
+  /** Ask for `count` more workers. */
+  def request(count: Int): Unit = synchronized {
+    _pending += count
+    _target += count
     askedTotal += count
     lastProgress = now()
   }
 
+  /** Ask again for workers the target lacks (after an attempt restart): returns how many. */
+  def requestMissing(): Int = synchronized {
+    val missing = _target - liveUnlocked.size - _pending
+    if (missing > 0) { _pending += missing; askedTotal += missing; lastProgress = now() }
+    math.max(0, missing)
+  }
+
   /** Withdraw up to `count` asks not granted yet; returns how many were withdrawn. */
-  def withdraw(count: Int): Int = {
-    val withdrawn = math.max(0, math.min(count, pending))
-    pending -= withdrawn
+  def withdraw(count: Int): Int = synchronized {
+    val withdrawn = math.max(0, math.min(count, _pending))
+    _pending -= withdrawn
+    _target -= withdrawn
     askedTotal -= withdrawn
     withdrawn
   }
 
   /** A container was granted: true if it should be launched, false if surplus. */
-  def allocated(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int): Boolean = {
-    if (pending <= 0) false
+  def allocated(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int): Boolean = synchronized {
+    if (_pending <= 0) false
     else {
-      pending -= 1
+      _pending -= 1
       lastProgress = now()
-      workers(id) = Worker(id, node, nodeHttp, memoryMb, vcores, "ALLOCATED")
+      _workers(id) = Worker(id, node, nodeHttp, memoryMb, vcores, "ALLOCATED")
       true
     }
   }
 
-  def started(id: String): Unit = workers.get(id).foreach(w => if (w.state == "ALLOCATED") w.state = "RUNNING")
-
-  def completed(id: String, exitStatus: Int, diagnostics: String): Unit =
-    workers.get(id).foreach { w =>
-      w.state = if (removedByUser(id)) "REMOVED" else "COMPLETE"
-      w.exitStatus = Some(exitStatus)
-      w.diagnostics = diagnostics
-    }
-
-  /** Mark a live container as being removed on the user's request. */
-  def remove(id: String): Boolean = workers.get(id) match {
-    case Some(w) if w.state == "ALLOCATED" || w.state == "RUNNING" => removedByUser += id; true
-    case _ => false
+  /** A container of an earlier attempt, still running, taken over by this one. */
+  def adopt(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int): Unit = synchronized {
+    _workers(id) = Worker(id, node, nodeHttp, memoryMb, vcores, "RUNNING")
   }
 
-  def live: Seq[Worker] = workers.values.filter(w => w.state == "ALLOCATED" || w.state == "RUNNING").toSeq
+  def started(id: String): Unit = synchronized {
+    _workers.get(id).foreach(w => if (w.state == "ALLOCATED") w.state = "RUNNING")
+  }
 
-  def failures: Seq[Worker] = workers.values.filter(w => w.state == "COMPLETE" && !w.exitStatus.contains(0)).toSeq
+  /** A container ended; true if it must be replaced (a failure within the restart policy). */
+  def completed(id: String, exitStatus: Int, diagnostics: String): Boolean = synchronized {
+    _workers.get(id) match {
+      case Some(w) if w.state == "ALLOCATED" || w.state == "RUNNING" =>
+        w.exitStatus = Some(exitStatus)
+        w.diagnostics = diagnostics
+        if (removedByUser(id)) { w.state = "REMOVED"; false }
+        else {
+          w.state = "COMPLETE"
+          if (exitStatus == 0) { _target -= 1; false }
+          else if (maxRestarts < 0 || _restarts < maxRestarts) {
+            _restarts += 1
+            _pending += 1
+            askedTotal += 1
+            lastProgress = now()
+            true
+          } else {
+            _target -= 1
+            if (_fatal.isEmpty && maxRestarts > 0)
+              _fatal = Some(s"${describe(w)}; no restart left (max_restarts=$maxRestarts, used ${_restarts})")
+            false
+          }
+        }
+      case _ => false
+    }
+  }
 
-  def isDone: Boolean = pending == 0 && live.isEmpty && workers.nonEmpty
+  /** Mark a live container as being removed on request (it leaves the target). */
+  def remove(id: String): Boolean = synchronized {
+    _workers.get(id) match {
+      case Some(w) if (w.state == "ALLOCATED" || w.state == "RUNNING") && !removedByUser(id) =>
+        removedByUser += id
+        _target -= 1
+        true
+      case _ => false
+    }
+  }
+
+  /** Live containers not being removed, newest first: what a scale-down stops. */
+  def removable: Seq[Worker] = synchronized(liveUnlocked.filterNot(w => removedByUser(w.id)).reverse)
+
+  def live: Seq[Worker] = synchronized(liveUnlocked)
+
+  private def liveUnlocked: Seq[Worker] =
+    _workers.values.filter(w => w.state == "ALLOCATED" || w.state == "RUNNING").toSeq
+
+  def failures: Seq[Worker] =
+    synchronized(_workers.values.filter(w => w.state == "COMPLETE" && !w.exitStatus.contains(0)).toSeq)
+
+  /** A job is done when nothing is left to run: no target, no ask, no live container. */
+  def isDone: Boolean = synchronized(_target <= 0 && _pending == 0 && liveUnlocked.isEmpty && _workers.nonEmpty)
 
   /** Asks outstanding for longer than `timeoutMs` without any grant. */
-  def allocationStalled(timeoutMs: Long): Boolean = pending > 0 && now() - lastProgress > timeoutMs
+  def allocationStalled(timeoutMs: Long): Boolean = synchronized(_pending > 0 && now() - lastProgress > timeoutMs)
 
-  def granted: Int = askedTotal - pending
+  def granted: Int = synchronized(askedTotal - _pending)
 
-  def asked: Int = askedTotal
+  def asked: Int = synchronized(askedTotal)
 
-  def progress: Float =
+  def progress: Float = synchronized {
     if (askedTotal == 0) 0f
-    else workers.values.count(w => w.state == "COMPLETE" || w.state == "REMOVED").toFloat / askedTotal
+    else _workers.values.count(w => w.state == "COMPLETE" || w.state == "REMOVED").toFloat / askedTotal
+  }
+
+  private def describe(w: Worker): String =
+    s"${w.id} on ${w.node} exit code ${w.exitStatus.getOrElse("?")}" +
+      (if (w.diagnostics.trim.nonEmpty) s" (${w.diagnostics.trim.linesIterator.next().take(200)})" else "")
 
   /** (succeeded?, diagnostics) for unregistering. */
-  def summary: (Boolean, String) = {
+  def summary: (Boolean, String) = synchronized {
     val failed = failures
-    val counts = s"total=${workers.size}, completed=${workers.values.count(_.state == "COMPLETE")}, " +
-      s"removed=${removedByUser.size}, failed=${failed.size}"
-    if (failed.isEmpty) (true, s"all containers succeeded ($counts)")
-    else (false, s"$counts; failed containers: " +
-      failed.map(w => s"${w.id} on ${w.node} exit code ${w.exitStatus.getOrElse("?")}" +
-        (if (w.diagnostics.trim.nonEmpty) s" (${w.diagnostics.trim.linesIterator.next().take(200)})" else "")).mkString("; "))
+    val counts = s"total=${_workers.size}, completed=${_workers.values.count(_.state == "COMPLETE")}, " +
+      s"removed=${removedByUser.size}, failed=${failed.size}, restarts=${_restarts}"
+    if (failed.size <= _restarts) (true, s"all containers succeeded ($counts)")
+    else (false, s"$counts; failed containers: " + failed.map(describe).mkString("; "))
   }
 }

@@ -1,28 +1,46 @@
 package knit.am
 
-import java.net.InetSocketAddress
+import java.net.{InetSocketAddress, URLDecoder}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.security.MessageDigest
+import java.util.concurrent.{ArrayBlockingQueue, ThreadPoolExecutor, TimeUnit}
 
 import com.sun.net.httpserver.{HttpExchange, HttpServer}
 
-/** The ApplicationMaster's control endpoint, for the client that submitted it.
+/** The ApplicationMaster's control endpoint, for the client that submitted it (and
+  * its containers, which hold the secret as a PRIVATE file).
   *
-  * `GET /containers`, `POST /containers?count=N&memory=MB&vcores=V`,
-  * `DELETE /containers/pending?count=N` (withdraw asks not granted yet) and
-  * `DELETE /containers/ID`. Every request must carry the application's secret in
-  * the `X-Knit-Secret` header.
+  *  - `GET /containers`: containers, asks pending, target, restarts
+  *  - `POST /containers?count=N&memory=MB&vcores=V`: ask for N more
+  *  - `PUT /containers/target?n=N&memory=MB&vcores=V`: set the target
+  *  - `DELETE /containers/pending?count=N`: withdraw asks not granted yet
+  *  - `DELETE /containers/ID`: stop a container
+  *  - `GET /kv`, `GET /kv/KEY?wait=S`, `PUT /kv/KEY` (body: the value), `DELETE /kv/KEY`
+  *
+  * Every request must carry the application's secret in the `X-Knit-Secret` header;
+  * only such requests count as the client's contact. Requests are served by a few
+  * threads, and a connection that does not send its request within
+  * [[ControlServer.RequestTimeoutS]] seconds is closed, so a stalled or hostile
+  * connection can neither block the endpoint nor keep the application alive.
   */
 final class ControlServer(host: String, secret: String, actions: ControlServer.Actions) {
-  private val server = HttpServer.create(new InetSocketAddress(host, 0), 16)
+  ControlServer.boundTimeouts()
+  private val server = HttpServer.create(new InetSocketAddress(host, 0), 64)
+  private val pool = new ThreadPoolExecutor(ControlServer.Threads, ControlServer.Threads, 30, TimeUnit.SECONDS,
+    new ArrayBlockingQueue[Runnable](256), new ThreadPoolExecutor.AbortPolicy())
+  server.setExecutor(pool)
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
+  server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
 
   def start(): Int = {
     server.start()
     server.getAddress.getPort
   }
 
-  def stop(): Unit = server.stop(0)
+  def stop(): Unit = {
+    server.stop(0)
+    pool.shutdownNow()
+  }
 
   /** When the client last made an authorized request (start-up time before that). */
   @volatile var lastContactMs: Long = System.currentTimeMillis()
@@ -49,67 +67,71 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   }
 
   private def query(exchange: HttpExchange): Map[String, String] =
-    Option(exchange.getRequestURI.getQuery).getOrElse("").split("&").toSeq.filter(_.contains("="))
-      .map { pair => val Array(k, v) = pair.split("=", 2); k -> v }.toMap
+    Option(exchange.getRequestURI.getRawQuery).getOrElse("").split("&").toSeq.filter(_.contains("="))
+      .map { pair => val Array(k, v) = pair.split("=", 2); k -> URLDecoder.decode(v, UTF_8) }.toMap
 
   private def route(exchange: HttpExchange): (Int, String) = {
     val path = exchange.getRequestURI.getPath.stripSuffix("/")
+    val q = query(exchange)
+    def count = q.getOrElse("count", "1").toInt
     (exchange.getRequestMethod, path) match {
       case ("GET", "/containers") => (200, actions.list())
-      case ("POST", "/containers") =>
-        val q = query(exchange)
-        val count = q.getOrElse("count", "1").toInt
-        if (count < 1) (400, Json.obj("error" -> "count must be >= 1"))
-        else (200, actions.add(count, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt)))
+      case ("POST", "/containers") => actions.add(count, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
+      case ("PUT", "/containers/target") =>
+        actions.scale(q.getOrElse("n", "-1").toInt, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
       case ("DELETE", "/containers/pending") =>
-        val count = query(exchange).getOrElse("count", "1").toInt
         if (count < 1) (400, Json.obj("error" -> "count must be >= 1"))
         else (200, actions.withdraw(count))
-      case ("DELETE", p) if p.startsWith("/containers/") =>
-        actions.remove(p.stripPrefix("/containers/"))
+      case ("DELETE", p) if p.startsWith("/containers/") => actions.remove(p.stripPrefix("/containers/"))
+      case ("GET", "/kv") => (200, Json.value(actions.keyValues.snapshot))
+      case (method, p) if p.startsWith("/kv/") => keyValue(method, p.stripPrefix("/kv/"), q, exchange)
       case (method, p) => (404, Json.obj("error" -> s"no such endpoint: $method $p"))
     }
   }
+
+  private def keyValue(method: String, key: String, q: Map[String, String], exchange: HttpExchange): (Int, String) =
+    KeyValueStore.badKey(key) match {
+      case Some(why) => (400, Json.obj("error" -> why))
+      case None => method match {
+        case "GET" =>
+          val waitMs = math.min(ControlServer.MaxWaitS, q.getOrElse("wait", "0").toDouble) * 1000
+          actions.keyValues.get(key, waitMs.toLong) match {
+            case Some(v) => (200, Json.obj("key" -> key, "value" -> v))
+            case None => (404, Json.obj("error" -> s"no key '$key'"))
+          }
+        case "PUT" =>
+          val body = exchange.getRequestBody.readNBytes(KeyValueStore.MaxValueBytes + 1)
+          if (body.length > KeyValueStore.MaxValueBytes)
+            (413, Json.obj("error" -> s"values are at most ${KeyValueStore.MaxValueBytes} bytes"))
+          else { actions.keyValues.set(key, new String(body, UTF_8)); (200, Json.obj("key" -> key)) }
+        case "DELETE" => (200, Json.obj("deleted" -> actions.keyValues.delete(key)))
+        case other => (405, Json.obj("error" -> s"$other is not allowed on /kv/KEY"))
+      }
+    }
 }
 
 object ControlServer {
+  /** Threads serving requests; more requests wait in a bounded queue. */
+  val Threads = 8
+  /** Seconds a connection may take to send its request (headers and body). */
+  val RequestTimeoutS = 10
+  /** Longest wait of `GET /kv/KEY?wait=S`. */
+  val MaxWaitS = 60.0
+
+  /** The JDK server's own limits (read once, when its first instance is made): a
+    * request must arrive within RequestTimeoutS, idle keep-alive connections close. */
+  private def boundTimeouts(): Unit = {
+    System.setProperty("sun.net.httpserver.maxReqTime", RequestTimeoutS.toString)
+    System.setProperty("sun.net.httpserver.maxRspTime", (MaxWaitS.toInt + 30).toString)
+    System.setProperty("sun.net.httpserver.idleInterval", "30")
+  }
+
   trait Actions {
     def list(): String
-    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): String
+    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String)
+    def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String)
     def remove(containerId: String): (Int, String)
     def withdraw(count: Int): String
+    def keyValues: KeyValueStore
   }
-}
-
-/** Just enough JSON for the control endpoint's replies. */
-object Json {
-  def quote(text: String): String = {
-    val out = new StringBuilder("\"")
-    text.foreach {
-      case '"' => out.append("\\\"")
-      case '\\' => out.append("\\\\")
-      case '\n' => out.append("\\n")
-      case '\r' => out.append("\\r")
-      case '\t' => out.append("\\t")
-      case c if c < ' ' => out.append(f"\\u${c.toInt}%04x")
-      case c => out.append(c)
-    }
-    out.append('"').toString
-  }
-
-  def value(v: Any): String = v match {
-    case null | None => "null"
-    case Some(x) => value(x)
-    case s: String => quote(s)
-    case b: Boolean => b.toString
-    case n: Int => n.toString
-    case n: Long => n.toString
-    case n: Float => n.toString
-    case n: Double => n.toString
-    case m: Map[_, _] => m.map { case (k, x) => quote(k.toString) + ":" + value(x) }.mkString("{", ",", "}")
-    case s: Iterable[_] => s.map(value).mkString("[", ",", "]")
-    case other => quote(other.toString)
-  }
-
-  def obj(fields: (String, Any)*): String = value(fields.toMap)
 }

@@ -16,7 +16,7 @@ import org.apache.hadoop.yarn.client.api.YarnClient
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
 
-import knit.am.{AppMasterConfig, Resources}
+import knit.am.{LaunchContract, Resources}
 
 /** What Python calls through the gateway: HDFS staging and application submission.
   *
@@ -111,68 +111,72 @@ class Client {
     else fs.listStatus(p).toSeq.map(s => fileStatus(s.getPath.toString)).asJava
   }
 
+  /** Write a text file that only its owner may read (mode 600, whatever the umask). */
+  def writePrivate(remote: String, text: String): String = {
+    val p = new Path(remote)
+    val perm = new FsPermission(Integer.parseInt("600", 8).toShort)
+    val out = FileSystem.create(fs, p, perm) // created with perm, not perm & ~umask
+    try out.write(text.getBytes("UTF-8")) finally out.close()
+    fs.makeQualified(p).toString
+  }
+
   /** Submit the knit ApplicationMaster.
     *
-    * @param appName     name shown by YARN
-    * @param queue       scheduler queue
-    * @param amMemory    MB for the ApplicationMaster's container
-    * @param amVcores    vcores for it
-    * @param amJar       HDFS URI of the knit jar (already uploaded)
-    * @param amJarVisibility PUBLIC when every folder above the jar is world-executable
-    *                    (NodeManagers then share it between users), else PRIVATE
-    * @param resources   files for the worker containers: [name, uri, "FILE"|"ARCHIVE", visibility]
-    * @param amEnv       environment of the ApplicationMaster (its settings, user envvars)
-    * @param tags        application tags
-    * @param acls        application ACLs: {"VIEW_APP"|"MODIFY_APP" -> "users groups"}
-    * @param secretUri   HDFS file (mode 600) holding the control secret: localized for the
-    *                    ApplicationMaster alone, PRIVATE, so it is in no environment or
-    *                    launch script that the NodeManager serves
+    * The contract (see [[knit.am.LaunchContract]]) and the control secret are written to
+    * `recordsFolder/<application id>.launch.json` and `.secret` (mode 600 in a 700
+    * folder) and localized PRIVATE for the ApplicationMaster: they appear in no
+    * environment, command line or launch script that the NodeManager serves.
+    *
+    * @param contractJson the launch contract Python wrote
+    * @param secret       the application's control secret
     * @return the application id
     */
-  def submit(appName: String, queue: String, amMemory: Int, amVcores: Int, amJar: String,
-             amJarVisibility: String, resources: JList[JList[String]], amEnv: JMap[String, String],
-             tags: JList[String], acls: JMap[String, String], secretUri: String): String = {
+  def submit(contractJson: String, secret: String): String = {
+    val contract = LaunchContract.fromJson(contractJson)
     val app = yarn.createApplication()
     val context = app.getApplicationSubmissionContext
-    context.setApplicationName(appName)
-    context.setQueue(queue)
-    context.setApplicationType(AppMasterConfig.ApplicationType)
-    context.setApplicationTags(new java.util.HashSet[String](tags))
-    context.setMaxAppAttempts(1)
-    context.setResource(Resource.newInstance(amMemory.toLong, amVcores))
+    val appId = context.getApplicationId.toString
+    context.setApplicationName(contract.appName)
+    context.setQueue(contract.queue)
+    context.setApplicationType(LaunchContract.ApplicationType)
+    context.setApplicationTags(new java.util.HashSet[String](contract.tags.asJava))
+    context.setMaxAppAttempts(contract.maxAttempts)
+    // A new attempt of the ApplicationMaster takes over the running workers.
+    context.setKeepContainersAcrossApplicationAttempts(true)
+    context.setResource(Resource.newInstance(contract.amMemoryMb.toLong, contract.amVcores))
 
-    val workerResources = resources.asScala.map(r => Resources.describe(conf, r.get(0), r.get(1), r.get(2), r.get(3))).toSeq
-    val jar = Resources.describe(conf, AppMasterConfig.JarName, amJar, "FILE", amJarVisibility)
+    mkdirs(contract.recordsFolder, "700")
+    val contractFile = writePrivate(s"${contract.recordsFolder}/$appId.launch.json", contractJson)
+    val secretFile = writePrivate(s"${contract.recordsFolder}/$appId.secret", secret)
+    def privateFile(name: String, uri: String) =
+      name -> Resources.toLocalResource(Resources.describe(conf, name, uri, "FILE", "PRIVATE"))
 
-    val env = new JHashMap[String, String](amEnv)
-    env.put(AppMasterConfig.ResourcesVar, Resources.encode(jar +: workerResources))
-    val classpath = (Seq(Environment.CLASSPATH.$$(), Environment.PWD.$$() + "/" + AppMasterConfig.JarName) ++
+    val classpath = (Seq(Environment.CLASSPATH.$$(), Environment.PWD.$$() + "/" + LaunchContract.JarName) ++
       conf.getStrings(YarnConfiguration.YARN_APPLICATION_CLASSPATH,
         YarnConfiguration.DEFAULT_YARN_CROSS_PLATFORM_APPLICATION_CLASSPATH: _*).map(_.trim))
       .mkString(ApplicationConstants.CLASS_PATH_SEPARATOR)
-    env.put("CLASSPATH", classpath)
-
-    val heapMb = math.max(64, (amMemory * 0.6).toInt)
+    val heapMb = math.max(64, (contract.amMemoryMb * 0.6).toInt)
     val command = Seq(
       Environment.JAVA_HOME.$$() + "/bin/java",
       s"-Xmx${heapMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-      AppMasterConfig.JavaOpens, "knit.am.ApplicationMaster",
-      "1>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stdout",
-      "2>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stderr"
+      LaunchContract.JavaOpens, "knit.am.ApplicationMaster",
+      "1>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stdout",
+      "2>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stderr"
     ).mkString(" ")
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
-    val secret = Resources.describe(conf, AppMasterConfig.SecretName, secretUri, "FILE", "PRIVATE")
-    launch.setLocalResources(Map(AppMasterConfig.JarName -> Resources.toLocalResource(jar),
-      AppMasterConfig.SecretName -> Resources.toLocalResource(secret)).asJava)
-    launch.setEnvironment(env)
+    launch.setLocalResources(Map(
+      LaunchContract.JarName -> Resources.toLocalResource(contract.jar),
+      privateFile(LaunchContract.FileName, contractFile),
+      privateFile(LaunchContract.SecretName, secretFile)).asJava)
+    launch.setEnvironment(Map("CLASSPATH" -> classpath).asJava)
     launch.setCommands(java.util.Collections.singletonList(command))
-    launch.setApplicationACLs(acls.asScala.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
+    launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
     if (UserGroupInformation.isSecurityEnabled) launch.setTokens(Client.credentialsBuffer(conf))
     context.setAMContainerSpec(launch)
 
     yarn.submitApplication(context)
-    context.getApplicationId.toString
+    appId
   }
 
   def close(): Unit = synchronized {

@@ -6,7 +6,7 @@ import org.junit.Test
 /** The ApplicationMaster's allocation book-keeping, without YARN. */
 class ContainerTrackerTest {
   private var clock = 0L
-  private def tracker() = new ContainerTracker(() => clock)
+  private def tracker() = new ContainerTracker(now = () => clock)
 
   @Test def launchesOnlyWhatWasAskedFor(): Unit = {
     val t = tracker()
@@ -81,12 +81,84 @@ class ContainerTrackerTest {
     assertEquals(3, t.asked)
   }
 
-  @Test def resourcesSurviveTheEnvironmentEncoding(): Unit = {
-    val r = Seq(Resources.Described("my file.zip", "hdfs://nn:9000/a b/c,d.zip", "ARCHIVE", "PRIVATE", 10L, 20L))
-    assertEquals(r, Resources.decode(Resources.encode(r)))
-    assertFalse(Resources.encode(r).exists(c => c == '"' || c == '$' || c == '\n'))
+  @Test def failedContainersAreReplacedWithinTheRestartPolicy(): Unit = {
+    val t = new ContainerTracker(maxRestarts = 1, now = () => clock)
+    t.request(2)
+    t.allocated("c2", "n1:1", "", 128, 1); t.started("c2")
+    t.allocated("c3", "n1:1", "", 128, 1); t.started("c3")
+    assertTrue("first failure: replaced", t.completed("c2", 1, "boom"))
+    assertEquals(1, t.pending)
+    assertEquals(2, t.target)
+    assertTrue(t.allocated("c4", "n2:1", "", 128, 1))
+    assertFalse("second failure: no restart left", t.completed("c4", 1, "boom again"))
+    assertTrue(t.fatal.get, t.fatal.get.contains("c4 on n2:1 exit code 1 (boom again)"))
+    assertTrue(t.fatal.get, t.fatal.get.contains("max_restarts=1"))
+  }
+
+  @Test def withoutARestartPolicyAJobEndsFailedWhenTheRestAreDone(): Unit = {
+    val t = tracker()
+    t.request(2)
+    t.allocated("c2", "n1:1", "", 128, 1)
+    t.allocated("c3", "n1:1", "", 128, 1)
+    assertFalse(t.completed("c2", 1, ""))
+    assertEquals(None, t.fatal)
+    assertFalse(t.isDone)
+    t.completed("c3", 0, "")
+    assertTrue(t.isDone)
+    assertFalse(t.summary._1)
+  }
+
+  @Test def aReplacedFailureDoesNotFailTheJob(): Unit = {
+    val t = new ContainerTracker(maxRestarts = -1, now = () => clock)
+    t.request(1)
+    t.allocated("c2", "n1:1", "", 128, 1)
+    assertTrue(t.completed("c2", -100, "lost node"))
+    t.allocated("c3", "n1:1", "", 128, 1)
+    t.completed("c3", 0, "")
+    assertTrue(t.isDone)
+    assertTrue(t.summary._2, t.summary._1)
+  }
+
+  @Test def aNewAttemptAsksOnlyForWhatTheTargetLacks(): Unit = {
+    val t = tracker()
+    t.restore(target = 3, restarts = 0)
+    t.adopt("c2", "n1:1", "", 128, 1)
+    assertEquals(2, t.requestMissing())
+    assertEquals(0, t.requestMissing())
+    assertEquals(3, t.target)
+  }
+
+  @Test def concurrentAsksWithdrawalsAndGrantsKeepTheBooksStraight(): Unit = {
+    val t = new ContainerTracker(maxRestarts = -1)
+    val threads = (1 to 8).map { i =>
+      new Thread(() => for (j <- 1 to 2000) {
+        t.request(2)
+        t.withdraw(1)
+        if (t.allocated(s"c-$i-$j", "n:1", "", 128, 1)) {
+          if (j % 3 == 0) t.completed(s"c-$i-$j", 1, "") // replaced: one more pending
+          else if (j % 3 == 1) t.remove(s"c-$i-$j")
+        }
+      })
+    }
+    threads.foreach(_.start())
+    threads.foreach(_.join())
+    assertEquals("target = live containers not being removed + asks pending",
+      t.removable.size + t.pending, t.target)
   }
 
   @Test def jsonEscapes(): Unit =
     assertEquals("""{"a":"x\"y\\n","b":[1,null]}""", Json.obj("a" -> "x\"y\\n", "b" -> Seq(1, None)))
+
+  @Test def jsonRoundTrips(): Unit = {
+    val text = Json.obj("s" -> "a\"b\\c\n\u00e9\ud83d\ude00", "n" -> 12, "l" -> Seq(true, false, None))
+    val parsed = Json.parse(text).asInstanceOf[Map[String, Any]]
+    assertEquals("a\"b\\c\n\u00e9\ud83d\ude00", parsed("s"))
+    assertEquals(BigDecimal(12), parsed("n"))
+    assertEquals(Seq(true, false, null), parsed("l"))
+  }
+
+  @Test def malformedJsonNamesTheOffset(): Unit = {
+    val e = org.junit.Assert.assertThrows(classOf[IllegalArgumentException], () => Json.parse("{\"a\": [1,}"))
+    assertTrue(e.getMessage, e.getMessage.contains("offset 9"))
+  }
 }

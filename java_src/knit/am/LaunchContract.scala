@@ -1,0 +1,112 @@
+package knit.am
+
+/** Everything an application is launched with, as Python wrote it (`knit/contract.py`):
+  * one JSON document, read by the client for submission and by the ApplicationMaster
+  * from its PRIVATE local file [[LaunchContract.FileName]]. Nothing of it travels in an
+  * environment variable or on a command line, so no shell ever re-parses a value.
+  */
+final case class LaunchContract(
+    appName: String,
+    queue: String,
+    tags: Seq[String],
+    acls: Map[String, String],
+    maxAttempts: Int,
+    amMemoryMb: Int,
+    amVcores: Int,
+    jar: Resources.Described,
+    workers: WorkerSpec,
+    keepAlive: Boolean,
+    allocationTimeoutMs: Long,
+    clientTimeoutMs: Long,
+    recordsFolder: String
+)
+
+/** The worker containers: how many, how big, what they run and receive, and how often
+  * a failed one is replaced (`maxRestarts`, -1 for always). */
+final case class WorkerSpec(
+    target: Int,
+    memoryMb: Int,
+    vcores: Int,
+    priority: Int,
+    maxRestarts: Int,
+    bootScript: String,
+    resources: Seq[Resources.Described]
+)
+
+object LaunchContract {
+  val SchemaVersion = 1
+  val ApplicationType = "knit"
+  val JarName = "knit.jar"
+  /** The contract's file in the ApplicationMaster's working folder. */
+  val FileName = "knit-launch.json"
+  /** The control secret's file in the ApplicationMaster's (and workers') working folder. */
+  val SecretName = "knit-control.secret"
+
+  /** The --add-opens flags Hadoop needs on Java 17 (ignored by older JVMs). */
+  val JavaOpens: String = ("-XX:+IgnoreUnrecognizedVMOptions" +: Seq(
+    "java.io", "java.lang", "java.lang.reflect", "java.math", "java.net", "java.nio", "java.text",
+    "java.util", "java.util.concurrent", "java.util.zip", "sun.nio.ch", "sun.security.util",
+    "sun.security.x509").map(p => s"--add-opens=java.base/$p=ALL-UNNAMED")).mkString(" ")
+
+  /** Parse the contract.
+    *
+    * @throws IllegalArgumentException naming the missing or mistyped field, or a
+    *         schema version this jar does not know
+    */
+  def fromJson(text: String): LaunchContract = {
+    val root = Fields(Json.parse(text), "contract")
+    val schema = root.int("schema")
+    if (schema != SchemaVersion)
+      throw new IllegalArgumentException(s"launch contract schema $schema; this knit jar reads $SchemaVersion")
+    val app = root.obj("application")
+    val am = root.obj("am")
+    val workers = root.obj("workers")
+    LaunchContract(
+      appName = app.string("name"),
+      queue = app.string("queue"),
+      tags = app.list("tags").map(_.toString),
+      acls = app.obj("acls").raw.map { case (k, v) => k -> v.toString },
+      maxAttempts = app.int("max_attempts"),
+      amMemoryMb = am.int("memory_mb"),
+      amVcores = am.int("vcores"),
+      jar = resource(am.obj("jar")),
+      workers = WorkerSpec(
+        target = workers.int("target"),
+        memoryMb = workers.int("memory_mb"),
+        vcores = workers.int("vcores"),
+        priority = workers.int("priority"),
+        maxRestarts = workers.int("max_restarts"),
+        bootScript = workers.string("boot_script"),
+        resources = workers.list("resources").map(r => resource(Fields(r, "resource")))),
+      keepAlive = root.bool("keep_alive"),
+      allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
+      clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,
+      recordsFolder = root.string("records_folder")
+    )
+  }
+
+  def readFile(name: String): String =
+    new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(name)), "UTF-8")
+
+  private def resource(f: Fields): Resources.Described =
+    Resources.Described(f.string("name"), f.string("uri"), f.string("kind"), f.string("visibility"),
+      f.number("size").toLong, f.number("timestamp").toLong)
+
+  /** Typed access to a parsed JSON object, with errors naming the field. */
+  private final case class Fields(value: Any, where: String) {
+    val raw: Map[String, Any] = value match {
+      case m: Map[_, _] => m.asInstanceOf[Map[String, Any]]
+      case other => throw new IllegalArgumentException(s"$where must be an object, not $other")
+    }
+    private def get(key: String): Any =
+      raw.getOrElse(key, throw new IllegalArgumentException(s"$where has no '$key'"))
+    private def typed[T](key: String, kind: String)(pf: PartialFunction[Any, T]): T =
+      pf.applyOrElse(get(key), (v: Any) => throw new IllegalArgumentException(s"$where.$key must be $kind, not $v"))
+    def string(key: String): String = typed(key, "a string") { case s: String => s }
+    def number(key: String): BigDecimal = typed(key, "a number") { case n: BigDecimal => n }
+    def int(key: String): Int = typed(key, "a whole number") { case n: BigDecimal if n.isValidInt => n.toInt }
+    def bool(key: String): Boolean = typed(key, "true or false") { case b: Boolean => b }
+    def list(key: String): Seq[Any] = typed(key, "a list") { case s: Seq[_] => s }
+    def obj(key: String): Fields = Fields(get(key), s"$where.$key")
+  }
+}

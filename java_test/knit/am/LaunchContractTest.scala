@@ -1,0 +1,46 @@
+package knit.am
+
+import java.nio.file.{Files, Paths}
+
+import org.junit.Assert._
+import org.junit.Test
+
+/** The contract Python writes (tests/data/launch_contract.json, checked against
+  * knit/contract.py by tests/unit/test_contract.py) is the one Scala reads. */
+class LaunchContractTest {
+  private val example = new String(Files.readAllBytes(Paths.get("tests/data/launch_contract.json")), "UTF-8")
+
+  @Test def readsEveryFieldPythonWrites(): Unit = {
+    val c = LaunchContract.fromJson(example)
+    assertEquals("name with \"quotes\"", c.appName)
+    assertEquals("root.batch", c.queue)
+    assertEquals(Seq("knit", "knit-submission-0"), c.tags)
+    assertEquals(Map("VIEW_APP" -> "bob ", "MODIFY_APP" -> " "), c.acls)
+    assertEquals(2, c.maxAttempts)
+    assertEquals(512, c.amMemoryMb)
+    assertEquals(Resources.Described("knit.jar", "hdfs://nn:9000/user/u/.knitJars/knit-abc.jar", "FILE",
+      "PUBLIC", 1234L, 1700000000000L), c.jar)
+    assertEquals(3, c.workers.target)
+    assertEquals(256, c.workers.memoryMb)
+    assertEquals(2, c.workers.vcores)
+    assertEquals(-1, c.workers.maxRestarts)
+    assertTrue(c.workers.bootScript.contains("ünïcode \ud83d\ude00'"))
+    assertEquals(Seq("data.csv"), c.workers.resources.map(_.name))
+    assertTrue(c.keepAlive)
+    assertEquals(300000L, c.allocationTimeoutMs)
+    assertEquals(120500L, c.clientTimeoutMs)
+    assertEquals("hdfs://nn:9000/user/u/.knitApps", c.recordsFolder)
+  }
+
+  @Test def refusesAnotherSchemaVersion(): Unit = {
+    val e = assertThrows(classOf[IllegalArgumentException],
+      () => LaunchContract.fromJson(example.replace("\"schema\": 1", "\"schema\": 2")))
+    assertTrue(e.getMessage, e.getMessage.contains("schema 2"))
+  }
+
+  @Test def namesAMissingField(): Unit = {
+    val e = assertThrows(classOf[IllegalArgumentException],
+      () => LaunchContract.fromJson(example.replace("\"target\"", "\"targets\"")))
+    assertEquals("contract.workers has no 'target'", e.getMessage)
+  }
+}
