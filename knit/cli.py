@@ -53,6 +53,12 @@ def cluster_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cluster_restart(args: argparse.Namespace) -> int:
+    _cluster(args).restart(args.daemon)
+    _say(f"{args.daemon} restarted")
+    return 0
+
+
 def cluster_status(args: argparse.Namespace) -> int:
     status = _cluster(args).status()
     print(json.dumps(status, indent=2))
@@ -127,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("up", cluster_up, "start the cluster and wait until it serves"),
         ("down", cluster_down, "stop every process of the cluster"),
         ("status", cluster_status, "show the daemons and addresses (exit 3 if not running)"),
+        ("restart", cluster_restart, "stop one daemon and start it again (the ResourceManager "
+                                     "recovers its applications)"),
         ("env", cluster_env, "print `export` lines for eval"),
     ):
         action = actions.add_parser(name, help=text)
@@ -136,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--port", action="append", type=_port_override, metavar="NAME=PORT",
                             help="override a port (namenode, namenode_http, resourcemanager, "
                                  "scheduler, resource_tracker, rm_admin, rm_webapp)")
+        if name == "restart":
+            action.add_argument("daemon", help="resourcemanager, namenode, datanode, nodemanager-N")
         if name == "up":
             action.add_argument("--nodemanagers", type=int, default=2, help="default: %(default)s")
             action.add_argument("--network", choices=("loopback", "separated"), default="loopback",

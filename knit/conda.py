@@ -13,6 +13,8 @@ Three ways to make an environment, chosen in this order unless ``backend=`` says
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -124,20 +126,28 @@ class CondaCreator:
         prefix = self.conda_envs / env_name
         zip_path = self.conda_envs / f"{env_name}.zip"
         wanted = {"backend": self.backend, "packages": sorted(packages), "channels": self.channels}
-        if not remove and self._recorded(prefix) == wanted and zip_path.is_file():
-            logger.info("reusing environment %s", prefix)
-            return str(zip_path)
-        shutil.rmtree(prefix, ignore_errors=True)
-        zip_path.unlink(missing_ok=True)
         self.conda_envs.mkdir(parents=True, exist_ok=True)
-        logger.info("creating environment %s with %s (%s)", prefix, packages, self.backend)
-        try:
-            getattr(self, f"_create_{self.backend}")(prefix, packages)
-        except BaseException:
+        # One builder per environment across processes; the others wait, then reuse it.
+        with _locked(self.conda_envs / f".{env_name}.lock", env_name):
+            if not remove and self._recorded(prefix) == wanted and zip_path.is_file():
+                logger.info("reusing environment %s", prefix)
+                return str(zip_path)
             shutil.rmtree(prefix, ignore_errors=True)
-            raise
-        (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
-        return self.zip_env(prefix, zip_path)
+            zip_path.unlink(missing_ok=True)
+            logger.info("creating environment %s with %s (%s)", prefix, packages, self.backend)
+            try:
+                # Built in place: conda and venv environments embed their prefix.
+                getattr(self, f"_create_{self.backend}")(prefix, packages)
+            except BaseException:
+                shutil.rmtree(prefix, ignore_errors=True)
+                raise
+            # The zip appears whole (renamed into place), the spec file last: a build
+            # that died half-way is never mistaken for a finished one.
+            partial = zip_path.with_name(f".{zip_path.name}.{os.getpid()}.partial")
+            self.zip_env(prefix, partial)
+            os.replace(partial, zip_path)
+            (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
+            return str(zip_path)
 
     @staticmethod
     def _recorded(prefix: Path) -> dict | None:
@@ -179,6 +189,21 @@ class CondaCreator:
         _run([sys.executable, "-m", "venv", str(prefix)])
         if packages:
             _run([str(prefix / "bin" / "python"), "-m", "pip", "install", "--quiet", *packages])
+
+
+@contextlib.contextmanager
+def _locked(lock_file: Path, what: str):
+    """Hold an exclusive ``flock`` on ``lock_file``, saying so when another holds it."""
+    with open(lock_file, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("waiting for another process building environment %s", what)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _run(command: list[str], env: dict | None = None) -> None:

@@ -73,6 +73,9 @@ class YARNAPI:
         TLS verification: False, True, or the path of a CA bundle.
     timeout : float
         Seconds any single HTTP request may take.
+    retry_for : float
+        Seconds to keep retrying a request the ResourceManager refused to connect
+        or answered 503 (restarting: with recovery, applications survive it).
     yarn_cmd : str, optional
         The ``yarn`` command for ``logs(shell=True)`` and the kill fallback
         (default: ``yarn`` on PATH, else ``$HADOOP_HOME/bin/yarn``).
@@ -87,12 +90,13 @@ class YARNAPI:
     def __init__(self, rm: str, rm_port: int, scheme: str = "http", gateway_path: str = "",
                  kerberos: bool = False, username: str | None = None,
                  password: str | None = None, verify: bool | str = True,
-                 timeout: float = 30.0, yarn_cmd: str | None = None):
+                 timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0):
         if scheme not in ("http", "https"):
             raise ValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
         self.rm, self.rm_port, self.scheme = rm, int(rm_port), scheme
         self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
         self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
+        self.retry_for = retry_for
         self.session = requests.Session()
         self.session.verify = verify
         if _is_loopback(rm):
@@ -118,16 +122,24 @@ class YARNAPI:
         params = dict(kwargs.pop("params", None) or {})
         if self.username and self.session.auth is None:
             params.setdefault("user.name", self.username)
-        try:
-            accept = "application/json" if json_reply else "text/plain"
-            reply = self.session.request(method, url, params=params, timeout=self.timeout,
-                                         headers={"Accept": accept}, **kwargs)
-        except requests.Timeout as exc:
-            raise YARNConnectionError(
-                f"no reply from {url} within {self.timeout:.0f} s: {_CONNECTION_HINT}") from exc
-        except requests.RequestException as exc:
-            raise YARNConnectionError(
-                f"cannot reach {url} ({type(exc).__name__}): {_CONNECTION_HINT}") from exc
+        accept = "application/json" if json_reply else "text/plain"
+        deadline = time.monotonic() + self.retry_for
+        while True:
+            try:
+                reply = self.session.request(method, url, params=params, timeout=self.timeout,
+                                             headers={"Accept": accept}, **kwargs)
+                if reply.status_code != 503 or time.monotonic() >= deadline:
+                    break
+            except requests.ConnectionError as exc:
+                # Refused: nothing was delivered; the daemon may be restarting (its
+                # state is recovered), so try again for a while.
+                if isinstance(exc, (requests.Timeout, requests.exceptions.SSLError)) or \
+                        time.monotonic() >= deadline:
+                    raise self._unreachable(url, exc) from exc
+            except requests.RequestException as exc:
+                raise self._unreachable(url, exc) from exc
+            logger.debug("%s %s: not answering, retrying", method, url)
+            time.sleep(1.0)
         if reply.status_code >= 400:
             raise _error_from_reply(reply, url)
         if not json_reply:
@@ -138,6 +150,14 @@ class YARNAPI:
             raise YARNConnectionError(
                 f"{url} answered with something that is not JSON ({reply.text[:80]!r}): "
                 f"{_CONNECTION_HINT}") from exc
+
+    def _unreachable(self, url: str, exc: Exception) -> YARNConnectionError:
+        if isinstance(exc, requests.Timeout):
+            return YARNConnectionError(
+                f"no reply from {url} within {self.timeout:.0f} s: {_CONNECTION_HINT}")
+        retried = f" (retried for {self.retry_for:.0f} s)" if self.retry_for else ""
+        return YARNConnectionError(
+            f"cannot reach {url}{retried} ({type(exc).__name__}): {_CONNECTION_HINT}")
 
     def _node_url(self, node_http_address: str, path: str) -> str:
         return f"{self.scheme}://{node_http_address}/ws/v1/node/{path.lstrip('/')}"

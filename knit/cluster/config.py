@@ -148,6 +148,15 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         "yarn.resourcemanager.scheduler.class": (
             "org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler"
         ),
+        # Work-preserving ResourceManager restart: applications, their attempts and
+        # containers survive the ResourceManager stopping (state under DIR/rm-state).
+        "yarn.resourcemanager.recovery.enabled": "true",
+        "yarn.resourcemanager.store.class": (
+            "org.apache.hadoop.yarn.server.resourcemanager.recovery.FileSystemRMStateStore"
+        ),
+        "yarn.resourcemanager.fs.state-store.uri": (config.directory / "rm-state").as_uri(),
+        "yarn.resourcemanager.work-preserving-recovery.enabled": "true",
+        "yarn.resourcemanager.work-preserving-recovery.scheduling-wait-ms": "2000",
         "yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": "250",
         "yarn.resourcemanager.connect.retry-interval.ms": "250",
         "yarn.scheduler.minimum-allocation-mb": "128",

@@ -290,7 +290,8 @@ def stray_processes(cluster_dir: Path) -> list[int]:
 STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "namenode"]
 
 
-def _stop_group(daemons: list[Daemon], timeout: float) -> list[int]:
+def stop_group(daemons: list[Daemon], timeout: float = 15.0) -> list[int]:
+    """SIGTERM the daemons, SIGKILL those alive after ``timeout`` s; returns their pids."""
     for daemon in daemons:
         daemon.terminate()
     deadline = time.monotonic() + timeout
@@ -317,7 +318,7 @@ def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 15.0) ->
     for role in STOP_ORDER:
         group = [d for d in daemons if d.role == role]
         if group:
-            killed += _stop_group(group, timeout)
+            killed += stop_group(group, timeout)
     strays = stray_processes(cluster_dir)
     for pid in strays:
         _signal_group(pid, signal.SIGTERM)

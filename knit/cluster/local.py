@@ -18,7 +18,7 @@ from ..jvm import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net
-from .daemons import Daemon, stop_all, stray_processes
+from .daemons import Daemon, stop_all, stop_group, stray_processes
 from .hadoop_home import ensure_hadoop_home
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
@@ -442,6 +442,55 @@ class LocalCluster:
         for host, node_ports in zip(nodes, state["nodemanager_ports"]):
             found += [(host, port) for port in node_ports.values()]
         return found
+
+    # ------------------------------------------------------------- restart
+    def kill(self, name: str) -> None:
+        """SIGKILL one daemon, as a crash would (its children left as they are).
+
+        Raises
+        ------
+        ClusterError
+            No daemon ``name`` in this folder's cluster.
+        """
+        self._daemon(self._read_state(), name).kill()
+
+    def _daemon(self, state: dict | None, name: str) -> Daemon:
+        daemons = self._daemons_from_state(state)
+        for daemon in daemons:
+            if daemon.name == name:
+                return daemon
+        raise ClusterError(f"no daemon {name!r} in the cluster of {self.directory}; it has "
+                           f"{', '.join(d.name for d in daemons) or 'none (is it up?)'}")
+
+    def restart(self, name: str, timeout: float = 120.0) -> None:
+        """Stop one daemon (``resourcemanager``, ``nodemanager-0``, ...) and start it
+        again with the same configuration, then wait until the cluster serves again.
+
+        The ResourceManager recovers its applications (work-preserving recovery is
+        on): running containers carry on and ApplicationMasters re-register.
+
+        Raises
+        ------
+        ClusterError
+            No cluster runs in this folder, or it has no daemon ``name``.
+        """
+        state = self._read_state()
+        daemons = self._daemons_from_state(state)
+        daemon = self._daemon(state, name)
+        stop_group([daemon])
+        if daemon.role == "resourcemanager":  # its new JVM binds the same ports
+            master = state.get("network", {}).get("master", self.host)
+            wait_ports_free([(master, port) for key, port in state["ports"].items()
+                             if key in ("resourcemanager", "scheduler", "resource_tracker",
+                                        "rm_admin", "rm_webapp")])
+        self._progress(f"restarting {name}")
+        daemon.start()
+        config_daemons = [daemon if d.name == name else d for d in daemons]
+        state["daemons"] = [{"name": d.name, "role": d.role, "pid": d.pid,
+                             "conf_dir": str(d.conf_dir), "prefix": d.prefix}
+                            for d in config_daemons]
+        self._state_path().write_text(json.dumps(state, indent=2))
+        self._wait_ready(config_daemons, timeout)
 
     # --------------------------------------------------------------- status
     def status(self) -> dict:

@@ -56,12 +56,13 @@ def test_private_files_and_records_are_closed_to_another_user(cluster_environ, b
     k = Knit(**QUIET)
     k.start("sleep 300", env=str(env), keep_alive=True)
     private_path = next(e["path"] for e in k.list_envs() if "/secretenv" in str(e["path"]))
-    record = f"{k.conf['hdfs_home']}/.knitApps/{k.app_id}.json"
+    records = [f"{k.conf['hdfs_home']}/.knitApps/{k.app_id}.{suffix}"
+               for suffix in ("secret", "launch.json")]
     shared = Knit(**QUIET)
     shared.start("true", env=str(public), env_visibility="PUBLIC")
     public_path = next(e["path"] for e in shared.list_envs() if "/sharedenv" in str(e["path"]))
     try:
-        for path in (private_path, record):
+        for path in (private_path, *records):
             denied = bob.hdfs("-cat", path, hadoop_home=local.hadoop_home)
             assert denied.returncode != 0 and "Permission denied" in denied.stderr, denied.stderr
         # A PUBLIC environment is readable by everyone, by design (and says so).

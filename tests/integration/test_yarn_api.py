@@ -127,10 +127,11 @@ def test_unknown_app_is_a_clear_not_found(api):
 
 
 def test_wrong_port_names_url_and_hints():
-    api = YARNAPI("127.0.0.1", 1, timeout=5)
+    api = YARNAPI("127.0.0.1", 1, timeout=5, retry_for=1)
     with pytest.raises(YARNConnectionError) as caught:
         api.cluster_info()
     message = str(caught.value)
+    assert "retried for 1 s" in message
     assert "http://127.0.0.1:1/ws/v1/cluster/info" in message
     assert "http vs https" in message and "gateway" in message
     assert isinstance(caught.value, ConnectionError)

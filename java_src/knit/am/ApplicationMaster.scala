@@ -223,7 +223,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
   /** Set the target: ask for the missing, withdraw asks, then stop the newest containers. */
   private def scaleTo(n: Int, capability: Resource): String = {
-    val current = tracker.live.size + tracker.pending
+    val current = tracker.removable.size + tracker.pending // not counting those being stopped
     if (n > current) requestContainers(n - current, capability)
     else if (n < current) {
       var surplus = current - n

@@ -1,0 +1,88 @@
+"""The ApplicationMaster's control endpoint under a slow or hostile client."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+
+from knit import Knit
+from knit.exceptions import ApplicationError
+
+from ..integration.waiting import wait_for
+
+QUIET = {"progress": False}
+
+
+def _connect(address: str) -> socket.socket:
+    host, port = address.rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_stalled_connections_neither_block_the_endpoint_nor_kill_the_app(cluster_environ):
+    k = Knit(client_timeout=10, **QUIET)
+    k.start("sleep 600", num_containers=1, keep_alive=True)
+    try:
+        address = k.status()["amRPCAddress"]
+        stalled = []
+        for _ in range(20):  # more than the endpoint's threads
+            sock = _connect(address)
+            sock.sendall(b"G")  # one byte of a request, never finished
+            stalled.append(sock)
+        deadline = time.monotonic() + 25  # well past client_timeout
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            assert len(k.get_containers()) == 1
+            assert time.monotonic() - started < 5, "the endpoint answered slowly"
+            time.sleep(2)
+        assert k.runtime_status() == "RUNNING"
+        for sock in stalled:
+            sock.close()
+    finally:
+        k.kill()
+
+
+def test_only_authenticated_calls_count_as_the_client_being_alive(cluster_environ):
+    k = Knit(client_timeout=8, **QUIET)
+    k.start("sleep 600", num_containers=0, keep_alive=True)
+    address = k.status()["amRPCAddress"]
+    session = requests.Session()
+    session.trust_env = False
+
+    def gone():
+        assert session.get(f"http://{address}/containers", timeout=5).status_code == 403
+        return k.runtime_status() in ("FINISHED", "FAILED", "KILLED")
+
+    try:
+        wait_for(lambda: _app_ended(k, gone), timeout=60, what="the AM stopping for lack of client")
+        assert "has not contacted" in k.status()["diagnostics"]
+    finally:
+        k.kill()
+
+
+def _app_ended(k: Knit, check) -> bool:
+    try:
+        return check()
+    except requests.ConnectionError:  # the AM has stopped listening
+        return k.runtime_status() in ("FINISHED", "FAILED", "KILLED")
+
+
+def test_refused_asks_leave_the_application_running(cluster_environ):
+    k = Knit(**QUIET)
+    k.start("sleep 600", num_containers=1, keep_alive=True)
+    try:
+        # Past Python's checks, straight to the endpoint: the AM says why, and runs on.
+        for params, why in (({"count": 1, "memory": 10 ** 6}, "scheduler's maximum"),
+                            ({"count": 1, "vcores": 64}, "scheduler's maximum"),
+                            ({"count": 10 ** 6}, "count must be between"),
+                            ({"count": 0}, "count must be between")):
+            with pytest.raises(ValueError, match=why):
+                k.am.call("POST", "/containers", **params)
+        assert k.runtime_status() == "RUNNING"
+        assert len(k.get_containers()) == 1
+    finally:
+        k.kill()
+    with pytest.raises(ApplicationError):
+        k.get_containers()

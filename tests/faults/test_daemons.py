@@ -1,0 +1,85 @@
+"""Applications survive the ResourceManager restarting and a NodeManager dying.
+
+These restart daemons of the session's cluster, and leave it whole again."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from knit import Knit
+
+from ..integration.waiting import wait_for
+
+QUIET = {"progress": False}
+
+
+def test_an_application_survives_a_resource_manager_restart(cluster_environ):
+    local = cluster_environ
+    k = Knit(**QUIET)
+    k.start("sleep 600", num_containers=2, keep_alive=True)
+    try:
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 2,
+                 what="two running containers")
+        before = {c["id"] for c in k.get_containers()}
+        k.yarn_api.retry_for = 120  # the ResourceManager takes a while to start here
+        restarting = threading.Thread(target=local.restart, args=("resourcemanager",))
+        restarting.start()
+        wait_for(lambda: not _answers(k), timeout=30, what="the ResourceManager stopping")
+        # knit's REST calls wait out the gap; the AM re-registered, its containers ran on.
+        assert k.runtime_status() == "RUNNING"
+        restarting.join(180)
+        assert {c["id"] for c in k.get_containers() if c["state"] == "RUNNING"} == before
+        assert k.scale(3) == 3  # and YARN still grants it containers
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 3,
+                 timeout=120, what="a third container after the restart")
+    finally:
+        assert k.kill() is True
+    # A new application after the restart, from the same Knit.
+    k.start("true")
+    assert k.wait_for_completion(120)
+
+
+def test_lost_containers_are_replaced_within_the_restart_policy(cluster_environ):
+    local = cluster_environ
+    k = Knit(**QUIET)
+    # 5 containers of 1 GB cannot all sit on the AM's node (4 GB): some land elsewhere.
+    k.start("sleep 600", num_containers=5, memory=1024, keep_alive=True, max_restarts=-1)
+    try:
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 5,
+                 timeout=120, what="five running containers")
+        am_node = k.yarn_api.app_attempts(k.app_id)[-1]["nodeId"]
+        nodes = {c["node"] for c in k.get_containers()} - {am_node}
+        assert nodes, "every container on the AM's node"
+        victim = sorted(nodes)[0]
+        index = local.status()["network"]["nodes"].index(victim.split(":")[0])
+        lost = {c["id"] for c in k.get_containers() if c["node"] == victim}
+        local.kill(f"nodemanager-{index}")
+        try:
+            # YARN declares the node lost (15 s here), the AM asks for replacements.
+            report = wait_for(lambda: (r := k.get_container_report())["restarts"] >= len(lost) and r,
+                              timeout=90, what="the lost containers being replaced")
+            assert report["target"] == 5
+            assert {c["id"] for c in report["containers"] if c["state"] == "COMPLETE"} >= lost
+        finally:
+            local.restart(f"nodemanager-{index}")
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 5,
+                 timeout=120, what="five running containers again")
+    finally:
+        k.kill()
+
+
+def _answers(k: Knit) -> bool:
+    try:
+        requests.get(k.yarn_api.url + "cluster/info", timeout=2)
+        return True
+    except requests.ConnectionError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _whole_cluster(cluster_environ):
+    yield
+    assert cluster_environ.is_running(), "a test left a daemon of the cluster stopped"

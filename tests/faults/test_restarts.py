@@ -1,0 +1,60 @@
+"""The ApplicationMaster's restart policy, and its own restart after a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from knit import Knit
+from knit.exceptions import ApplicationError
+
+from ..integration.waiting import wait_for
+from .helpers import am_pids, kill_9
+
+QUIET = {"progress": False}
+
+
+def test_failed_containers_are_replaced_up_to_max_restarts(cluster_environ):
+    k = Knit(**QUIET)
+    k.start("exit 3", num_containers=1, max_restarts=2)
+    assert k.wait_for_completion(120) is False
+    status = k.status()
+    assert status["finalStatus"] == "FAILED"
+    assert "exit code 3" in status["diagnostics"] and "max_restarts=2" in status["diagnostics"]
+    assert len(k.yarn_api.app_attempts(k.app_id)) == 1
+
+
+def test_a_replaced_failure_does_not_fail_the_job(cluster_environ):
+    # The first container fails; its replacement (a later container id) succeeds.
+    k = Knit(**QUIET)
+    k.start('case "$CONTAINER_ID" in *_000002) exit 1;; esac; echo done', max_restarts=1)
+    assert k.wait_for_completion(120) is True
+    assert "restarts=1" in k.status()["diagnostics"]
+
+
+def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_environ):
+    k = Knit(**QUIET)
+    k.start("sleep 600", num_containers=2, keep_alive=True)
+    try:
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 2,
+                 what="two running containers")
+        before = {c["id"] for c in k.get_containers()}
+        k.set_value("greeting", "hello")
+        assert k.scale(3) == 3
+        wait_for(lambda: k.get_container_report()["pending"] == 0, what="the third container")
+        before = {c["id"] for c in k.get_containers() if c["state"] == "RUNNING"}
+        wait_for(lambda: am_pids(k.app_id), what="the AM's process")
+        kill_9(am_pids(k.app_id))
+        # Calls carry on with attempt 2, which took over the running containers.
+        report = wait_for(lambda: (r := k.get_container_report())["attempt"] == 2 and r,
+                          timeout=120, what="attempt 2 answering")
+        assert {c["id"] for c in report["containers"] if c["state"] == "RUNNING"} == before
+        assert report["target"] == 3 and report["pending"] == 0
+        assert k.get_value("greeting") == "hello"
+        assert k.runtime_status() == "RUNNING"
+        assert k.scale(1) == 1  # attempt 2 steers the adopted containers too
+        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 1,
+                 what="scaled down to one")
+    finally:
+        assert k.kill() is True
+    with pytest.raises(ApplicationError):
+        k.get_containers()
