@@ -256,7 +256,8 @@ def _mapped(exc: JVMError, conf: dict) -> JVMError:
     if exc.java_class in _UNREACHABLE or any(name in text for name in _UNREACHABLE):
         address = re.search(r" to ([^\s:]+:\d+)", text)
         where = address.group(1) if address else "the cluster"
-        keys = [k for k in _ADDRESS_KEYS if address and address.group(1) in str(conf.get(k, ""))]
+        port = address.group(1).rsplit(":", 1)[1] if address else None  # hosts get renamed
+        keys = [k for k in _ADDRESS_KEYS if port and str(conf.get(k, "")).endswith(f":{port}")]
         hint = f" (from {keys[0]})" if keys else ""
         return ClusterUnreachableError(
             f"nothing answers at {where}{hint}: {cause}; check the address and that the "

@@ -128,7 +128,7 @@ class YARNAPI:
             try:
                 reply = self.session.request(method, url, params=params, timeout=self.timeout,
                                              headers={"Accept": accept}, **kwargs)
-                if reply.status_code != 503 or time.monotonic() >= deadline:
+                if time.monotonic() >= deadline or not self._recovering(reply, url):
                     break
             except requests.ConnectionError as exc:
                 # Refused: nothing was delivered; the daemon may be restarting (its
@@ -150,6 +150,20 @@ class YARNAPI:
             raise YARNConnectionError(
                 f"{url} answered with something that is not JSON ({reply.text[:80]!r}): "
                 f"{_CONNECTION_HINT}") from exc
+
+    def _recovering(self, reply: requests.Response, url: str) -> bool:
+        """Whether ``reply`` comes from a ResourceManager that is not active yet (a 503,
+        or a 404 for an application while it is still recovering its state)."""
+        if reply.status_code == 503:
+            return True
+        if reply.status_code != 404 or not url.startswith(self.url) or "/apps/" not in url:
+            return False
+        try:
+            info = self.session.get(self.url + "cluster/info", timeout=self.timeout,
+                                    params={"user.name": self.username} if self.username else None)
+            return info.json()["clusterInfo"].get("haState") != "ACTIVE"
+        except (requests.RequestException, ValueError, KeyError):
+            return True
 
     def _unreachable(self, url: str, exc: Exception) -> YARNConnectionError:
         if isinstance(exc, requests.Timeout):

@@ -25,6 +25,7 @@ def test_stalled_connections_neither_block_the_endpoint_nor_kill_the_app(cluster
     k = Knit(client_timeout=10, **QUIET)
     k.start("sleep 600", num_containers=1, keep_alive=True)
     try:
+        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
         address = k.status()["amRPCAddress"]
         stalled = []
         for _ in range(20):  # more than the endpoint's threads
@@ -73,6 +74,7 @@ def test_refused_asks_leave_the_application_running(cluster_environ):
     k = Knit(**QUIET)
     k.start("sleep 600", num_containers=1, keep_alive=True)
     try:
+        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
         # Past Python's checks, straight to the endpoint: the AM says why, and runs on.
         for params, why in (({"count": 1, "memory": 10 ** 6}, "scheduler's maximum"),
                             ({"count": 1, "vcores": 64}, "scheduler's maximum"),

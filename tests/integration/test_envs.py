@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import uuid
 import venv
 import zipfile
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 

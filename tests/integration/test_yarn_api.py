@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import subprocess
-import time
 import uuid
 
 import pytest

@@ -27,7 +27,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   ControlServer.boundTimeouts()
   private val server = HttpServer.create(new InetSocketAddress(host, 0), 64)
   private val pool = new ThreadPoolExecutor(ControlServer.Threads, ControlServer.Threads, 30, TimeUnit.SECONDS,
-    new ArrayBlockingQueue[Runnable](256), new ThreadPoolExecutor.AbortPolicy())
+    new ArrayBlockingQueue[Runnable](ControlServer.Threads), new ThreadPoolExecutor.AbortPolicy())
   server.setExecutor(pool)
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
@@ -111,10 +111,11 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
 }
 
 object ControlServer {
-  /** Threads serving requests; more requests wait in a bounded queue. */
-  val Threads = 8
+  /** Threads serving requests (a connection holds one until its request is read, at
+    * most RequestTimeoutS); as many more wait in a queue, beyond that connections are closed. */
+  val Threads = 32
   /** Seconds a connection may take to send its request (headers and body). */
-  val RequestTimeoutS = 10
+  val RequestTimeoutS = 5
   /** Longest wait of `GET /kv/KEY?wait=S`. */
   val MaxWaitS = 60.0
 
