@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 
 from .exceptions import NotFoundError, YARNException
 from .jvm import java_call
@@ -26,6 +27,8 @@ from .jvm import java_call
 logger = logging.getLogger(__name__)
 
 FOLDER = ".knitApps"
+#: Seconds after which the files of an application YARN does not know are stale.
+UNKNOWN_GRACE_S = 600
 _APP_FILE = re.compile(r"^(application_\d+_\d+)\.")
 
 
@@ -77,22 +80,28 @@ def sweep(client, hdfs_home: str, is_finished) -> list[str]:
     Parameters
     ----------
     is_finished : callable
-        ``is_finished(app_id) -> bool``; an application YARN no longer knows
-        (:class:`NotFoundError`) counts as ended.
+        ``is_finished(app_id) -> bool``; an application YARN does not know
+        (:class:`NotFoundError`) counts as ended once its files are older than
+        :data:`UNKNOWN_GRACE_S` (younger ones may belong to a submission under way).
 
     Returns
     -------
     list of str
         The applications whose files were deleted.
     """
-    names = {str(f["path"]).rsplit("/", 1)[-1] for f in java_call(client.listFiles, folder(hdfs_home))}
-    apps = sorted({m.group(1) for m in map(_APP_FILE.match, names) if m})
+    newest: dict[str, int] = {}
+    for status in java_call(client.listFiles, folder(hdfs_home)):
+        match = status and _APP_FILE.match(str(status["path"]).rsplit("/", 1)[-1])
+        if match:
+            app_id = match.group(1)
+            newest[app_id] = max(newest.get(app_id, 0), int(status["modificationTime"]))
     cleaned = []
-    for app_id in apps:
+    for app_id, modified in sorted(newest.items()):
         try:
             ended = is_finished(app_id)
         except NotFoundError:
-            ended = True
+            # YARN knows it only once submitted: young files may be a submission under way.
+            ended = time.time() * 1000 - modified > UNKNOWN_GRACE_S * 1000
         except YARNException as exc:  # not ours to judge now: keep it
             logger.debug("not sweeping %s: %s", app_id, exc)
             continue

@@ -130,7 +130,9 @@ class Stager:
         status = java_call(self.client.fileStatus, remote)
         if status is None or status["size"] != size:
             java_call(self.client.mkdirs, folder, "755")
-            java_call(self.client.upload, str(jar), remote, self.replication, "644")
+            partial = f"{remote}.{secrets.token_hex(6)}.partial"  # others see it whole or not
+            java_call(self.client.upload, str(jar), partial, self.replication, "644")
+            java_call(self.client.rename, partial, remote)
             self.uploaded.append(str(jar))
             status = java_call(self.client.fileStatus, remote)
         public = self._first_closed_folder(folder) is None

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import threading
 import time
+import traceback
 
 from knit import Knit
 
@@ -27,8 +28,8 @@ def test_twenty_applications_from_four_threads_on_a_full_cluster(cluster_environ
                 k = Knit(**QUIET)
                 k.start("echo ok", memory=128)
                 results.append(k.wait_for_completion(300))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
+        except Exception:  # noqa: BLE001 - reported below
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=submit_five) for _ in range(4)]
     for thread in threads:

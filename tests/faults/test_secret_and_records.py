@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import subprocess
 
+import requests
+
 from knit import Knit
+from knit.exceptions import NotFoundError
 from knit.yarn_api import FINAL_STATES
 
 from ..integration.waiting import wait_for
@@ -13,30 +16,51 @@ from ..integration.waiting import wait_for
 QUIET = {"progress": False}
 
 
-def _served_files(k: Knit) -> dict[str, str]:
-    """Every file the NodeManagers (live) or log aggregation (after the end) serve."""
-    return {f"{cid}/{name}": text for cid, files in k.logs().items() for name, text in files.items()}
+def _live_files(k: Knit) -> dict[str, str]:
+    """Every file the NodeManagers list for every container of the application."""
+    session = requests.Session()
+    session.trust_env = False
+    who = {"user.name": k.conf["user"]}
+    found = {}
+    for container in k.yarn_api.app_containers(k.app_id):
+        base = f"http://{container['nodeHttpAddress']}/ws/v1/node"
+        listing = session.get(f"{base}/containers/{container['id']}/logs", params=who,
+                              timeout=30).json()
+        for name in _file_names(listing):
+            found[f"{container['id']}/{name}"] = session.get(
+                f"{base}/containerlogs/{container['id']}/{name}", params=who, timeout=30).text
+    return found
+
+
+def _file_names(listing) -> list[str]:
+    if isinstance(listing, dict):
+        own = [listing["fileName"]] if "fileName" in listing else []
+        return own + [n for value in listing.values() for n in _file_names(value)]
+    if isinstance(listing, list):
+        return [n for value in listing for n in _file_names(value)]
+    return []
 
 
 def test_the_secret_is_in_nothing_the_cluster_serves(cluster_environ):
     k = Knit(**QUIET)
     k.start("echo worker up; sleep 600", num_containers=1, keep_alive=True)
-    wait_for(lambda: any("worker up" in t for t in _served_files(k).values()), what="worker log")
-    live = _served_files(k)
-    assert any(name.endswith("launch_container.sh") for name in live)
+    live = wait_for(lambda: (f := _live_files(k)) and any("worker up" in t for t in f.values())
+                    and f, what="the worker's log")
+    assert sum(name.endswith("launch_container.sh") for name in live) == 2  # AM and worker
     assert not [name for name, text in live.items() if k._secret in text]
     k.kill()
-    aggregated = wait_for(lambda: k.runtime_status() == "KILLED" and _aggregated(k), timeout=90,
-                          what="aggregated logs")
+    # Log aggregation keeps every file of the log folders (yarn logs prints them all).
+    aggregated = wait_for(lambda: _aggregated(k), timeout=90, what="aggregated logs")
     assert not [name for name, text in aggregated.items() if k._secret in text]
 
 
 def _aggregated(k: Knit) -> dict[str, str]:
     try:
-        files = _served_files(k)
-    except Exception:  # noqa: BLE001 - not aggregated yet
+        logs = k.logs(shell=True)
+    except NotFoundError:
         return {}
-    return files if any(name.endswith("launch_container.sh") for name in files) else {}
+    files = {f"{cid}/{name}": text for cid, found in logs.items() for name, text in found.items()}
+    return files if sum(name.endswith("launch_container.sh") for name in files) == 2 else {}
 
 
 def test_records_are_private_and_go_with_their_application(cluster_environ, hadoop_env):

@@ -5,7 +5,7 @@ import java.util.{HashMap => JHashMap, List => JList, Map => JMap}
 
 import scala.jdk.CollectionConverters._
 
-import org.apache.hadoop.fs.{FileSystem, Path}
+import org.apache.hadoop.fs.{FileContext, FileSystem, Options, Path}
 import org.apache.hadoop.fs.permission.FsPermission
 import org.apache.hadoop.io.DataOutputBuffer
 import org.apache.hadoop.security.UserGroupInformation
@@ -97,9 +97,9 @@ class Client {
 
   /** Move a file into place, replacing what is there (used to publish finished uploads). */
   def rename(from: String, to: String): Boolean = {
-    val target = new Path(to)
-    if (fs.exists(target)) fs.delete(target, false)
-    fs.rename(new Path(from), target)
+    // Atomic: readers see the old file or the new one, never none.
+    FileContext.getFileContext(fs.getUri, conf).rename(new Path(from), new Path(to), Options.Rename.OVERWRITE)
+    true
   }
 
   def delete(remote: String): Boolean = fs.delete(new Path(remote), true)
