@@ -15,13 +15,13 @@ import requests
 
 from .exceptions import (
     KnitError,
-    KnitTimeoutError,
     NotFoundError,
     ToolNotFoundError,
     YARNAuthError,
     YARNConnectionError,
     YARNException,
 )
+from .waiting import wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -393,12 +393,14 @@ class YARNAPI:
                 raise
             logger.info("REST kill of %s refused (%s); using `yarn application -kill`", app_id, exc)
             self._run_yarn(["application", "-kill", app_id])
-        deadline = time.monotonic() + timeout
-        while (state := self.state(app_id)) not in FINAL_STATES:
-            if time.monotonic() > deadline:
-                raise KnitTimeoutError(f"{app_id} still {state} {timeout:.0f} s after kill")
-            time.sleep(0.2)
-        return state == "KILLED"
+        seen = {}
+
+        def ended():
+            seen["state"] = self.state(app_id)
+            return seen["state"] in FINAL_STATES
+
+        wait_until(ended, timeout, what=lambda: f"{app_id} still {seen['state']} after kill")
+        return seen["state"] == "KILLED"
 
     def kill_all(self, knit_only: bool = True) -> list[str]:
         """Kill every unfinished application (only knit's with ``knit_only``).

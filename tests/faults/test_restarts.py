@@ -58,3 +58,23 @@ def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_envi
         assert k.kill() is True
     with pytest.raises(ApplicationError):
         k.get_containers()
+
+
+def test_a_dask_cluster_computes_across_an_application_master_restart(cluster_environ):
+    distributed = pytest.importorskip("distributed")
+    from knit.dask_env import worker_environment
+    from knit.dask_yarn import DaskYARNCluster
+
+    env = worker_environment(None, None, None, None)  # cached after the Dask tests
+    with DaskYARNCluster(env=env, progress=False, dashboard_address=":0") as cluster:
+        cluster.start(2, cpus=1, memory=768)
+        with distributed.Client(cluster) as client:
+            assert client.submit(lambda x: x + 1, 1).result() == 2
+            app_id = cluster.knit.app_id
+            kill_9(wait_for(lambda: am_pids(app_id), what="the workers' AM process"))
+            wait_for(lambda: cluster.knit.get_container_report()["attempt"] == 2, timeout=120,
+                     what="attempt 2 of the workers' ApplicationMaster")
+            assert client.submit(lambda x: x * 2, 21).result() == 42
+            cluster.scale(3)  # steered through attempt 2
+            wait_for(lambda: len(cluster.observed) == 3, timeout=180, what="a third worker")
+            assert sum(client.gather(client.map(lambda i: i, range(10)))) == 45

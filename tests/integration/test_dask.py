@@ -68,6 +68,10 @@ def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
             assert set(nthreads.values()) == {1}
             limits = {w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
             assert limits == {(768 - 100 - 76) * 2**20}
+            # Workers listen on their node's YARN address, not on every interface.
+            nodes = {c["node"].split(":")[0] for c in cluster.workers.values()}
+            hosts = {w.split("://")[1].rsplit(":", 1)[0] for w in client.scheduler_info()["workers"]}
+            assert hosts <= nodes and "0.0.0.0" not in hosts
 
         assert requests.get(cluster.dashboard_link, timeout=10).status_code == 200
         logs = cluster.get_logs()
