@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from .jvm import LEAN_FLAGS, java_opens_flags
 from .spec import LaunchSpec
+from .yarn_api import KNIT_APPLICATION_TYPE
 
 SCHEMA_VERSION = 1
-APPLICATION_TYPE = "knit"
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,14 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
         "schema": SCHEMA_VERSION,
         "application": {
             "name": spec.app_name,
+            "type": KNIT_APPLICATION_TYPE,
             "queue": spec.queue,
             "tags": list(tags),
             "acls": spec.acls.to_yarn(),
             "max_attempts": am.max_attempts,
         },
-        "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar)},
+        "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
+               "java_options": [*LEAN_FLAGS, *java_opens_flags()]},
         "workers": {
             "target": spec.num_containers,
             "memory_mb": spec.memory,

@@ -7,12 +7,14 @@ package knit.am
   */
 final case class LaunchContract(
     appName: String,
+    appType: String,
     queue: String,
     tags: Seq[String],
     acls: Map[String, String],
     maxAttempts: Int,
     amMemoryMb: Int,
     amVcores: Int,
+    amJavaOptions: Seq[String],
     jar: Resources.Described,
     workers: WorkerSpec,
     keepAlive: Boolean,
@@ -35,18 +37,11 @@ final case class WorkerSpec(
 
 object LaunchContract {
   val SchemaVersion = 1
-  val ApplicationType = "knit"
   val JarName = "knit.jar"
   /** The contract's file in the ApplicationMaster's working folder. */
   val FileName = "knit-launch.json"
   /** The control secret's file in the ApplicationMaster's (and workers') working folder. */
   val SecretName = "knit-control.secret"
-
-  /** The --add-opens flags Hadoop needs on Java 17 (ignored by older JVMs). */
-  val JavaOpens: String = ("-XX:+IgnoreUnrecognizedVMOptions" +: Seq(
-    "java.io", "java.lang", "java.lang.reflect", "java.math", "java.net", "java.nio", "java.text",
-    "java.util", "java.util.concurrent", "java.util.zip", "sun.nio.ch", "sun.security.util",
-    "sun.security.x509").map(p => s"--add-opens=java.base/$p=ALL-UNNAMED")).mkString(" ")
 
   /** Parse the contract.
     *
@@ -63,12 +58,14 @@ object LaunchContract {
     val workers = root.obj("workers")
     LaunchContract(
       appName = app.string("name"),
+      appType = app.string("type"),
       queue = app.string("queue"),
       tags = app.list("tags").map(_.toString),
       acls = app.obj("acls").raw.map { case (k, v) => k -> v.toString },
       maxAttempts = app.int("max_attempts"),
       amMemoryMb = am.int("memory_mb"),
       amVcores = am.int("vcores"),
+      amJavaOptions = am.list("java_options").map(_.toString),
       jar = resource(am.obj("jar")),
       workers = WorkerSpec(
         target = workers.int("target"),

@@ -138,7 +138,7 @@ class Client {
     val appId = context.getApplicationId.toString
     context.setApplicationName(contract.appName)
     context.setQueue(contract.queue)
-    context.setApplicationType(LaunchContract.ApplicationType)
+    context.setApplicationType(contract.appType)
     context.setApplicationTags(new java.util.HashSet[String](contract.tags.asJava))
     context.setMaxAppAttempts(contract.maxAttempts)
     // A new attempt of the ApplicationMaster takes over the running workers.
@@ -156,12 +156,10 @@ class Client {
         YarnConfiguration.DEFAULT_YARN_CROSS_PLATFORM_APPLICATION_CLASSPATH: _*).map(_.trim))
       .mkString(ApplicationConstants.CLASS_PATH_SEPARATOR)
     val heapMb = math.max(64, (contract.amMemoryMb * 0.6).toInt)
-    val command = Seq(
-      Environment.JAVA_HOME.$$() + "/bin/java",
-      s"-Xmx${heapMb}m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-      LaunchContract.JavaOpens, "knit.am.ApplicationMaster",
+    val command = (Seq(Environment.JAVA_HOME.$$() + "/bin/java", s"-Xmx${heapMb}m") ++
+      contract.amJavaOptions.map(Client.shellQuote) ++ Seq("knit.am.ApplicationMaster",
       "1>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stdout",
-      "2>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stderr"
+      "2>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stderr")
     ).mkString(" ")
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
@@ -186,6 +184,9 @@ class Client {
 }
 
 object Client {
+  /** One word for the shell that runs YARN's launch command. */
+  def shellQuote(word: String): String = "'" + word.replace("'", "'\\''") + "'"
+
   /** HDFS delegation tokens for a Kerberos cluster, serialised for a launch context. */
   def credentialsBuffer(conf: YarnConfiguration): ByteBuffer = {
     val credentials = UserGroupInformation.getCurrentUser.getCredentials

@@ -14,6 +14,8 @@ class LaunchContractTest {
     val c = LaunchContract.fromJson(example)
     assertEquals("name with \"quotes\"", c.appName)
     assertEquals("root.batch", c.queue)
+    assertEquals("knit", c.appType)
+    assertTrue(c.amJavaOptions.toString, c.amJavaOptions.contains("--add-opens=java.base/java.lang=ALL-UNNAMED"))
     assertEquals(Seq("knit", "knit-submission-0"), c.tags)
     assertEquals(Map("VIEW_APP" -> "bob ", "MODIFY_APP" -> " "), c.acls)
     assertEquals(2, c.maxAttempts)
