@@ -6,6 +6,7 @@ import getpass
 import json
 import logging
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -233,6 +234,8 @@ class LocalCluster:
             self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
             ensure_hadoop_home(self.hadoop_home, self.conf_dir)
             cluster_config.write_all(config)
+            # A new cluster starts with no application: only restart() recovers them.
+            shutil.rmtree(self.directory / "rm-state", ignore_errors=True)
             daemons = self._daemons(config)
             self._start(daemons, config)
             self._write_state(daemons, config)
