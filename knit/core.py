@@ -430,9 +430,9 @@ class Knit:
 
     # ------------------------------------------------------------ attaching
     def attach(self, app_id: str) -> "Knit":
-        """Take over a running ``keep_alive`` application that knit started, from any
-        process of the same user: status, logs, containers, scaling and ``kill`` then work
-        as if this Knit had started it.
+        """Take over a running application that knit started (typically a
+        ``keep_alive`` service), from any process of the same user: status, logs,
+        containers, scaling and ``kill`` then work as if this Knit had started it.
 
         Raises
         ------

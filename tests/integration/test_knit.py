@@ -147,7 +147,11 @@ def test_allocation_timeout_fails_fast(cluster_environ):
     ({"envvars": {1: "a"}}, TypeError, "strings to strings"),
     ({"queue": "no-such-queue"}, PreflightError, "does not exist; the cluster has"),
     ({"memory": 100_000}, PreflightError, "fits on no node"),
-    ({"num_containers": 500}, PreflightError, "available"),
+    ({"num_containers": 500}, PreflightError, "more than the whole cluster's"),
+    ({"queue": "bogus.default"}, PreflightError, "does not exist"),
+    ({"envvars": {"A": "x\0y"}}, ValueError, "NUL"),
+    ({"max_restarts": -2}, ValueError, "max_restarts must be -1"),
+    ({"files": ["hdfs:///no/such/file.txt"]}, FileNotFoundError, "does not exist in HDFS"),
     ({"env": "/no/such/env.zip"}, FileNotFoundError, "does not exist"),
 ])
 def test_bad_input_is_refused_before_submission(knit, kwargs, error, match):
@@ -280,7 +284,9 @@ def test_keep_alive_outlives_its_containers_but_not_its_client(cluster_environ):
 def test_pending_asks_can_be_withdrawn(cluster_environ):
     k = Knit(**QUIET)
     k.start("sleep 300", num_containers=0, keep_alive=True)
-    k.add_containers(3, memory=3000)  # two 4 GB NodeManagers hold two of these, not three
+    k.add_containers(2, memory=3000)
+    wait_for(lambda: len(k.get_containers()) == 2, timeout=60, what="two granted")
+    k.add_containers(1, memory=3000)  # two 4 GB NodeManagers hold two of these, not three
     wait_for(lambda: (r := k.get_container_report())["pending"] == 1 and len(r["containers"]) == 2,
              timeout=60, what="two granted, one pending")
     assert k.remove_pending_containers(5) == 1
@@ -299,15 +305,14 @@ def test_another_knit_attaches_to_a_service(cluster_environ):
     other.add_containers(1)
     wait_for(lambda: len([c for c in service.get_containers() if c["state"] == "RUNNING"]) == 2,
              what="the container added through the attached Knit")
-    assert other.record["secret"] and "secret" not in repr(other)
+    assert other._secret == service._secret and "secret" not in repr(other)
     assert other.kill()
     with pytest.raises(NotFoundError, match="knit has no record"):
         Knit(**QUIET).attach(service.app_id)  # killed through knit: its record is gone
     job = Knit(**QUIET)
     job.start("sleep 60")
-    with pytest.raises(NotFoundError, match="no record"):
-        Knit(**QUIET).attach(job.app_id)  # only services are recorded
-    assert job.kill()
+    assert Knit(**QUIET).attach(job.app_id).kill() is True  # a running job too
+    assert job.kill() is False  # nothing left to kill
 
 
 def test_client_jvm_uses_the_configuration_python_resolved(local_cluster):
