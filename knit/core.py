@@ -422,7 +422,7 @@ class Knit:
         if not self.app_id:
             return False
         try:
-            killed = self.yarn_api.kill(self.app_id)
+            killed = not self._has_ended() and self.yarn_api.kill(self.app_id)
         except NotFoundError:
             killed = False  # YARN forgot it (a ResourceManager restart without recovery)
         records.delete_app_files(self.client, self.conf["hdfs_home"], self.app_id)

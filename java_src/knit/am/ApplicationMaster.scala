@@ -80,7 +80,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     nm.start()
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
     control = new ControlServer(host, secret, new Actions)
-    val port = control.start()
+    val port = control.port
     val secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
     launcher = new ContainerLauncher(spec, secretFile, s"$host:$port")
@@ -89,6 +89,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     log(s"registered; control endpoint on $host:$port")
     if (attemptId.getAttemptId > 1) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
     else begin()
+    control.start() // served once the state is whole (a later attempt has taken over)
     waitUntilDone()
     val (succeeded, diagnostics) = tracker.summary
     val (status, text) =

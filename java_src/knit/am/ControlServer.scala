@@ -32,10 +32,10 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
 
-  def start(): Int = {
-    server.start()
-    server.getAddress.getPort
-  }
+  /** The port, bound already: connections wait in the backlog until [[start]]. */
+  val port: Int = server.getAddress.getPort
+
+  def start(): Unit = server.start()
 
   def stop(): Unit = {
     server.stop(0)
