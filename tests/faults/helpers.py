@@ -27,3 +27,16 @@ def am_pids(app_id: str) -> list[int]:
 def kill_9(pids: list[int]) -> None:
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
+
+
+def running_ids(knit) -> set[str]:
+    """Ids of the application's RUNNING worker containers, as its AM reports them."""
+    return {c["id"] for c in knit.get_containers() if c["state"] == "RUNNING"}
+
+
+def wait_running(knit, count: int, timeout: float = 120) -> set[str]:
+    """Wait until ``count`` worker containers run; return their ids."""
+    from ..integration.waiting import wait_for
+
+    return wait_for(lambda: len(ids := running_ids(knit)) == count and ids, timeout=timeout,
+                    what=f"{count} running containers")

@@ -12,6 +12,7 @@ import requests
 from knit import Knit
 
 from ..integration.waiting import wait_for
+from .helpers import running_ids, wait_running
 
 QUIET = {"progress": False}
 
@@ -21,9 +22,7 @@ def test_an_application_survives_a_resource_manager_restart(cluster_environ):
     k = Knit(**QUIET)
     k.start("sleep 600", num_containers=2, keep_alive=True)
     try:
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 2,
-                 what="two running containers")
-        before = {c["id"] for c in k.get_containers()}
+        before = wait_running(k, 2)
         k.yarn_api.retry_for = 120  # the ResourceManager takes a while to start here
         restarting = threading.Thread(target=local.restart, args=("resourcemanager",))
         restarting.start()
@@ -33,10 +32,9 @@ def test_an_application_survives_a_resource_manager_restart(cluster_environ):
         assert k.runtime_status() in ("ACCEPTED", "RUNNING")
         restarting.join(180)
         wait_for(lambda: k.runtime_status() == "RUNNING", timeout=60, what="RUNNING again")
-        assert {c["id"] for c in k.get_containers() if c["state"] == "RUNNING"} == before
+        assert running_ids(k) == before
         assert k.scale(3) == 3  # and YARN still grants it containers
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 3,
-                 timeout=120, what="a third container after the restart")
+        wait_running(k, 3)  # a third container, granted after the restart
     finally:
         assert k.kill() is True
     # A new application after the restart, from the same Knit.
@@ -50,8 +48,7 @@ def test_lost_containers_are_replaced_within_the_restart_policy(cluster_environ)
     # 5 containers of 1 GB cannot all sit on the AM's node (4 GB): some land elsewhere.
     k.start("sleep 600", num_containers=5, memory=1024, keep_alive=True, max_restarts=-1)
     try:
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 5,
-                 timeout=120, what="five running containers")
+        wait_running(k, 5)
         am_node = k.yarn_api.app_attempts(k.app_id)[-1]["nodeId"]
         nodes = {c["node"] for c in k.get_containers()} - {am_node}
         assert nodes, "every container on the AM's node"
@@ -67,8 +64,7 @@ def test_lost_containers_are_replaced_within_the_restart_policy(cluster_environ)
             assert {c["id"] for c in report["containers"] if c["state"] == "COMPLETE"} >= lost
         finally:
             local.restart(f"nodemanager-{index}")
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 5,
-                 timeout=120, what="five running containers again")
+        wait_running(k, 5)  # again
     finally:
         k.kill()
 

@@ -8,7 +8,7 @@ from knit import Knit
 from knit.exceptions import ApplicationError
 
 from ..integration.waiting import wait_for
-from .helpers import am_pids, kill_9
+from .helpers import am_pids, kill_9, running_ids, wait_running
 
 QUIET = {"progress": False}
 
@@ -35,25 +35,21 @@ def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_envi
     k = Knit(**QUIET)
     k.start("sleep 600", num_containers=2, keep_alive=True)
     try:
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 2,
-                 what="two running containers")
-        before = {c["id"] for c in k.get_containers()}
+        wait_running(k, 2)
         k.set_value("greeting", "hello")
         assert k.scale(3) == 3
-        wait_for(lambda: k.get_container_report()["pending"] == 0, what="the third container")
-        before = {c["id"] for c in k.get_containers() if c["state"] == "RUNNING"}
+        before = wait_running(k, 3)
         wait_for(lambda: am_pids(k.app_id), what="the AM's process")
         kill_9(am_pids(k.app_id))
         # Calls carry on with attempt 2, which took over the running containers.
         report = wait_for(lambda: (r := k.get_container_report())["attempt"] == 2 and r,
                           timeout=120, what="attempt 2 answering")
-        assert {c["id"] for c in report["containers"] if c["state"] == "RUNNING"} == before
+        assert running_ids(k) == before
         assert report["target"] == 3 and report["pending"] == 0
         assert k.get_value("greeting") == "hello"
         assert k.runtime_status() == "RUNNING"
         assert k.scale(1) == 1  # attempt 2 steers the adopted containers too
-        wait_for(lambda: sum(c["state"] == "RUNNING" for c in k.get_containers()) == 1,
-                 what="scaled down to one")
+        wait_running(k, 1)
     finally:
         assert k.kill() is True
     with pytest.raises(ApplicationError):

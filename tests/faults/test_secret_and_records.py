@@ -11,6 +11,7 @@ from knit import Knit
 from knit.exceptions import NotFoundError
 from knit.yarn_api import FINAL_STATES
 
+from ..integration.nodemanager import file_names
 from ..integration.waiting import wait_for
 
 QUIET = {"progress": False}
@@ -26,19 +27,10 @@ def _live_files(k: Knit) -> dict[str, str]:
         base = f"http://{container['nodeHttpAddress']}/ws/v1/node"
         listing = session.get(f"{base}/containers/{container['id']}/logs", params=who,
                               timeout=30).json()
-        for name in _file_names(listing):
+        for name in file_names(listing):
             found[f"{container['id']}/{name}"] = session.get(
                 f"{base}/containerlogs/{container['id']}/{name}", params=who, timeout=30).text
     return found
-
-
-def _file_names(listing) -> list[str]:
-    if isinstance(listing, dict):
-        own = [listing["fileName"]] if "fileName" in listing else []
-        return own + [n for value in listing.values() for n in _file_names(value)]
-    if isinstance(listing, list):
-        return [n for value in listing for n in _file_names(value)]
-    return []
 
 
 def test_the_secret_is_in_nothing_the_cluster_serves(cluster_environ):

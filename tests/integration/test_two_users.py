@@ -11,6 +11,7 @@ import requests
 from knit import Knit
 
 from .other_user import other_user
+from .nodemanager import file_names
 from .waiting import wait_for
 
 QUIET = {"progress": False}
@@ -27,16 +28,6 @@ def _am_logs_url(k: Knit, name: str = "") -> str:
     if name:
         return f"{base}/containerlogs/{attempt['containerId']}/{name}"
     return f"{base}/containers/{attempt['containerId']}/logs"
-
-
-def _file_names(listing) -> list[str]:
-    """Every ``fileName`` in a NodeManager's log listing, whatever its nesting."""
-    if isinstance(listing, dict):
-        own = [listing["fileName"]] if "fileName" in listing else []
-        return own + [n for value in listing.values() for n in _file_names(value)]
-    if isinstance(listing, list):
-        return [n for value in listing for n in _file_names(value)]
-    return []
 
 
 def _get(url: str, user: str) -> requests.Response:
@@ -88,7 +79,7 @@ def test_another_user_cannot_read_logs_steer_or_kill(cluster_environ, bob):
     wait_for(lambda: _get(_am_logs_url(k), me).status_code == 200, what="the AM's log listing")
     # The owner reads the ApplicationMaster's container files (the control secret is in
     # none of them: it reaches the AM as a private file); the other user reads nothing.
-    names = _file_names(_get(_am_logs_url(k), me).json())
+    names = file_names(_get(_am_logs_url(k), me).json())
     assert "launch_container.sh" in names
     for name in names:
         assert k._secret not in _get(_am_logs_url(k, name), me).text, name
