@@ -84,11 +84,14 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
     launcher = new ContainerLauncher(spec, secretFile, s"$host:$port")
+    val firstAttempt = attemptId.getAttemptId == 1
+    // Asks queued before registering are granted sooner (Python checked their size).
+    if (firstAttempt && spec.target > 0) requestContainers(spec.target, defaultCapability)
     val registration = rm.registerApplicationMaster(host, port, "")
     maxCapability = registration.getMaximumResourceCapability
     log(s"registered; control endpoint on $host:$port")
-    if (attemptId.getAttemptId > 1) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
-    else begin()
+    if (!firstAttempt) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
+    state.markDirty()
     control.start() // served once the state is whole (a later attempt has taken over)
     waitUntilDone()
     val (succeeded, diagnostics) = tracker.summary
@@ -103,15 +106,6 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     nm.stop()
     rm.stop()
     if (status == FinalApplicationStatus.SUCCEEDED) 0 else 1
-  }
-
-  /** First attempt: ask for the contract's workers (if YARN can ever grant them). */
-  private def begin(): Unit = {
-    tooBig(defaultCapability) match {
-      case Some(why) => stalledMessage = why
-      case None => if (spec.target > 0) requestContainers(spec.target, defaultCapability)
-    }
-    state.markDirty()
   }
 
   /** A later attempt: take over the containers still running and ask for what the target lacks. */
