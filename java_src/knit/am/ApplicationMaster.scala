@@ -13,6 +13,7 @@ import org.apache.hadoop.yarn.api.ApplicationConstants
 import org.apache.hadoop.yarn.api.ApplicationConstants.Environment
 import org.apache.hadoop.yarn.api.records._
 import org.apache.hadoop.yarn.client.api.AMRMClient.ContainerRequest
+import org.apache.hadoop.yarn.client.api.NMClient
 import org.apache.hadoop.yarn.client.api.async.{AMRMClientAsync, NMClientAsync}
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
@@ -65,6 +66,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
   private val rm = AMRMClientAsync.createAMRMClientAsync[ContainerRequest](fastHeartbeatMs, new RMCallbacks)
   private val nm = NMClientAsync.createNMClientAsync(new NMCallbacks)
+  private val adoptedStopper = NMClient.createNMClient()
   private val state = new StateStore(conf, s"${contract.recordsFolder}/$appId.am.json")
   private val kv = new KeyValueStore(() => state.markDirty())
   @volatile private var stalledMessage = ""
@@ -78,6 +80,8 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     rm.start()
     nm.init(conf)
     nm.start()
+    adoptedStopper.init(conf)
+    adoptedStopper.start()
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
     control = new ControlServer(host, secret, new Actions)
     val port = control.port
@@ -104,6 +108,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     control.stop()
     rm.unregisterApplicationMaster(status, text, "")
     nm.stop()
+    adoptedStopper.stop()
     rm.stop()
     if (status == FinalApplicationStatus.SUCCEEDED) 0 else 1
   }
@@ -207,10 +212,16 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private def removeContainer(id: String): Boolean = {
     val worker = if (tracker.remove(id)) tracker.worker(id) else None
     worker.foreach { w =>
-      // A container adopted from an earlier attempt is unknown to this NM client:
-      // the ResourceManager stops it.
-      if (launcher.launched(w.id)) nm.stopContainerAsync(ContainerId.fromString(w.id), NodeId.fromString(w.node))
-      else rm.releaseAssignedContainer(ContainerId.fromString(w.id))
+      val (id, node) = (ContainerId.fromString(w.id), NodeId.fromString(w.node))
+      if (launcher.launched(w.id)) nm.stopContainerAsync(id, node)
+      else {
+        // Adopted from an earlier attempt: the asynchronous NM client ignores containers
+        // it did not start; the synchronous one stops any (with the NM tokens the
+        // registration passed on), and the ResourceManager is told to release it too.
+        try adoptedStopper.stopContainer(id, node)
+        catch { case e: Exception => log(s"stopping adopted $id at its NodeManager failed: $e") }
+        rm.releaseAssignedContainer(id)
+      }
       state.markDirty()
     }
     worker.nonEmpty
