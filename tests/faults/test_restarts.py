@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from knit import Knit
@@ -39,6 +41,9 @@ def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_envi
         k.set_value("greeting", "hello")
         assert k.scale(3) == 3
         before = wait_running(k, 3)
+        # YARN hands a new attempt the containers its ResourceManager knows to run:
+        # let the NodeManagers' heartbeats (250 ms here) tell it about the third.
+        time.sleep(2)
         wait_for(lambda: am_pids(k.app_id), what="the AM's process")
         kill_9(am_pids(k.app_id))
         # Calls carry on with attempt 2, which took over the running containers.
