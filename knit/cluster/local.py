@@ -14,7 +14,8 @@ from typing import Callable
 
 import requests
 
-from ..exceptions import ClusterError, DaemonDiedError, KnitTimeoutError
+from ..exceptions import ClusterError, DaemonDiedError
+from ..waiting import wait_until
 from ..jvm import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
@@ -331,10 +332,10 @@ class LocalCluster:
             )
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
         http = _http()
-        last_seen, last_said = "nothing yet", ""
-        while True:
+        seen = {"last": "nothing yet", "said": ""}
+
+        def ready() -> bool:
             for daemon in daemons:
                 if not daemon.is_alive():
                     raise DaemonDiedError(
@@ -343,18 +344,15 @@ class LocalCluster:
                         daemon.name,
                         daemon.log_tail(),
                     )
-            ready, last_seen = self._readiness(http)
-            if ready:
-                return
-            if last_seen != last_said:
-                self._progress(f"waiting: {last_seen}")
-                last_said = last_seen
-            if time.monotonic() > deadline:
-                raise KnitTimeoutError(
-                    f"the local cluster was not ready after {timeout:.0f} s; last seen: "
-                    f"{last_seen}. Logs are in {self.directory / 'logs'}"
-                )
-            time.sleep(0.25)
+            done, seen["last"] = self._readiness(http)
+            if not done and seen["last"] != seen["said"]:
+                self._progress(f"waiting: {seen['last']}")
+                seen["said"] = seen["last"]
+            return done
+
+        wait_until(ready, timeout, interval=0.25, what=lambda: (
+            f"the local cluster was not ready after {timeout:.0f} s; last seen: {seen['last']}. "
+            f"Logs are in {self.directory / 'logs'}"))
 
     def _readiness(self, http: requests.Session) -> tuple[bool, str]:
         """(ready?, what was seen) from the RM REST API and the NameNode's JMX."""
