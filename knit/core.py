@@ -53,7 +53,9 @@ class Knit:
         knit settings (``rm``, ``rm_port``, ``nn``, ``nn_port``, ``user``,
         ``replication_factor``, ``lang``, ``scheme``, ``gateway_path``), YARNAPI
         auth (``kerberos``, ``username``, ``password``, ``verify``) and ApplicationMaster
-        sizing (``am_memory`` MB, default 384; ``am_vcores``, default 1), waits
+        sizing (``am_memory`` MB, default 384; ``am_vcores``, default 1;
+        ``am_max_attempts``, default 2: a new attempt takes over the running
+        containers if the ApplicationMaster dies), waits
         (``start_timeout`` s, default 120; ``allocation_timeout`` s, default 300;
         ``client_timeout`` s, default 0 = none: a ``keep_alive`` application ends
         when this process has not called its ApplicationMaster for that long), and
