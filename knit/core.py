@@ -155,7 +155,7 @@ class Knit:
               app_name: str = "knit", queue: str = "default", checks: bool = True,
               env: str | None = None, env_visibility: str = "PRIVATE",
               keep_alive: bool = False, acls: ACLs | dict | None = None,
-              max_restarts: int = 0) -> str:
+              max_restarts: int = 0, worker_kv: bool = False) -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -205,6 +205,11 @@ class Knit:
             replaces over the application's life: 0 never (the application ends
             FAILED when the others are done), -1 always; once a positive limit is
             used up, the next failure ends the application FAILED with the reason.
+        worker_kv : bool
+            Let the containers set values in the application's key-value store
+            (:meth:`set_value`): they get the control secret as a PRIVATE file
+            ``knit-control.secret``, and ``$KNIT_AM_ADDRESS``. Off by default: the
+            file costs each node one more localization per application.
 
         Returns
         -------
@@ -231,7 +236,7 @@ class Knit:
                           envvars={} if envvars is None else envvars,
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
                           lang=self.conf["lang"], keep_alive=keep_alive, acls=acls,
-                          max_restarts=max_restarts)
+                          max_restarts=max_restarts, worker_kv=worker_kv)
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores,
                                     self._progress)

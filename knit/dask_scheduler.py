@@ -36,7 +36,8 @@ def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: 
         No address published within ``timeout`` seconds (the application is killed).
     """
     knit.start(scheduler_command(), num_containers=1, virtual_cores=cpus, memory=memory,
-               env=env, queue=queue, app_name=app_name, keep_alive=True, files=[str(PUBLISHER)])
+               env=env, queue=queue, app_name=app_name, keep_alive=True, files=[str(PUBLISHER)],
+               worker_kv=True)
 
     def published() -> str | None:
         try:

@@ -108,6 +108,7 @@ class LaunchSpec:
     keep_alive: bool = False
     acls: ACLs | dict | None = None
     max_restarts: int = 0
+    worker_kv: bool = False
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():

@@ -17,7 +17,7 @@ def example_contract() -> dict:
     spec = LaunchSpec(cmd='echo "$GREETING"', num_containers=3, virtual_cores=2, memory=256,
                       envvars={"GREETING": TRICKY, "PATH": "/opt/tools:/usr/bin"},
                       app_name="name with \"quotes\"", queue="root.batch", keep_alive=True,
-                      acls={"view_users": ["bob"]}, max_restarts=-1)
+                      acls={"view_users": ["bob"]}, max_restarts=-1, worker_kv=True)
     jar = Resource("knit.jar", "hdfs://nn:9000/user/u/.knitJars/knit-abc.jar", "FILE", "PUBLIC",
                    1234, 1700000000000)
     files = [Resource("data.csv", "hdfs://nn:9000/user/u/.knitDeps/1/data.csv", "FILE",
@@ -38,7 +38,7 @@ def test_schema_fields():
     assert set(contract) == {"schema", "application", "am", "workers", "keep_alive",
                              "allocation_timeout_s", "client_timeout_s", "records_folder"}
     assert set(contract["workers"]) == {"target", "memory_mb", "vcores", "priority",
-                                        "max_restarts", "boot_script", "resources"}
+                                        "max_restarts", "kv_access", "boot_script", "resources"}
     assert set(contract["workers"]["resources"][0]) == {"name", "uri", "kind", "visibility",
                                                         "size", "timestamp"}
 

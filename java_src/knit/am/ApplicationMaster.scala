@@ -357,13 +357,16 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 /** Builds the launch context of a worker container.
   *
   * The boot script (environment exports, then the command) travels base64-encoded in
-  * one variable, so YARN's launch script holds no value a shell could re-parse; the
-  * workers also get the control secret as a PRIVATE file, and the control endpoint's
-  * address, to publish values (such as a Dask scheduler's address) in the key-value store.
+  * one variable, so YARN's launch script holds no value a shell could re-parse. With
+  * key-value access the workers also get the control secret as a PRIVATE file, and
+  * the control endpoint's address, to publish values (such as a Dask scheduler's
+  * address); without, nothing more to localize (a PRIVATE file costs each node a
+  * localizer process per application).
   */
 final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described, controlAddress: String) {
   private val localResources =
-    (spec.resources :+ secretFile).map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
+    (spec.resources ++ (if (spec.kvAccess) Seq(secretFile) else Nil))
+      .map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
   private val bootB64 = Base64.getEncoder.encodeToString(spec.bootScript.getBytes(UTF_8))
   private val started = java.util.concurrent.ConcurrentHashMap.newKeySet[String]()
 
@@ -374,7 +377,7 @@ final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described,
     started.add(container.getId.toString)
     val env = new java.util.HashMap[String, String]()
     env.put("KNIT_BOOT_B64", bootB64)
-    env.put("KNIT_AM_ADDRESS", controlAddress)
+    if (spec.kvAccess) env.put("KNIT_AM_ADDRESS", controlAddress)
     val logDir = ApplicationConstants.LOG_DIR_EXPANSION_VAR
     val command = "base64 -d <<<$KNIT_BOOT_B64 >knit-boot.sh && exec /bin/bash knit-boot.sh " +
       s"1>$logDir/stdout 2>$logDir/stderr"

@@ -23,14 +23,16 @@ final case class LaunchContract(
     recordsFolder: String
 )
 
-/** The worker containers: how many, how big, what they run and receive, and how often
-  * a failed one is replaced (`maxRestarts`, -1 for always). */
+/** The worker containers: how many, how big, what they run and receive, how often a
+  * failed one is replaced (`maxRestarts`, -1 for always), and whether they may set
+  * values in the key-value store (`kvAccess`: they get the control secret). */
 final case class WorkerSpec(
     target: Int,
     memoryMb: Int,
     vcores: Int,
     priority: Int,
     maxRestarts: Int,
+    kvAccess: Boolean,
     bootScript: String,
     resources: Seq[Resources.Described]
 )
@@ -73,6 +75,7 @@ object LaunchContract {
         vcores = workers.int("vcores"),
         priority = workers.int("priority"),
         maxRestarts = workers.int("max_restarts"),
+        kvAccess = workers.bool("kv_access"),
         bootScript = workers.string("boot_script"),
         resources = workers.list("resources").map(r => resource(Fields(r, "resource")))),
       keepAlive = root.bool("keep_alive"),

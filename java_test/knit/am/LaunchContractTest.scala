@@ -26,6 +26,7 @@ class LaunchContractTest {
     assertEquals(256, c.workers.memoryMb)
     assertEquals(2, c.workers.vcores)
     assertEquals(-1, c.workers.maxRestarts)
+    assertTrue(c.workers.kvAccess)
     assertTrue(c.workers.bootScript.contains("ünïcode \ud83d\ude00'"))
     assertEquals(Seq("data.csv"), c.workers.resources.map(_.name))
     assertTrue(c.keepAlive)
