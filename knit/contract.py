@@ -1,6 +1,6 @@
 """The launch contract: everything an application is launched with, as one JSON
-document that the JVM client submits and the ApplicationMaster reads from a PRIVATE
-file (``java_src/knit/am/LaunchContract.scala`` parses it; both sides test the same
+document that the JVM client submits and the ApplicationMaster reads from a
+mode-600 HDFS file (``java_src/knit/am/LaunchContract.scala`` parses it; both sides test the same
 example, ``tests/data/launch_contract.json``).
 
 No value of it reaches a shell unquoted: the worker environment is exported by the

@@ -84,6 +84,9 @@ class Knit:
             raise TypeError(f"unknown Knit argument(s): {', '.join(sorted(unknown))}")
         self.conf = load_conf(autodetect=autodetect, pars=pars, **kwargs)
         self.conf["hdfs_home"] = hdfs_home or self.conf.get("hdfs_home") or f"/user/{self.conf['user']}"
+        if set(self.conf["hdfs_home"]) & set('"$`\\\n'):  # it reaches YARN's launch script
+            raise ValueError(f"hdfs_home {self.conf['hdfs_home']!r} cannot hold \", $, `, \\ "
+                             "or a newline: YARN passes it to the ApplicationMaster unquoted")
         self.upload_always = upload_always
         self.knit_home = Path(knit_home)
         self.hdfs = hdfs

@@ -2,8 +2,9 @@
 700, every file 600), named after the application:
 
 - ``<app>.launch.json``: the launch contract (:mod:`knit.contract`), and
-  ``<app>.secret``: the control secret, both written at submission and localized
-  PRIVATE for the ApplicationMaster (and the secret for the workers);
+  ``<app>.secret``: the control secret, both written at submission and read by
+  the ApplicationMaster (the secret is also localized PRIVATE for workers started
+  with ``worker_kv=True``);
 - ``<app>.am.json``: the ApplicationMaster's saved state (target, restarts,
   key-value store) for its next attempt;
 - ``<app>.json``: fields a caller adds (a Dask cluster adds its workers'

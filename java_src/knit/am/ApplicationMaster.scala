@@ -34,9 +34,11 @@ import org.apache.hadoop.yarn.util.Records
   */
 object ApplicationMaster {
   def main(args: Array[String]): Unit = {
-    val contract = LaunchContract.fromJson(LaunchContract.readFile(LaunchContract.FileName))
-    val secret = LaunchContract.readFile(LaunchContract.SecretName).trim
-    val am = new ApplicationMaster(contract, secret, new YarnConfiguration())
+    val conf = new YarnConfiguration()
+    val contractFile = sys.env(LaunchContract.ContractVar)
+    val contract = LaunchContract.fromJson(LaunchContract.readFile(conf, contractFile))
+    val secret = LaunchContract.readFile(conf, contractFile.stripSuffix(".launch.json") + ".secret").trim
+    val am = new ApplicationMaster(contract, secret, conf)
     val exitCode = try am.run() catch {
       case e: Throwable =>
         System.err.println(s"knit ApplicationMaster failed: $e")

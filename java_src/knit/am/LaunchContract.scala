@@ -40,9 +40,11 @@ final case class WorkerSpec(
 object LaunchContract {
   val SchemaVersion = 1
   val JarName = "knit.jar"
-  /** The contract's file in the ApplicationMaster's working folder. */
-  val FileName = "knit-launch.json"
-  /** The control secret's file in the ApplicationMaster's (and workers') working folder. */
+  /** The variable naming the contract's HDFS file (`<records>/<app>.launch.json`, mode
+    * 600); the secret is beside it (`<app>.secret`). Only a path: no secret, no value
+    * of the user's. */
+  val ContractVar = "KNIT_CONTRACT"
+  /** The control secret's file in the workers' working folder (with key-value access). */
   val SecretName = "knit-control.secret"
 
   /** Parse the contract.
@@ -85,8 +87,12 @@ object LaunchContract {
     )
   }
 
-  def readFile(name: String): String =
-    new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(name)), "UTF-8")
+  /** A text file of HDFS (or any Hadoop file system). */
+  def readFile(conf: org.apache.hadoop.conf.Configuration, uri: String): String = {
+    val path = new org.apache.hadoop.fs.Path(uri)
+    val in = path.getFileSystem(conf).open(path)
+    try new String(in.readAllBytes(), "UTF-8") finally in.close()
+  }
 
   private def resource(f: Fields): Resources.Described =
     Resources.Described(f.string("name"), f.string("uri"), f.string("kind"), f.string("visibility"),

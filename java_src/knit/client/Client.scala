@@ -124,7 +124,8 @@ class Client {
     *
     * The contract (see [[knit.am.LaunchContract]]) and the control secret are written to
     * `recordsFolder/<application id>.launch.json` and `.secret` (mode 600 in a 700
-    * folder) and localized PRIVATE for the ApplicationMaster: they appear in no
+    * folder); the ApplicationMaster reads them from HDFS as the application's user
+    * (its environment names only the contract's path): they appear in no
     * environment, command line or launch script that the NodeManager serves.
     *
     * @param contractJson the launch contract Python wrote
@@ -147,9 +148,7 @@ class Client {
 
     mkdirs(contract.recordsFolder, "700")
     val contractFile = writePrivate(s"${contract.recordsFolder}/$appId.launch.json", contractJson)
-    val secretFile = writePrivate(s"${contract.recordsFolder}/$appId.secret", secret)
-    def privateFile(name: String, uri: String) =
-      name -> Resources.toLocalResource(Resources.describe(conf, name, uri, "FILE", "PRIVATE"))
+    writePrivate(s"${contract.recordsFolder}/$appId.secret", secret)
 
     val classpath = (Seq(Environment.CLASSPATH.$$(), Environment.PWD.$$() + "/" + LaunchContract.JarName) ++
       conf.getStrings(YarnConfiguration.YARN_APPLICATION_CLASSPATH,
@@ -163,11 +162,15 @@ class Client {
     ).mkString(" ")
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
-    launch.setLocalResources(Map(
-      LaunchContract.JarName -> Resources.toLocalResource(contract.jar),
-      privateFile(LaunchContract.FileName, contractFile),
-      privateFile(LaunchContract.SecretName, secretFile)).asJava)
-    launch.setEnvironment(Map("CLASSPATH" -> classpath).asJava)
+    // The AM reads contract and secret from HDFS as the application's user: localizing
+    // them PRIVATE would cost a localizer process (a JVM) on its node, ~1 s here.
+    launch.setLocalResources(Map(LaunchContract.JarName -> Resources.toLocalResource(contract.jar)).asJava)
+    val user = UserGroupInformation.getCurrentUser.getShortUserName
+    // Without Kerberos the AM's HDFS identity is this variable (as MapReduce's AM does).
+    val identity: Map[String, String] =
+      if (UserGroupInformation.isSecurityEnabled) Map.empty else Map("HADOOP_USER_NAME" -> user)
+    launch.setEnvironment((identity ++ Map("CLASSPATH" -> classpath,
+      LaunchContract.ContractVar -> contractFile)).map { case (k, v) => k -> Client.shellSafe(v) }.asJava)
     launch.setCommands(java.util.Collections.singletonList(command))
     launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
     if (UserGroupInformation.isSecurityEnabled) launch.setTokens(Client.credentialsBuffer(conf))
@@ -184,6 +187,13 @@ class Client {
 }
 
 object Client {
+  /** A value YARN can put in its launch script's `export NAME="value"` unharmed. */
+  def shellSafe(value: String): String = {
+    if (value.exists(c => "\"$`\\\n".contains(c)))
+      throw new IllegalArgumentException(s"$value cannot be passed through YARN's launch script")
+    value
+  }
+
   /** One word for the shell that runs YARN's launch command. */
   def shellQuote(word: String): String = "'" + word.replace("'", "'\\''") + "'"
 
