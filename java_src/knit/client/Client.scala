@@ -169,8 +169,8 @@ class Client {
     // Without Kerberos the AM's HDFS identity is this variable (as MapReduce's AM does).
     val identity: Map[String, String] =
       if (UserGroupInformation.isSecurityEnabled) Map.empty else Map("HADOOP_USER_NAME" -> user)
-    launch.setEnvironment((identity ++ Map("CLASSPATH" -> classpath,
-      LaunchContract.ContractVar -> contractFile)).map { case (k, v) => k -> Client.shellSafe(v) }.asJava)
+    val values = (identity + (LaunchContract.ContractVar -> contractFile)).map { case (k, v) => k -> Client.shellSafe(v) }
+    launch.setEnvironment((values + ("CLASSPATH" -> classpath)).asJava) // YARN expands the classpath
     launch.setCommands(java.util.Collections.singletonList(command))
     launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
     if (UserGroupInformation.isSecurityEnabled) launch.setTokens(Client.credentialsBuffer(conf))
