@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shlex
 import sys
@@ -29,6 +30,7 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         nodemanagers=getattr(args, "nodemanagers", 2),
         ports=ports,
         network=getattr(args, "network", "loopback"),
+        secure=getattr(args, "secure", False),
         progress=_say,
     )
 
@@ -43,6 +45,13 @@ def cluster_up(args: argparse.Namespace) -> int:
     print(f"NodeManagers     {', '.join(cluster.network.nodes)} ({cluster.network.mode} network)")
     for name, daemon in status["daemons"].items():
         print(f"  {name:<18} pid {daemon['pid']}")
+    realm = cluster.realm
+    if realm is not None:
+        user = getpass.getuser()
+        print(f"secure           Kerberos realm {status['realm']} (KDC {realm.host}:{realm.port}, "
+              f"config {realm.krb5_conf})")
+        print(f"you are          {realm.user_principal(user)} (keytab {realm.keytab(user)}, "
+              f"tickets in {realm.ccache(user)})")
     print(f"Use it from a shell with: eval \"$(knit cluster env --dir {shlex.quote(str(cluster.directory))})\"")
     return 0
 
@@ -152,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="NodeManager host identities: a 127.0.0.x address each, "
                                      "or a network namespace each (needs root or the sudo "
                                      "helper; see docs/local_cluster.rst); default: %(default)s")
+            action.add_argument("--secure", action="store_true",
+                                help="Kerberos: a KDC of its own, RPC, data transfer and web "
+                                     "endpoints authenticated (see docs/security.rst)")
             action.add_argument("--free-ports", action="store_true",
                                 help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,

@@ -435,6 +435,9 @@ class Knit:
             killed = not self._has_ended() and self.yarn_api.kill(self.app_id)
         except NotFoundError:
             killed = False  # YARN forgot it (a ResourceManager restart without recovery)
+        # The AM's process may answer for a moment after YARN says KILLED: later calls
+        # resolve the endpoint again, and YARN's final state makes them raise.
+        self._am = None
         records.delete_app_files(self.client, self.conf["hdfs_home"], self.app_id)
         return killed
 

@@ -62,6 +62,11 @@ class DaemonDiedError(ClusterError):
         self.log_tail = log_tail
 
 
+class KerberosError(KnitError, PermissionError):
+    """No usable Kerberos credentials (no or expired ticket, bad keytab, unknown
+    principal, python-gssapi missing); the message says how to get them."""
+
+
 class ConfigError(KnitError, ValueError):
     """Hadoop configuration files are missing, unreadable or malformed."""
 

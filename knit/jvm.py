@@ -33,6 +33,7 @@ ADD_OPENS = [
     "java.base/sun.nio.ch",
     "java.base/sun.security.util",
     "java.base/sun.security.x509",
+    "java.security.jgss/sun.security.krb5",  # Hadoop's Kerberos name rules read the realm
 ]
 
 #: Start-up-friendly flags for short-lived or lightly loaded JVMs on small machines.

@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..maven import installed_jar
 from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
+from .kdc import REALM, Realm, auth_to_local
 from .network import Network
 from .ports import ClusterPorts
 
@@ -36,6 +37,7 @@ CONTAINER_ENV_WHITELIST = [
     "CLASSPATH_PREPEND_DISTCACHE",
     "PATH",
     "LANG",
+    "KRB5_CONFIG",  # where a node's Kerberos tools and JVMs find the realm (secure only)
 ]
 
 LOG4J_PROPERTIES = """\
@@ -75,6 +77,7 @@ class ClusterConfig:
     nodemanager_memory_mb: int = 4096
     nodemanager_vcores: int = 32
     extra: tuple[tuple[str, str, str], ...] = ()
+    realm: Realm | None = None
 
     @property
     def hadoop_home(self) -> Path:
@@ -221,6 +224,56 @@ def capacity_scheduler(config: ClusterConfig) -> dict[str, str]:
     return props
 
 
+#: Every web endpoint accepts any ``HTTP/host`` principal of its keytab: a client asks
+#: for the host it dials (127.0.0.1, 127.0.0.10, localhost), while Hadoop would expand
+#: ``_HOST`` from a reverse lookup for some daemons and from the bind address for others.
+HTTP_PRINCIPALS = "*"
+
+
+def secure_core_site(config: ClusterConfig, realm: Realm) -> dict[str, str]:
+    """Kerberos for RPC, service-level authorization, SPNEGO on every web endpoint."""
+    return {
+        "hadoop.security.authentication": "kerberos",
+        "hadoop.security.authorization": "true",
+        "hadoop.rpc.protection": "authentication",
+        "hadoop.security.auth_to_local": auth_to_local(config.owner),
+        "hadoop.http.authentication.type": "kerberos",
+        "hadoop.http.authentication.kerberos.principal": HTTP_PRINCIPALS,
+        "hadoop.http.authentication.kerberos.keytab": str(realm.http_keytab),
+    }
+
+
+def secure_hdfs_site(realm: Realm) -> dict[str, str]:
+    """Block access tokens, and SASL on the DataNode's data transfer (no privileged ports)."""
+    return {
+        "dfs.block.access.token.enable": "true",
+        "dfs.namenode.kerberos.principal": realm.service_principal("nn"),
+        "dfs.namenode.keytab.file": str(realm.keytab("nn")),
+        "dfs.datanode.kerberos.principal": realm.service_principal("dn"),
+        "dfs.datanode.keytab.file": str(realm.keytab("dn")),
+        "dfs.namenode.kerberos.internal.spnego.principal": HTTP_PRINCIPALS,
+        "dfs.web.authentication.kerberos.principal": HTTP_PRINCIPALS,
+        "dfs.web.authentication.kerberos.keytab": str(realm.http_keytab),
+        "dfs.data.transfer.protection": "authentication",
+        "dfs.http.policy": "HTTP_ONLY",
+        # SASL instead of privileged ports (which would need root and jsvc).
+        "ignore.secure.ports.for.testing": "true",
+    }
+
+
+def secure_yarn_site(realm: Realm) -> dict[str, str]:
+    return {
+        "yarn.resourcemanager.principal": realm.service_principal("rm"),
+        "yarn.resourcemanager.keytab": str(realm.keytab("rm")),
+        "yarn.nodemanager.principal": realm.service_principal("nm"),
+        "yarn.nodemanager.keytab": str(realm.keytab("nm")),
+        "yarn.resourcemanager.webapp.spnego-principal": HTTP_PRINCIPALS,
+        "yarn.resourcemanager.webapp.spnego-keytab-file": str(realm.http_keytab),
+        "yarn.nodemanager.webapp.spnego-principal": HTTP_PRINCIPALS,
+        "yarn.nodemanager.webapp.spnego-keytab-file": str(realm.http_keytab),
+    }
+
+
 def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
     """The client configuration: file name -> properties, with user extras applied."""
     sites = {
@@ -229,6 +282,10 @@ def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
         "yarn-site.xml": yarn_site(config),
         "capacity-scheduler.xml": capacity_scheduler(config),
     }
+    if config.realm is not None:
+        sites["core-site.xml"].update(secure_core_site(config, config.realm))
+        sites["hdfs-site.xml"].update(secure_hdfs_site(config.realm))
+        sites["yarn-site.xml"].update(secure_yarn_site(config.realm))
     for file_name, key, value in config.extra:
         sites.setdefault(file_name, {})[key] = value
     return sites

@@ -12,6 +12,10 @@ from pathlib import Path
 from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
 from ..maven import installed_jar
 from .hadoop_home import classpath_entries
+from .kdc import Realm
+
+#: Sub-folder of a secure cluster holding its realm (see :mod:`knit.cluster.kdc`).
+KERBEROS_FOLDER = "kerberos"
 
 #: Main classes of the daemons, by role.
 MAIN_CLASSES = {
@@ -19,6 +23,7 @@ MAIN_CLASSES = {
     "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
     "resourcemanager": "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager",
     "nodemanager": "org.apache.hadoop.yarn.server.nodemanager.NodeManager",
+    "kdc": "krb5kdc",  # the secure cluster's MIT KDC, not a JVM
 }
 
 #: Maximum heap per role, in MB: enough for a test cluster, lean on a 2-core machine.
@@ -70,8 +75,16 @@ class Daemon:
     def hadoop_home(self) -> Path:
         return self.cluster_dir / "hadoop"
 
+    @property
+    def realm(self) -> Realm | None:
+        """The cluster's Kerberos realm if it is secure."""
+        folder = self.cluster_dir / KERBEROS_FOLDER
+        return Realm(folder, "", 0) if (folder / "krb5.conf").is_file() else None
+
     def command(self) -> list[str]:
-        """The full ``java`` command line of the daemon."""
+        """The full command line of the daemon (``java ...``, or the KDC)."""
+        if self.role == "kdc":
+            return self.realm.kdc_command()
         entries = [str(self.conf_dir), *classpath_entries(self.hadoop_home)]
         jar = installed_jar() if self.role == "nodemanager" else None
         if jar is not None:
@@ -93,14 +106,25 @@ class Daemon:
             f"-Dhadoop.log.file={self.name}.log",
             f"-Dhadoop.id.str={self.name}",
             f"-Dlog4j.configuration=file:{self.conf_dir / 'log4j.properties'}",
+            *self._kerberos_flags(),
             "-cp",
             classpath,
             MAIN_CLASSES[self.role],
             *self.args,
         ]
 
+    def _kerberos_flags(self) -> list[str]:
+        if self.realm is None:
+            return []
+        return [f"-Djava.security.krb5.conf={self.realm.krb5_conf}",
+                # Many daemons share a principal (every NodeManager is nm/localhost) and
+                # one host: the JVM's replay cache would refuse their fast repeat logins.
+                "-Dsun.security.krb5.rcache=none"]
+
     def environment(self) -> dict[str, str]:
         """The daemon's environment: what an init script of a real node would set."""
+        if self.role == "kdc":
+            return {"PATH": NODE_PATH, **self.realm.environment()}
         home = str(self.hadoop_home)
         java_home = str(Path(java_executable()).parent.parent)
         env = {
@@ -117,6 +141,7 @@ class Daemon:
             if self.role == "nodemanager"
             else str(self.conf_dir),
             "HADOOP_USER_NAME": os.environ.get("USER", ""),
+            "KRB5_CONFIG": str(self.realm.krb5_conf) if self.realm else "",
         }
         return {key: value for key, value in env.items() if value}
 
@@ -232,6 +257,8 @@ def is_cluster_process(pid: int, cluster_dir: Path, main_class: str | None = Non
     args = _cmdline(pid)
     if not args or _is_zombie(pid):
         return False
+    if main_class == MAIN_CLASSES["kdc"]:  # named by its pid file in the folder
+        return Path(args[0]).name == main_class and any(_mentions(a, str(cluster_dir)) for a in args)
     tagged = f"-D{TAG_PROPERTY}={cluster_dir}" in args
     return tagged and (main_class is None or main_class in args)
 
@@ -286,8 +313,8 @@ def stray_processes(cluster_dir: Path) -> list[int]:
 
 
 #: Stop order: NodeManagers while the RM (to unregister) and HDFS (to aggregate
-#: logs) still answer, then the RM, then HDFS. Daemons within a step stop together.
-STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "namenode"]
+#: logs) still answer, then the RM, then HDFS, then the KDC they all log in with. Daemons within a step stop together.
+STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "namenode", "kdc"]
 
 
 def stop_group(daemons: list[Daemon], timeout: float = 15.0) -> list[int]:

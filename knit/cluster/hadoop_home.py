@@ -177,7 +177,8 @@ export JAVA_HOME="${{JAVA_HOME:-{java_home}}}"
 CLASSPATH="{classpath}${{HADOOP_CLASSPATH:+:$HADOOP_CLASSPATH}}"
 KNIT_JAVA_OPTS="{flags} -Xmx${{HADOOP_HEAPSIZE_MAX:-512m}} -Dhadoop.home.dir=$HADOOP_HOME \\
   -Dhadoop.root.logger=${{HADOOP_ROOT_LOGGER:-INFO,console}} \\
-  -Dlog4j.configuration=file:$HADOOP_CONF_DIR/log4j.properties"
+  -Dlog4j.configuration=file:$HADOOP_CONF_DIR/log4j.properties \\
+  ${{KRB5_CONFIG:+-Djava.security.krb5.conf=$KRB5_CONFIG}}"
 
 knit_run() {{
   # shellcheck disable=SC2086

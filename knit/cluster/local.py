@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,13 +15,15 @@ from typing import Callable
 
 import requests
 
-from ..exceptions import ClusterError, DaemonDiedError
+from ..exceptions import ClusterError, DaemonDiedError, KerberosError
+from ..kerberos import Credentials, spnego_auth
 from ..waiting import wait_until
 from ..jvm import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net
-from .daemons import Daemon, stop_all, stop_group, stray_processes
+from .daemons import KERBEROS_FOLDER, Daemon, stop_all, stop_group, stray_processes
+from .kdc import REALM, Realm, realm_environment
 from .hadoop_home import ensure_hadoop_home
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
@@ -33,6 +36,19 @@ STATE_FILE = "cluster.json"
 def default_directory() -> Path:
     """``$KNIT_CLUSTER_DIR``, else ``~/.knit/cluster``."""
     return Path(os.environ.get("KNIT_CLUSTER_DIR", Path.home() / ".knit" / "cluster"))
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _raise_if_died(daemon: Daemon) -> bool:
+    if not daemon.is_alive():
+        raise DaemonDiedError(f"{daemon.name} exited while starting; end of {daemon.log_path}:\n"
+                              f"{daemon.log_tail()}", daemon.name, daemon.log_tail())
+    return False
 
 
 def _http() -> requests.Session:
@@ -66,6 +82,12 @@ class LocalCluster:
         Resources each NodeManager offers.
     extra_conf : dict, optional
         ``{"yarn-site.xml": {"key": "value"}, ...}`` added to the generated files.
+    secure : bool
+        Kerberos everywhere (see :mod:`knit.cluster.kdc`): a KDC of its own, RPC
+        authentication and service-level authorization, SASL on data transfer,
+        SPNEGO on every web endpoint. The user running it gets principal
+        ``USER@KNIT.LOCAL``, a keytab and a ticket cache (:meth:`env` names them).
+        Loopback network only.
     progress : callable, optional
         Receives one-line progress messages (default: the module logger).
 
@@ -85,6 +107,7 @@ class LocalCluster:
         nodemanager_memory_mb: int = 4096,
         nodemanager_vcores: int = 32,
         extra_conf: dict[str, dict[str, str]] | None = None,
+        secure: bool = False,
         progress: Callable[[str], None] | None = None,
     ):
         if not isinstance(nodemanagers, int) or nodemanagers < 1:
@@ -93,6 +116,10 @@ class LocalCluster:
             raise ValueError("each NodeManager needs at least 256 MB and 1 vcore")
         if network not in net.MODES:
             raise ValueError(f"network must be one of {', '.join(net.MODES)}, not {network!r}")
+        if secure and network != "loopback":
+            raise ValueError("a secure local cluster runs on the loopback network only "
+                             "(its KDC listens on the master's loopback address)")
+        self.secure = bool(secure)
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
         self.ports_picked_free = ports == "free"
@@ -140,17 +167,32 @@ class LocalCluster:
     def fs_default(self) -> str:
         return f"hdfs://{self.host}:{self.ports.namenode}"
 
+    @property
+    def realm(self) -> Realm | None:
+        """The Kerberos realm of a secure cluster (None otherwise)."""
+        state = self._read_state() or {}
+        if not (self.secure or state.get("kdc_port")):
+            return None
+        return Realm(self.directory / KERBEROS_FOLDER, self.host, int(state.get("kdc_port") or 0))
+
     def env(self) -> dict[str, str]:
-        """Variables that point Hadoop tools and knit at this cluster."""
-        return {
+        """Variables that point Hadoop tools and knit at this cluster (and, when it is
+        secure, MIT Kerberos at its realm and at the user's ticket cache)."""
+        env = {
             "HADOOP_CONF_DIR": str(self.conf_dir),
             "HADOOP_HOME": str(self.hadoop_home),
             "PATH": f"{self.hadoop_home / 'bin'}:{os.environ.get('PATH', '')}",
         }
+        realm = self.realm
+        if realm is not None:
+            env["KRB5_CONFIG"] = str(realm.krb5_conf)
+            env["KRB5CCNAME"] = realm.ccache(getpass.getuser())
+        return env
 
     def __repr__(self) -> str:
+        secure = f", secure realm {REALM}" if self.secure else ""
         return (f"LocalCluster<{self.directory}, {self.nodemanagers} NodeManagers "
-                f"({self.network_mode}), rm={self.rm_url}>")
+                f"({self.network_mode}){secure}, rm={self.rm_url}>")
 
     # ----------------------------------------------------------------- state
     def _state_path(self) -> Path:
@@ -184,6 +226,8 @@ class LocalCluster:
             "ports": self.ports.as_dict(),
             "datanode_ports": vars(config.datanode),
             "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
+            "secure": config.realm is not None,
+            "kdc_port": config.realm.port if config.realm else None,
             "daemons": [
                 {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir),
                  "prefix": d.prefix}
@@ -231,14 +275,16 @@ class LocalCluster:
             if self.ports_picked_free:
                 self.ports = ClusterPorts(*free_ports(7, self.host))
             check_ports_free(self.ports, self.host)
-            config = self._config()
+            config = self._config(self._make_realm())
             self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
             ensure_hadoop_home(self.hadoop_home, self.conf_dir)
             cluster_config.write_all(config)
             # A new cluster starts with no application: only restart() recovers them.
             shutil.rmtree(self.directory / "rm-state", ignore_errors=True)
             daemons = self._daemons(config)
-            self._start(daemons, config)
+            if config.realm is not None:
+                self._start_kdc(daemons[0], config.realm)
+            self._start(daemons[1:] if config.realm else daemons, config)
             self._write_state(daemons, config)
             self._wait_ready(daemons, timeout)
             self._prepare_hdfs()
@@ -257,18 +303,39 @@ class LocalCluster:
             return net.separated(self.directory, self.nodemanagers)
         return net.loopback(self.nodemanagers)
 
+    def _make_realm(self) -> Realm | None:
+        """A fresh realm for a secure cluster (principals and keytabs); None otherwise."""
+        folder = self.directory / KERBEROS_FOLDER
+        if not self.secure:
+            shutil.rmtree(folder, ignore_errors=True)  # daemons must not think they are secure
+            return None
+        self._progress(f"creating Kerberos realm {REALM} (KDC, principals, keytabs)")
+        realm = Realm(folder, self.host, free_ports(1, self.host)[0])
+        realm.create(http_hosts=["localhost", self.host, *self.network.nodes],
+                     users=[getpass.getuser()])
+        return realm
+
+    def _start_kdc(self, kdc: Daemon, realm: Realm) -> None:
+        kdc.start()
+        wait_until(lambda: _listening(realm.host, realm.port) or _raise_if_died(kdc), 30,
+                   interval=0.1, what=f"the KDC to listen on {realm.host}:{realm.port}")
+        realm.kinit(getpass.getuser())
+
     def _adopt(self, state: dict) -> None:
         mode = state.get("network", {}).get("mode", "loopback")
         ports_differ = not self.ports_picked_free and state.get("ports") != self.ports.as_dict()
-        if state.get("nodemanagers") != self.nodemanagers or ports_differ or mode != self.network_mode:
+        secure_differs = bool(state.get("secure")) != self.secure
+        if (state.get("nodemanagers") != self.nodemanagers or ports_differ
+                or mode != self.network_mode or secure_differs):
             raise ClusterError(
                 f"a different cluster is running in {self.directory} "
+                f"({'secure, ' if state.get('secure') else ''}"
                 f"({state.get('nodemanagers')} NodeManagers, {mode} network, ports "
                 f"{state.get('ports')}): "
                 f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
             )
 
-    def _config(self) -> ClusterConfig:
+    def _config(self, realm: Realm | None) -> ClusterConfig:
         datanode = NodePorts(*free_ports(3, self.host))
         return ClusterConfig(
             directory=self.directory,
@@ -280,6 +347,7 @@ class LocalCluster:
             nodemanager_memory_mb=self.nodemanager_memory_mb,
             nodemanager_vcores=self.nodemanager_vcores,
             extra=self.extra_conf,
+            realm=realm,
         )
 
     def _nodemanager_ports(self, host: str) -> NodePorts:
@@ -289,7 +357,8 @@ class LocalCluster:
 
     def _daemons(self, config: ClusterConfig) -> list[Daemon]:
         conf = config.conf_dir
-        daemons = [
+        kdc = [Daemon("kdc", "kdc", self.directory, conf)] if config.realm else []
+        daemons = kdc + [
             Daemon("resourcemanager", "resourcemanager", self.directory, conf),
             Daemon("namenode", "namenode", self.directory, conf),
             Daemon("datanode", "datanode", self.directory, conf),
@@ -344,7 +413,8 @@ class LocalCluster:
                         daemon.name,
                         daemon.log_tail(),
                     )
-            done, seen["last"] = self._readiness(http)
+            with realm_environment(self.realm):
+                done, seen["last"] = self._readiness(http)
             if not done and seen["last"] != seen["said"]:
                 self._progress(f"waiting: {seen['last']}")
                 seen["said"] = seen["last"]
@@ -356,7 +426,7 @@ class LocalCluster:
 
     def _readiness(self, http: requests.Session) -> tuple[bool, str]:
         """(ready?, what was seen) from the RM REST API and the NameNode's JMX."""
-        who = {"user.name": getpass.getuser()}  # the web APIs refuse anonymous calls
+        who = self._who(http)  # the web APIs refuse anonymous calls
         try:
             info = http.get(f"{self.rm_url}/ws/v1/cluster/info", params=who, timeout=2).json()
             state = info["clusterInfo"]["state"]
@@ -371,7 +441,7 @@ class LocalCluster:
             bean = (jmx.get("beans") or [{}])[0]
             live = len(json.loads(bean.get("LiveNodes") or "{}"))
             safemode = bean.get("Safemode", "starting")
-        except (requests.RequestException, ValueError, KeyError) as exc:
+        except (requests.RequestException, ValueError, KeyError, KerberosError) as exc:
             return False, f"daemons starting ({type(exc).__name__})"
         seen = (
             f"ResourceManager {state}, {running}/{self.nodemanagers} NodeManagers running, "
@@ -401,12 +471,44 @@ class LocalCluster:
         self._webhdfs("PUT", home, op="SETOWNER", owner=name)
         return home
 
+    def add_principal(self, name: str) -> Path:
+        """On a secure cluster, create principal ``NAME@KNIT.LOCAL`` with a keytab
+        (mode 600, owned by the cluster's owner, who hands it to the user).
+
+        Returns
+        -------
+        Path
+            The keytab.
+        """
+        realm = self.realm
+        if realm is None:
+            raise ClusterError(f"the cluster in {self.directory} is not secure: no principals")
+        if not name or "/" in name or "@" in name:
+            raise ValueError(f"not a user name: {name!r}")
+        return realm.add_user(name)
+
     def _webhdfs(self, method: str, path: str, **params: str) -> dict:
         """One WebHDFS call as the cluster's owner (the HDFS superuser)."""
-        response = _http().request(method, f"{self.webhdfs_url}{path}",
-                                   params={**params, "user.name": getpass.getuser()}, timeout=30)
+        http = _http()
+        who = self._who(http)
+        with realm_environment(self.realm):
+            response = http.request(method, f"{self.webhdfs_url}{path}",
+                                    params={**params, **who}, timeout=30)
         response.raise_for_status()
         return response.json() if response.content else {}
+
+    def _who(self, http: requests.Session) -> dict[str, str]:
+        """Make ``http`` call the web APIs as the cluster's owner: SPNEGO with the
+        owner's keytab on a secure cluster, else the ``user.name`` parameter."""
+        realm = self.realm
+        if realm is None:
+            return {"user.name": getpass.getuser()}
+        if http.auth is None:
+            user = getpass.getuser()
+            with realm_environment(realm):
+                http.auth = spnego_auth(Credentials(realm.user_principal(user),
+                                                    str(realm.keytab(user))))
+        return {}
 
     # ----------------------------------------------------------------- down
     def down(self) -> list[int]:
@@ -508,6 +610,8 @@ class LocalCluster:
             "namenode": self.fs_default,
             "webhdfs": self.webhdfs_url,
             "conf_dir": str(self.conf_dir),
+            "secure": bool(state and state.get("secure")),
+            "realm": REALM if state and state.get("secure") else None,
         }
 
     def __enter__(self) -> "LocalCluster":
