@@ -61,8 +61,14 @@ class AppMasterSettings:
 
 def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
                     resources: list[Resource], boot_script: str, records_folder: str,
-                    max_restarts: int = 0, tags: tuple[str, ...] = ("knit",)) -> dict:
-    """The contract of one application, as a JSON-ready dict (schema :data:`SCHEMA_VERSION`)."""
+                    max_restarts: int = 0, tags: tuple[str, ...] = ("knit",),
+                    kerberos_principal: str = "") -> dict:
+    """The contract of one application, as a JSON-ready dict (schema :data:`SCHEMA_VERSION`).
+
+    ``kerberos_principal`` (non-empty when the client shipped a keytab beside the
+    contract, ``<app>.keytab``) makes the ApplicationMaster log in from that keytab
+    and keep delegation tokens fresh for the containers it starts.
+    """
     return {
         "schema": SCHEMA_VERSION,
         "application": {
@@ -89,6 +95,7 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
         "allocation_timeout_s": float(am.allocation_timeout),
         "client_timeout_s": float(am.client_timeout if spec.keep_alive else 0),
         "records_folder": records_folder,
+        "kerberos_principal": kerberos_principal,
     }
 
 

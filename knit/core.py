@@ -14,8 +14,9 @@ from .am_client import AMClient
 from .conf import load_conf
 from .contract import AppMasterSettings, Resource, launch_contract, to_json
 from .env import archive_top_folder, is_archive, zip_env
-from .exceptions import ApplicationError, KnitError, NotFoundError
+from .exceptions import ApplicationError, JVMError, KerberosError, KnitError, NotFoundError
 from .jvm import get_gateway, java_call, java_call_mapped
+from .kerberos import Credentials, is_kerberos
 from .maven import JAVA_LIBS, installed_jar
 from .spec import ACLs, LaunchSpec, boot_script, resource_name
 from .staging import PUBLIC_STAGING, STAGING, Stager, file_digest
@@ -52,7 +53,11 @@ class Knit:
     **kwargs
         knit settings (``rm``, ``rm_port``, ``nn``, ``nn_port``, ``user``,
         ``replication_factor``, ``lang``, ``scheme``, ``gateway_path``), YARNAPI
-        auth (``kerberos``, ``username``, ``password``, ``verify``) and ApplicationMaster
+        auth (``username``, ``password``, ``verify``), Kerberos (``kerberos``: True,
+        False, or None to follow the cluster's configuration; ``principal`` and
+        ``keytab`` to log in from a keytab instead of the ticket cache, which also
+        lets long-running applications renew their delegation tokens; see
+        docs/security.rst) and ApplicationMaster
         sizing (``am_memory`` MB, default 384; ``am_vcores``, default 1;
         ``am_max_attempts``, default 2: a new attempt takes over the running
         containers if the ApplicationMaster dies), waits
@@ -70,8 +75,12 @@ class Knit:
     def __init__(self, autodetect: bool = True, upload_always: bool = False,
                  hdfs_home: str | None = None, knit_home: str = str(JAVA_LIBS), hdfs=None,
                  pars: dict | None = None, **kwargs):
-        api_options = {key: kwargs.pop(key) for key in ("kerberos", "username", "password", "verify")
+        api_options = {key: kwargs.pop(key) for key in ("username", "password", "verify")
                        if key in kwargs}
+        kerberos = kwargs.pop("kerberos", None)
+        principal, keytab = kwargs.pop("principal", None), kwargs.pop("keytab", None)
+        if principal and "user" not in kwargs:  # HDFS and YARN know the user by its short name
+            kwargs["user"] = principal.split("@")[0].split("/")[0]
         self.am_memory = int(kwargs.pop("am_memory", 384))
         self.am_vcores = int(kwargs.pop("am_vcores", 1))
         self.am_max_attempts = int(kwargs.pop("am_max_attempts", 2))
@@ -92,9 +101,16 @@ class Knit:
         self.hdfs = hdfs
         self._explicit_nn = "nn" in kwargs or "nn_port" in kwargs
         self._progress = (lambda message: None) if progress is False else (progress or _default_progress)
+        secure = is_kerberos(self.conf) if kerberos is None else bool(kerberos)
+        #: Whose Kerberos credentials knit uses (None: the cluster has no Kerberos).
+        self.credentials = Credentials(principal, keytab) if secure or principal or keytab else None
+        web_kerberos = self.credentials is not None and (
+            kerberos or str(self.conf.get("hadoop.http.authentication.type", "")).lower() == "kerberos")
         self.yarn_api = YARNAPI(self.conf["rm"], self.conf["rm_port"], scheme=self.conf["scheme"],
                                 gateway_path=self.conf.get("gateway_path", ""),
-                                username=api_options.pop("username", self.conf["user"]), **api_options)
+                                username=api_options.pop("username", self.conf["user"]),
+                                kerberos=bool(web_kerberos), principal=principal, keytab=keytab,
+                                **api_options)
         self.app_id: str | None = None
         self._client = None
         self._client_gateway = None
@@ -118,15 +134,32 @@ class Knit:
     def client(self):
         """This Knit's ``knit.client.Client`` in the process's gateway JVM (a new
         one, in a new JVM, if that JVM died)."""
-        gateway = get_gateway(self._jar())
+        login = self.credentials.gateway_key() if self.credentials else None
+        gateway = get_gateway(self._jar(), login)
         if self._client is None or self._client_gateway is not gateway:
             if self._client_gateway is not None:
                 logger.warning("the knit client JVM had died; continuing with a new one")
             client = java_call(gateway.entry.newClient)
             for key, value in self._hadoop_overrides().items():
                 java_call(client.set, key, value)
+            if self.credentials is not None:
+                self._login(client)
             self._client, self._client_gateway, self._stager = client, gateway, None
         return self._client
+
+    def _login(self, client) -> None:
+        """Log the client JVM in to Kerberos, or raise :class:`KerberosError` saying why not."""
+        credentials = self.credentials
+        try:
+            info = java_call(client.login, credentials.principal or "", credentials.keytab or "")
+        except JVMError as exc:
+            raise KerberosError(credentials.explain(str(exc))) from None
+        if not info["kerberos"]:
+            raise KerberosError(credentials.no_ticket("none valid in the ticket cache"))
+        if credentials.principal and not credentials.uses_keytab and info["principal"] != credentials.principal:
+            raise KerberosError(f"the ticket cache holds {info['principal']}, not "
+                                f"{credentials.principal}: run `kinit {credentials.principal}` "
+                                "or pass keytab=")
 
     def _hadoop_overrides(self) -> dict[str, str]:
         """Every Hadoop property ``load_conf`` resolved (files, then ``pars=``), so the
@@ -250,7 +283,8 @@ class Knit:
         self._progress(f"submitting {app_name!r}: {num_containers} container(s)")
         try:
             contract = self._contract(spec, tag)
-            self.app_id = self._java("submit", to_json(contract), self._secret)
+            keytab = self.credentials.keytab if self.credentials and self.credentials.keytab else ""
+            self.app_id = self._java("submit", to_json(contract), self._secret, keytab)
             self._progress(f"submitted {self.app_id}; waiting for it to run")
             self._wait_running()
         except KeyboardInterrupt:
@@ -263,9 +297,11 @@ class Knit:
         jar = Resource.from_status(JAR_NAME, self._java("fileStatus", jar_uri), "FILE", jar_visibility)
         am = AppMasterSettings(self.am_memory, self.am_vcores, self.am_max_attempts,
                                self.allocation_timeout, self.client_timeout)
+        renewing = self.credentials is not None and self.credentials.uses_keytab
         return launch_contract(spec, am, jar, resources, boot_script(spec, env_prefix, env_key),
                                records.folder(self.conf["hdfs_home"]), spec.max_restarts,
-                               tags=("knit", tag))
+                               tags=("knit", tag),
+                               kerberos_principal=self.credentials.principal if renewing else "")
 
     def _after_interrupt(self, tag: str) -> str:
         """Kill what an interrupted start() submitted; say what happened."""

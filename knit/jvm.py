@@ -104,6 +104,8 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _gateway: "Gateway | None" = None
+#: Gateways of Kerberos logins, by login (Hadoop's login user is one per JVM).
+_kerberos_gateways: dict[tuple, "Gateway"] = {}
 
 
 def hadoop_classpath() -> list[str]:
@@ -129,7 +131,10 @@ class Gateway:
 
     It listens on 127.0.0.1 only, demands a random auth token (passed in its
     environment), and exits when its stdin closes, so it never outlives Python.
-    One gateway serves every ``Knit`` of the process.
+    One gateway serves every ``Knit`` of the process without Kerberos; each
+    Kerberos login (ticket cache, or principal and keytab) has a gateway of its own,
+    since Hadoop keeps one login user per JVM. ``KRB5_CONFIG``, which MIT tools
+    read, is passed on to the JVM (which by itself reads only /etc/krb5.conf).
     """
 
     def __init__(self, knit_jar: Path, timeout: float = 120.0):
@@ -139,7 +144,7 @@ class Gateway:
         classpath = os.pathsep.join([str(knit_jar), *hadoop_classpath()])
         token = secrets.token_hex(24)
         command = [java_executable(), "-Xmx512m", *LEAN_FLAGS, *java_opens_flags(),
-                   "-cp", classpath, "knit.client.GatewayMain"]
+                   *kerberos_flags(), "-cp", classpath, "knit.client.GatewayMain"]
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "KNIT_GATEWAY_TOKEN": token},
@@ -198,10 +203,22 @@ def gateway_alive() -> bool:
     return _gateway is not None and _gateway.process.poll() is None
 
 
-def get_gateway(knit_jar: Path) -> Gateway:
-    """The process's gateway, started on first use."""
+def kerberos_flags() -> list[str]:
+    """``-Djava.security.krb5.conf`` from ``KRB5_CONFIG`` when that is set."""
+    krb5 = os.environ.get("KRB5_CONFIG")
+    return [f"-Djava.security.krb5.conf={krb5}"] if krb5 else []
+
+
+def get_gateway(knit_jar: Path, login: tuple | None = None) -> Gateway:
+    """The process's gateway (or that of a Kerberos ``login``), started on first use."""
     global _gateway
     with _lock:
+        if login is not None:
+            gateway = _kerberos_gateways.get(login)
+            if gateway is None or gateway.process.poll() is not None:
+                gateway = _kerberos_gateways[login] = Gateway(knit_jar)
+                atexit.register(gateway.close)
+            return gateway
         if _gateway is None or _gateway.process.poll() is not None:
             _gateway = Gateway(knit_jar)
             atexit.register(_gateway.close)

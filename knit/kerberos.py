@@ -14,7 +14,10 @@ it too (the JVM by itself only reads ``/etc/krb5.conf``).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,39 +85,66 @@ class Credentials:
             creds = gssapi.Credentials(usage="initiate")
             remaining = creds.lifetime
         except gssapi.exceptions.GSSError as exc:
-            raise KerberosError(self._explain(exc)) from None
+            raise KerberosError(self.explain(exc)) from None
         if remaining is not None and remaining <= 0:
-            raise KerberosError(self._no_ticket("the ticket has expired"))
+            raise KerberosError(self.no_ticket("the ticket has expired"))
         holder = str(creds.name)
         if self.principal and holder != self.principal:
             raise KerberosError(f"the ticket cache holds {holder}, not {self.principal}: run "
                                 f"`kinit {self.principal}` or pass keytab=")
         return creds
 
-    def _no_ticket(self, why: str) -> str:
+    def no_ticket(self, why: str) -> str:
+        """The message for a missing or unusable ticket, with the fix."""
         who = self.principal or "PRINCIPAL"
         cache = os.environ.get("KRB5CCNAME", "the default ticket cache")
         return (f"no Kerberos ticket for {self.principal or 'this user'} ({why}; looked in "
                 f"{cache}): run `kinit {who}` or pass principal= and keytab=")
 
-    def _explain(self, exc: Exception) -> str:
+    def explain(self, exc: Exception | str) -> str:
+        """One line saying what a login failure means for this login, with the fix."""
         text = str(exc)
         lowered = text.lower()
         if self.uses_keytab:
             if "not found in kerberos database" in lowered or "client not found" in lowered:
                 return f"the KDC does not know principal {self.principal} ({_first_line(text)})"
-            if "preauthentication failed" in lowered or "pre-authentication" in lowered \
-                    or "no key table entry" in lowered or "integrity" in lowered \
-                    or "decrypt" in lowered or "key version" in lowered:
+            if any(word in lowered for word in ("preauthentication failed", "pre-authentication",
+                                                "integrity", "decrypt", "key version")):
                 return (f"keytab {self.keytab} does not hold a valid key for {self.principal} "
-                        f"({_first_line(text)}): get a fresh keytab for that principal")
+                        f"(the KDC refused it: {_first_line(text)}): get a fresh keytab")
+            if "no key table entry" in lowered or "no credentials" in lowered \
+                    or "unable to obtain password" in lowered:
+                return (f"keytab {self.keytab} holds no key for {self.principal}: check the "
+                        f"principal's name, or list the keytab with `klist -k {self.keytab}`")
             if "cannot find kdc" in lowered or "cannot contact" in lowered:
                 return (f"no KDC answers for {self.principal}'s realm ({_first_line(text)}): "
                         "check KRB5_CONFIG / /etc/krb5.conf")
             return f"cannot log in as {self.principal} from {self.keytab}: {_first_line(text)}"
         if "expired" in lowered:
-            return self._no_ticket("the ticket has expired")
-        return self._no_ticket(_first_line(text))
+            return self.no_ticket("the ticket has expired")
+        if "no kerberos credentials" in lowered or "no credentials" in lowered:
+            return self.no_ticket("none in the cache")
+        return self.no_ticket(_first_line(text))
+
+
+    def tool_environment(self) -> dict[str, str]:
+        """Variables under which Hadoop's command-line tools (``yarn logs``) act as this
+        login: for a keytab login, a private ticket cache (mode 600, removed when
+        Python exits) filled from the keytab; nothing to add for the ticket cache."""
+        if not self.uses_keytab:
+            return {}
+        cache = _TOOL_CACHES.get(self.gateway_key())
+        if cache is None:
+            folder = tempfile.mkdtemp(prefix="knit-krb5-")  # mode 700
+            atexit.register(shutil.rmtree, folder, True)
+            cache = f"FILE:{folder}/ccache"
+            self.gss_credentials().store(store={"ccache": cache}, overwrite=True)
+            _TOOL_CACHES[self.gateway_key()] = cache
+        return {"KRB5CCNAME": cache}
+
+
+#: Ticket caches made for command-line tools, by login.
+_TOOL_CACHES: dict[tuple, str] = {}
 
 
 def _prove(gssapi, creds) -> None:

@@ -5,6 +5,8 @@
   ``<app>.secret``: the control secret, both written at submission and read by
   the ApplicationMaster (the secret is also localized PRIVATE for workers started
   with ``worker_kv=True``);
+- ``<app>.keytab``: the user's keytab, when ``Knit(principal=, keytab=)`` was given
+  one, for the ApplicationMaster to renew delegation tokens (Kerberos only);
 - ``<app>.am.json``: the ApplicationMaster's saved state (target, restarts,
   key-value store) for its next attempt;
 - ``<app>.json``: fields a caller adds (a Dask cluster adds its workers'
@@ -71,7 +73,7 @@ def read_secret(client, hdfs_home: str, app_id: str) -> str:
 
 def delete_app_files(client, hdfs_home: str, app_id: str) -> None:
     """Delete every file knit keeps about ``app_id``."""
-    for suffix in ("launch.json", "secret", "am.json", "json"):
+    for suffix in ("launch.json", "secret", "keytab", "am.json", "json"):
         java_call(client.delete, record_path(hdfs_home, app_id, suffix))
 
 

@@ -14,13 +14,13 @@ from typing import Any
 import requests
 
 from .exceptions import (
-    KnitError,
     NotFoundError,
     ToolNotFoundError,
     YARNAuthError,
     YARNConnectionError,
     YARNException,
 )
+from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,10 @@ class YARNAPI:
         Path prefix of a proxy/gateway in front of YARN (e.g. Knox's
         ``/gateway/default/resourcemanager``).
     kerberos : bool
-        Authenticate with SPNEGO (needs ``requests-gssapi`` and a valid ticket).
+        Authenticate with SPNEGO (needs ``requests-gssapi``, and a valid ticket
+        or ``principal`` and ``keytab``); checked at once.
+    principal, keytab : str, optional
+        With ``kerberos``, log in from this keytab instead of the ticket cache.
     username : str, optional
         User for simple auth (sent as ``user.name``) or for HTTP basic auth.
     password : str, optional
@@ -88,7 +91,8 @@ class YARNAPI:
     """
 
     def __init__(self, rm: str, rm_port: int, scheme: str = "http", gateway_path: str = "",
-                 kerberos: bool = False, username: str | None = None,
+                 kerberos: bool = False, principal: str | None = None,
+                 keytab: str | None = None, username: str | None = None,
                  password: str | None = None, verify: bool | str = True,
                  timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0):
         if scheme not in ("http", "https"):
@@ -101,8 +105,9 @@ class YARNAPI:
         self.session.verify = verify
         if _is_loopback(rm):
             self.session.trust_env = False  # a user's proxy settings must not capture loopback
-        if kerberos:
-            self.session.auth = _spnego_auth()
+        self.credentials = Credentials(principal, keytab) if kerberos else None
+        if self.credentials is not None:
+            self.session.auth = spnego_auth(self.credentials)
         elif password is not None:
             self.session.auth = (username or "", password)
 
@@ -362,7 +367,9 @@ class YARNAPI:
     def _run_yarn(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
         command = [self._yarn_command(), *args]
         logger.debug("running %s", " ".join(command))
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        env = {**os.environ, **(self.credentials.tool_environment() if self.credentials else {})}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False,
+                                stdin=subprocess.DEVNULL, env=env)
         if check and result.returncode != 0:
             raise YARNException(f"`{' '.join(command)}` failed (exit {result.returncode}): "
                                 f"{result.stderr.strip()[-500:]}")
@@ -422,15 +429,6 @@ class YARNAPI:
 # ------------------------------------------------------------------- helpers
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def _spnego_auth():
-    try:
-        from requests_gssapi import HTTPSPNEGOAuth
-    except ImportError as exc:
-        raise KnitError("kerberos=True needs the requests-gssapi package: "
-                        "`pip install requests-gssapi` (and a ticket from kinit)") from exc
-    return HTTPSPNEGOAuth(opportunistic_auth=True)
 
 
 def _error_from_reply(reply: requests.Response, url: str) -> YARNException:

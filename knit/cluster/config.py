@@ -14,7 +14,7 @@ from lxml import etree
 
 from ..maven import installed_jar
 from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
-from .kdc import REALM, Realm, auth_to_local
+from .kdc import Realm, auth_to_local
 from .network import Network
 from .ports import ClusterPorts
 

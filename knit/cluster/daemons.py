@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
 from ..maven import installed_jar
-from .hadoop_home import classpath_entries
+from .hadoop_home import classpath_entries, shim_classes
 from .kdc import Realm
 
 #: Sub-folder of a secure cluster holding its realm (see :mod:`knit.cluster.kdc`).
@@ -86,6 +86,8 @@ class Daemon:
         if self.role == "kdc":
             return self.realm.kdc_command()
         entries = [str(self.conf_dir), *classpath_entries(self.hadoop_home)]
+        if self.role == "nodemanager" and self.realm is not None:
+            entries.insert(0, str(shim_classes(self.hadoop_home)))  # before Hadoop's jars
         jar = installed_jar() if self.role == "nodemanager" else None
         if jar is not None:
             entries.append(str(jar))  # for NIO_LOCAL_FS (see config.write_all)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import shlex
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Callable
 
 from .. import maven
+from ..exceptions import ClusterError, ToolNotFoundError
 from ..jvm import LEAN_FLAGS, find_java_home, java_opens_flags
 
 #: Sub-folders of share/hadoop whose jars (and lib/ jars) make up every classpath.
@@ -201,3 +203,46 @@ def write_launchers(home: Path, conf_dir: Path) -> None:
         script = home / "bin" / tool
         script.write_text(_launcher(tool, commands))
         script.chmod(0o755)
+
+
+#: Java sources the secure cluster's NodeManagers load before Hadoop's jars.
+SHIM_SOURCES = Path(__file__).with_name("shims")
+
+
+def shim_classes(home: Path) -> Path:
+    """Where :func:`ensure_secure_shims` compiles the shims of ``home``."""
+    return home / "share" / "hadoop" / "knit-secure-shims"
+
+
+def ensure_secure_shims(home: Path) -> Path:
+    """Compile (once per source version) the classes a Kerberized NodeManager needs
+    that Maven Central lacks: see ``shims/SecureIOUtils.java`` (a pure-Java stand-in
+    for the check Hadoop does with its native library). Returns the class folder.
+
+    Raises
+    ------
+    ToolNotFoundError
+        The Java runtime has no ``javac`` (a JDK is needed).
+    """
+    sources = sorted(SHIM_SOURCES.glob("*.java"))
+    key = hashlib.sha256(b"".join(source.read_bytes() for source in sources)).hexdigest()
+    target = shim_classes(home)
+    marker = target / _MARKER
+    if marker.is_file() and marker.read_text().strip() == key:
+        return target
+    javac = find_java_home() / "bin" / "javac"
+    if not javac.is_file():
+        raise ToolNotFoundError(f"{javac} not found: a secure local cluster compiles a class for "
+                                "its NodeManagers and needs a JDK (`apt-get install "
+                                "openjdk-17-jdk-headless`), not only a JRE")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    classpath = ":".join(str(home / "share" / "hadoop" / sub / "*") for sub in SHARE_DIRS)
+    result = subprocess.run([str(javac), "-nowarn", "-cp", classpath, "-d", str(target),
+                             *map(str, sources)], capture_output=True, text=True, timeout=120,
+                            check=False)
+    if result.returncode != 0:
+        raise ClusterError(f"compiling {', '.join(s.name for s in sources)} failed:\n"
+                           f"{result.stderr.strip()[-1500:]}")
+    marker.write_text(key + "\n")
+    return target

@@ -24,7 +24,7 @@ from .config import ClusterConfig, NodePorts
 from . import network as net
 from .daemons import KERBEROS_FOLDER, Daemon, stop_all, stop_group, stray_processes
 from .kdc import REALM, Realm, realm_environment
-from .hadoop_home import ensure_hadoop_home
+from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
 
@@ -278,6 +278,8 @@ class LocalCluster:
             config = self._config(self._make_realm())
             self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
             ensure_hadoop_home(self.hadoop_home, self.conf_dir)
+            if config.realm is not None:
+                ensure_secure_shims(self.hadoop_home)
             cluster_config.write_all(config)
             # A new cluster starts with no application: only restart() recovers them.
             shutil.rmtree(self.directory / "rm-state", ignore_errors=True)

@@ -25,7 +25,8 @@ def example_contract() -> dict:
     return launch_contract(spec, AppMasterSettings(memory=512, vcores=1, max_attempts=2,
                                                    allocation_timeout=300, client_timeout=120.5),
                            jar, files, boot_script(spec, None), "hdfs://nn:9000/user/u/.knitApps",
-                           spec.max_restarts, tags=("knit", "knit-submission-0"))
+                           spec.max_restarts, tags=("knit", "knit-submission-0"),
+                           kerberos_principal="alice@EXAMPLE.COM")
 
 
 def test_the_example_file_is_what_python_writes():
@@ -36,7 +37,8 @@ def test_schema_fields():
     contract = json.loads(EXAMPLE.read_text())
     assert contract["schema"] == SCHEMA_VERSION
     assert set(contract) == {"schema", "application", "am", "workers", "keep_alive",
-                             "allocation_timeout_s", "client_timeout_s", "records_folder"}
+                             "allocation_timeout_s", "client_timeout_s", "records_folder",
+                             "kerberos_principal"}
     assert set(contract["workers"]) == {"target", "memory_mb", "vcores", "priority",
                                         "max_restarts", "kv_access", "boot_script", "resources"}
     assert set(contract["workers"]["resources"][0]) == {"name", "uri", "kind", "visibility",

@@ -34,6 +34,9 @@ import org.apache.hadoop.yarn.util.Records
   */
 object ApplicationMaster {
   def main(args: Array[String]): Unit = {
+    // The JVM reads only /etc/krb5.conf by itself; KRB5_CONFIG is what MIT tools read.
+    sys.env.get("KRB5_CONFIG").filter(_ => System.getProperty("java.security.krb5.conf") == null)
+      .foreach(System.setProperty("java.security.krb5.conf", _))
     val conf = new YarnConfiguration()
     val contractFile = sys.env(LaunchContract.ContractVar)
     val contract = LaunchContract.fromJson(LaunchContract.readFile(conf, contractFile))
@@ -89,6 +92,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val port = control.port
     val secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
+    startTokenRefresher()
     launcher = new ContainerLauncher(spec, secretFile, s"$host:$port")
     val firstAttempt = attemptId.getAttemptId == 1
     // Asks queued before registering are granted sooner (Python checked their size).
@@ -108,11 +112,23 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       else (FinalApplicationStatus.FAILED, diagnostics)
     log(s"finishing $status: $text")
     control.stop()
+    if (refresher != null) refresher.stop()
     rm.unregisterApplicationMaster(status, text, "")
     nm.stop()
     adoptedStopper.stop()
     rm.stop()
     if (status == FinalApplicationStatus.SUCCEEDED) 0 else 1
+  }
+
+  @volatile private var refresher: TokenRefresher = _
+
+  /** With a keytab from the client, keep delegation tokens fresh for new containers. */
+  private def startTokenRefresher(): Unit = if (contract.kerberosPrincipal.nonEmpty) {
+    val keytab = Tokens.fetchKeytab(conf, s"${contract.recordsFolder}/$appId${LaunchContract.KeytabSuffix}",
+      java.nio.file.Paths.get("knit.keytab").toAbsolutePath)
+    refresher = new TokenRefresher(conf, contract.kerberosPrincipal, keytab.toString, log)
+    refresher.start()
+    log(s"renewing delegation tokens as ${contract.kerberosPrincipal} from its keytab")
   }
 
   /** A later attempt: take over the containers still running and ask for what the target lacks. */
@@ -387,6 +403,7 @@ final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described,
     context.setLocalResources(localResources)
     context.setEnvironment(env)
     context.setCommands(java.util.Collections.singletonList(command))
+    context.setTokens(Tokens.current()) // HDFS (and other) delegation tokens, never the AMRM token
     context
   }
 }

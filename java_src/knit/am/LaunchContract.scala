@@ -20,7 +20,8 @@ final case class LaunchContract(
     keepAlive: Boolean,
     allocationTimeoutMs: Long,
     clientTimeoutMs: Long,
-    recordsFolder: String
+    recordsFolder: String,
+    kerberosPrincipal: String
 )
 
 /** The worker containers: how many, how big, what they run and receive, how often a
@@ -44,6 +45,9 @@ object LaunchContract {
     * 600); the secret is beside it (`<app>.secret`). Only a path: no secret, no value
     * of the user's. */
   val ContractVar = "KNIT_CONTRACT"
+  /** The keytab the client ships beside the contract (`<app>.keytab`, mode 600) when it
+    * was given one: the ApplicationMaster logs in with it to renew delegation tokens. */
+  val KeytabSuffix = ".keytab"
   /** The control secret's file in the workers' working folder (with key-value access). */
   val SecretName = "knit-control.secret"
 
@@ -83,7 +87,8 @@ object LaunchContract {
       keepAlive = root.bool("keep_alive"),
       allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
       clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,
-      recordsFolder = root.string("records_folder")
+      recordsFolder = root.string("records_folder"),
+      kerberosPrincipal = root.string("kerberos_principal")
     )
   }
 

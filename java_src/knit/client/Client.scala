@@ -8,7 +8,7 @@ import scala.jdk.CollectionConverters._
 import org.apache.hadoop.fs.{FileContext, FileSystem, Options, Path}
 import org.apache.hadoop.fs.permission.FsPermission
 import org.apache.hadoop.io.DataOutputBuffer
-import org.apache.hadoop.security.UserGroupInformation
+import org.apache.hadoop.security.{Credentials, SecurityUtil, UserGroupInformation}
 import org.apache.hadoop.yarn.api.ApplicationConstants
 import org.apache.hadoop.yarn.api.ApplicationConstants.Environment
 import org.apache.hadoop.yarn.api.records._
@@ -30,6 +30,24 @@ class Client {
   def set(key: String, value: String): Unit = conf.set(key, value)
 
   def hadoopVersion(): String = org.apache.hadoop.util.VersionInfo.getVersion
+
+  /** Log in to a Kerberized cluster, once per JVM (Python gives each login its own JVM):
+    * from `keytab` as `principal`, or (both empty) from the ticket cache.
+    *
+    * @return `user` (the short name Hadoop will use), `principal`, and `kerberos`
+    *         (whether Kerberos credentials were found; false means no valid ticket)
+    */
+  def login(principal: String, keytab: String): JMap[String, Any] = {
+    UserGroupInformation.setConfiguration(conf)
+    if (keytab.nonEmpty && !UserGroupInformation.isLoginKeytabBased)
+      UserGroupInformation.loginUserFromKeytab(principal, keytab)
+    val user = UserGroupInformation.getLoginUser
+    val info = new JHashMap[String, Any]()
+    info.put("user", user.getShortUserName)
+    info.put("principal", user.getUserName)
+    info.put("kerberos", user.hasKerberosCredentials)
+    info
+  }
 
   private def fs: FileSystem = FileSystem.get(conf)
 
@@ -120,6 +138,14 @@ class Client {
     fs.makeQualified(p).toString
   }
 
+  /** Copy a local file to HDFS readable by its owner only (mode 600). */
+  def copyPrivate(local: String, remote: String): String = {
+    val p = new Path(remote)
+    val out = FileSystem.create(fs, p, new FsPermission(Integer.parseInt("600", 8).toShort))
+    try java.nio.file.Files.copy(java.nio.file.Paths.get(local), out) finally out.close()
+    fs.makeQualified(p).toString
+  }
+
   /** Submit the knit ApplicationMaster.
     *
     * The contract (see [[knit.am.LaunchContract]]) and the control secret are written to
@@ -130,9 +156,11 @@ class Client {
     *
     * @param contractJson the launch contract Python wrote
     * @param secret       the application's control secret
+    * @param keytab       a local keytab to ship beside them (mode 600) for the
+    *                     ApplicationMaster to renew delegation tokens, or ""
     * @return the application id
     */
-  def submit(contractJson: String, secret: String): String = {
+  def submit(contractJson: String, secret: String, keytab: String): String = {
     val contract = LaunchContract.fromJson(contractJson)
     val app = yarn.createApplication()
     val context = app.getApplicationSubmissionContext
@@ -149,6 +177,7 @@ class Client {
     mkdirs(contract.recordsFolder, "700")
     val contractFile = writePrivate(s"${contract.recordsFolder}/$appId.launch.json", contractJson)
     writePrivate(s"${contract.recordsFolder}/$appId.secret", secret)
+    if (keytab.nonEmpty) copyPrivate(keytab, s"${contract.recordsFolder}/$appId${LaunchContract.KeytabSuffix}")
 
     val classpath = (Seq(Environment.CLASSPATH.$$(), Environment.PWD.$$() + "/" + LaunchContract.JarName) ++
       conf.getStrings(YarnConfiguration.YARN_APPLICATION_CLASSPATH,
@@ -197,10 +226,16 @@ object Client {
   /** One word for the shell that runs YARN's launch command. */
   def shellQuote(word: String): String = "'" + word.replace("'", "'\\''") + "'"
 
-  /** HDFS delegation tokens for a Kerberos cluster, serialised for a launch context. */
+  /** New HDFS delegation tokens for one application, renewed by the ResourceManager
+    * (it cancels them when the application ends: every submission needs its own). */
   def credentialsBuffer(conf: YarnConfiguration): ByteBuffer = {
-    val credentials = UserGroupInformation.getCurrentUser.getCredentials
-    val renewer = conf.get(YarnConfiguration.RM_PRINCIPAL, "")
+    val credentials = new Credentials()
+    val rmHost = conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
+      YarnConfiguration.DEFAULT_RM_PORT).getHostName
+    val renewer = SecurityUtil.getServerPrincipal(conf.get(YarnConfiguration.RM_PRINCIPAL, ""), rmHost)
+    if (renewer.isEmpty)
+      throw new IllegalArgumentException(s"${YarnConfiguration.RM_PRINCIPAL} is not set: the cluster's " +
+        "yarn-site.xml must name the ResourceManager's principal (the renewer of delegation tokens)")
     FileSystem.get(conf).addDelegationTokens(renewer, credentials)
     val buffer = new DataOutputBuffer()
     credentials.writeTokenStorageToStream(buffer)

@@ -33,6 +33,7 @@ class LaunchContractTest {
     assertEquals(300000L, c.allocationTimeoutMs)
     assertEquals(120500L, c.clientTimeoutMs)
     assertEquals("hdfs://nn:9000/user/u/.knitApps", c.recordsFolder)
+    assertEquals("alice@EXAMPLE.COM", c.kerberosPrincipal)
   }
 
   @Test def refusesAnotherSchemaVersion(): Unit = {
