@@ -24,6 +24,13 @@ install_system_packages() {
   /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3 python3-venv)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v setpriv >/dev/null || missing+=(util-linux)
+  # The secure cluster's KDC and tools, and what building python-gssapi needs.
+  [ -x /usr/sbin/krb5kdc ] || missing+=(krb5-kdc)
+  [ -x /usr/sbin/kadmin.local ] || missing+=(krb5-admin-server)
+  command -v kinit >/dev/null || missing+=(krb5-user)
+  command -v krb5-config >/dev/null || missing+=(libkrb5-dev)
+  command -v gcc >/dev/null || missing+=(gcc)
+  /usr/bin/python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null || missing+=(python3-dev)
   if [ "$(id -u)" -eq 0 ]; then
     command -v sudo >/dev/null || missing+=(sudo)
     command -v rsync >/dev/null || missing+=(rsync)
@@ -85,7 +92,7 @@ mvn -q -B test
 
 export KNIT_TEST_CLUSTER_DIR="${KNIT_TEST_CLUSTER_DIR:-$PWD/.test-cluster}"
 stop_clusters() {
-  for dir in "$KNIT_TEST_CLUSTER_DIR" "$KNIT_TEST_CLUSTER_DIR-separated"; do
+  for dir in "$KNIT_TEST_CLUSTER_DIR" "$KNIT_TEST_CLUSTER_DIR-separated" "$KNIT_TEST_CLUSTER_DIR-secure"; do
     [ -e "$dir/cluster.json" ] && .venv/bin/knit cluster down --dir "$dir" || true
   done
 }

@@ -132,13 +132,15 @@ class Realm:
 
     def _add_keytab(self, keytab: Path, principals: list[str]) -> None:
         for principal in principals:
-            self._kadmin(f"addprinc -randkey {principal}")
+            self.kadmin(f"addprinc -randkey {principal}")
             # -norandkey: exporting must not change the key (that would void other keytabs).
-            self._kadmin(f"ktadd -norandkey -k {keytab} {principal}")
+            self.kadmin(f"ktadd -norandkey -k {keytab} {principal}")
         keytab.chmod(0o600)
 
-    def _kadmin(self, query: str) -> None:
-        self._run(find_tool("kadmin.local"), "-q", query)
+    def kadmin(self, query: str) -> str:
+        """Run one ``kadmin.local`` query on the realm's database (e.g. ``delprinc -force
+        bob``, ``cpw -randkey bob``); returns its output."""
+        return self._run(find_tool("kadmin.local"), "-q", query)
 
     def _run(self, *command: str) -> str:
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
@@ -149,12 +151,13 @@ class Realm:
             raise ClusterError(f"`{' '.join(command[:3])}` failed: {result.stderr.strip()[-500:]}")
         return result.stdout
 
-    def kinit(self, user: str) -> str:
-        """Fill ``user``'s ticket cache from the user's keytab; returns the cache name."""
-        cache = self.ccache(user)
-        subprocess.run([find_tool("kinit"), "-kt", str(self.keytab(user)), "-c", cache,
-                        self.user_principal(user)], check=True, capture_output=True, timeout=30,
-                       env={**os.environ, **self.environment()})
+    def kinit(self, user: str, cache: str | None = None, lifetime: str | None = None) -> str:
+        """Fill a ticket cache (default: ``user``'s) from the user's keytab, with tickets
+        for ``lifetime`` (kinit's ``-l``, e.g. ``5s``); returns the cache name."""
+        cache = cache or self.ccache(user)
+        command = [find_tool("kinit"), "-kt", str(self.keytab(user)), "-c", cache]
+        command += ["-l", lifetime] if lifetime else []
+        self._run(*command, self.user_principal(user))
         return cache
 
     def kdc_command(self) -> list[str]:

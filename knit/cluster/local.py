@@ -272,10 +272,12 @@ class LocalCluster:
         daemons: list[Daemon] = []
         try:
             self.network = self._make_network()
+            # One pick for every master port (a second pick could hand out one again).
+            picked = free_ports(7 + 3 + 1, self.host)
             if self.ports_picked_free:
-                self.ports = ClusterPorts(*free_ports(7, self.host))
+                self.ports = ClusterPorts(*picked[:7])
             check_ports_free(self.ports, self.host)
-            config = self._config(self._make_realm())
+            config = self._config(self._make_realm(picked[-1]), NodePorts(*picked[7:10]))
             self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
             ensure_hadoop_home(self.hadoop_home, self.conf_dir)
             if config.realm is not None:
@@ -305,14 +307,14 @@ class LocalCluster:
             return net.separated(self.directory, self.nodemanagers)
         return net.loopback(self.nodemanagers)
 
-    def _make_realm(self) -> Realm | None:
+    def _make_realm(self, port: int) -> Realm | None:
         """A fresh realm for a secure cluster (principals and keytabs); None otherwise."""
         folder = self.directory / KERBEROS_FOLDER
         if not self.secure:
             shutil.rmtree(folder, ignore_errors=True)  # daemons must not think they are secure
             return None
         self._progress(f"creating Kerberos realm {REALM} (KDC, principals, keytabs)")
-        realm = Realm(folder, self.host, free_ports(1, self.host)[0])
+        realm = Realm(folder, self.host, port)
         realm.create(http_hosts=["localhost", self.host, *self.network.nodes],
                      users=[getpass.getuser()])
         return realm
@@ -337,8 +339,7 @@ class LocalCluster:
                 f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
             )
 
-    def _config(self, realm: Realm | None) -> ClusterConfig:
-        datanode = NodePorts(*free_ports(3, self.host))
+    def _config(self, realm: Realm | None, datanode: NodePorts) -> ClusterConfig:
         return ClusterConfig(
             directory=self.directory,
             ports=self.ports,

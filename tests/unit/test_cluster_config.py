@@ -123,3 +123,23 @@ def test_launchers_know_hadoop_cli_classes(tmp_path):
     assert "org.apache.hadoop.yarn.client.cli.LogsCLI" in yarn
     env = (tmp_path / "hadoop" / "libexec" / "knit-hadoop-env.sh").read_text()
     assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in env
+
+
+def test_a_secure_cluster_turns_kerberos_on_everywhere(tmp_path):
+    from knit.cluster.kdc import Realm
+
+    realm = Realm(tmp_path / "kerberos", "127.0.0.1", 60088)
+    sites = site_properties(make_config(tmp_path, realm=realm))
+    core, hdfs, yarn = sites["core-site.xml"], sites["hdfs-site.xml"], sites["yarn-site.xml"]
+    assert core["hadoop.security.authentication"] == "kerberos"
+    assert core["hadoop.security.authorization"] == "true"
+    assert core["hadoop.http.authentication.type"] == "kerberos"
+    assert hdfs["dfs.data.transfer.protection"] == "authentication"
+    assert hdfs["dfs.block.access.token.enable"] == "true"
+    assert yarn["yarn.resourcemanager.principal"] == "rm/localhost@KNIT.LOCAL"
+    assert yarn["yarn.nodemanager.keytab"] == str(tmp_path / "kerberos" / "nm.keytab")
+    # Service principals act as the cluster's owner; users keep their names.
+    rules = core["hadoop.security.auth_to_local"].splitlines()
+    assert "RULE:[2:$1@$0](nn@KNIT[.]LOCAL)s/.*/alice/" in rules and rules[-1] == "DEFAULT"
+    plain = site_properties(make_config(tmp_path))
+    assert plain["core-site.xml"]["hadoop.security.authentication"] == "simple"
