@@ -115,10 +115,19 @@ def test_another_user_cannot_read_logs_steer_or_kill(cluster_environ, bob):
 
 def test_acls_grant_view_and_modify_to_named_users(cluster_environ, bob):
     viewer = Knit(**QUIET)
-    app_id = viewer.start("echo visible; sleep 300", keep_alive=True,
+    app_id = viewer.start("echo visible; sleep 300", num_containers=2, keep_alive=True,
                           acls={"view_users": [bob.name]})
     wait_for(lambda: _get(_am_logs_url(viewer), bob.name).status_code == 200,
              what="the granted viewer reading the AM's logs")
+    # Workers' logs too, also on a node where no ApplicationMaster told it the ACLs.
+    workers = wait_for(lambda: len(running := [c for c in viewer.get_containers()
+                                               if c["state"] == "RUNNING"]) == 2 and running,
+                       what="both workers")
+    for worker in workers:
+        node = viewer.yarn_api.container_status(worker["id"])["nodeHttpAddress"]
+        url = f"http://{node}/ws/v1/node/containerlogs/{worker['id']}/stdout"
+        wait_for(lambda: "visible" in _get(url, bob.name).text, timeout=60,
+                 what=f"the granted viewer reading {worker['id']}'s output")
     outcome = bob.python(f"""
         from knit import Knit
         from knit.exceptions import KnitError

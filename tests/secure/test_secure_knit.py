@@ -94,7 +94,8 @@ def test_running_logs_scaling_and_kill_go_through_spnego(secure_environ):
 
 
 def test_environments_ship_once_and_both_visibilities_localize(secure_environ, tmp_path):
-    env_dir = tmp_path / "tinyenv"
+    name = f"tinyenv-{uuid.uuid4().hex[:8]}"
+    env_dir = tmp_path / name
     (env_dir / "bin").mkdir(parents=True)
     (env_dir / "bin" / "hello").write_text("#!/bin/sh\necho env says hi\n")
     (env_dir / "version.txt").write_text(uuid.uuid4().hex)  # new content: a first upload
@@ -109,4 +110,4 @@ def test_environments_ship_once_and_both_visibilities_localize(secure_environ, t
     assert runs[0].stager.uploaded == [archive]
     assert runs[1].stager.uploaded == []  # the content-hash cache found it in HDFS
     assert runs[2].stager.uploaded == [archive]  # PRIVATE copies live apart from PUBLIC ones
-    assert sum(str(e["path"]).endswith("tinyenv.zip") for e in runs[2].list_envs()) == 2
+    assert sum(str(e["path"]).endswith(f"{name}.zip") for e in runs[2].list_envs()) == 2

@@ -93,7 +93,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
     startTokenRefresher()
-    launcher = new ContainerLauncher(spec, secretFile, s"$host:$port")
+    launcher = new ContainerLauncher(spec, secretFile, s"$host:$port", contract.acls)
     val firstAttempt = attemptId.getAttemptId == 1
     // Asks queued before registering are granted sooner (Python checked their size).
     if (firstAttempt && spec.target > 0) requestContainers(spec.target, defaultCapability)
@@ -381,7 +381,11 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   * address); without, nothing more to localize (a PRIVATE file costs each node a
   * localizer process per application).
   */
-final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described, controlAddress: String) {
+final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described, controlAddress: String,
+                              acls: Map[String, String]) {
+  // A NodeManager learns an application's ACLs from the first of its containers it runs:
+  // every worker carries them, so who may view its logs is the same on every node.
+  private val applicationAcls = acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava
   private val localResources =
     (spec.resources ++ (if (spec.kvAccess) Seq(secretFile) else Nil))
       .map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
@@ -404,6 +408,7 @@ final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described,
     context.setEnvironment(env)
     context.setCommands(java.util.Collections.singletonList(command))
     context.setTokens(Tokens.current()) // HDFS (and other) delegation tokens, never the AMRM token
+    context.setApplicationACLs(applicationAcls)
     context
   }
 }
