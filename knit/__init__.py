@@ -2,7 +2,8 @@
 
 __version__ = "0.3.0"
 
-__all__ = ["Knit", "YARNAPI", "CondaCreator", "ACLs", "__version__"]
+__all__ = ["Knit", "YARNAPI", "CondaCreator", "DaskYARNCluster", "ACLs", "zip_path",
+           "__version__"]
 
 
 def __getattr__(name):
@@ -24,4 +25,12 @@ def __getattr__(name):
         from .conda import CondaCreator
 
         return CondaCreator
+    if name == "DaskYARNCluster":  # needs the `dask` extra
+        from .dask_yarn import DaskYARNCluster
+
+        return DaskYARNCluster
+    if name == "zip_path":
+        from .env import zip_path
+
+        return zip_path
     raise AttributeError(f"module 'knit' has no attribute {name!r}")

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from .env import zip_env as _zip_env
-from .exceptions import EnvError
+from .exceptions import EnvError, KnitTypeError, KnitValueError
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ class CondaCreator:
                  channels: list[str] | None = None, conda_pkgs: str | None = None,
                  backend: str | None = None, platforms: list[str] | None = None):
         if backend is not None and backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+            raise KnitValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if channels is not None and (isinstance(channels, str) or not isinstance(channels, list)):
-            raise TypeError(f"channels must be a list of strings, not {channels!r}")
+            raise KnitTypeError(f"channels must be a list of strings, not {channels!r}")
         self.conda_root = conda_root
         self.conda_envs = Path(conda_envs) if conda_envs else default_envs_dir()
         self.channels = list(channels or ["conda-forge"])
@@ -120,9 +120,9 @@ class CondaCreator:
             packages = []
         if isinstance(packages, str) or not isinstance(packages, list) or not all(
                 isinstance(p, str) for p in packages):
-            raise TypeError(f"packages must be a list of strings, not {packages!r}")
+            raise KnitTypeError(f"packages must be a list of strings, not {packages!r}")
         if not env_name or "/" in env_name:
-            raise ValueError(f"env_name must be a plain name, not {env_name!r}")
+            raise KnitValueError(f"env_name must be a plain name, not {env_name!r}")
         prefix = self.conda_envs / env_name
         zip_path = self.conda_envs / f"{env_name}.zip"
         wanted = {"backend": self.backend, "packages": sorted(packages), "channels": self.channels}

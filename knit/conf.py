@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from .exceptions import ConfigError
+from .exceptions import ConfigError, KnitTypeError
 
 SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml")
 
@@ -222,7 +222,7 @@ def load_conf(autodetect: bool = True, pars: dict[str, str] | None = None,
         ``pars`` is not a dict of strings.
     """
     if pars is not None and not isinstance(pars, dict):
-        raise TypeError(f"pars must be a dict of Hadoop properties, not {type(pars).__name__}")
+        raise KnitTypeError(f"pars must be a dict of Hadoop properties, not {type(pars).__name__}")
     folder = find_conf_dir(environ) if autodetect else None
     props = read_conf_dir(folder) if folder else {}
     props.update({str(key): str(value) for key, value in (pars or {}).items()})
@@ -235,3 +235,43 @@ def load_conf(autodetect: bool = True, pars: dict[str, str] | None = None,
         if conf.get(key) is not None:
             conf[key] = int(conf[key])
     return conf
+
+
+# ------------------------------------------------------------ knit 0.2.4 names
+def get_config(autodetect: bool = True, pars: dict[str, str] | None = None, **kwargs) -> dict:
+    """knit 0.2.4's name of :func:`load_conf` (same arguments, same result)."""
+    return load_conf(autodetect=autodetect, pars=pars, **kwargs)
+
+
+def get_host_port(address: str) -> tuple[str, int | None]:
+    """``host:port``, ``host`` or a URL -> (host, port or None), as knit 0.2.4 had it."""
+    host, port = split_address(address, 0)
+    return host, port or None
+
+
+def infer_extra_params(config: dict[str, str]) -> dict:
+    """knit's settings implied by Hadoop properties (``rm``, ``rm_port``, ``nn``,
+    ``nn_port``, ``replication_factor``, ...) plus ``user``, as knit 0.2.4 named it."""
+    return {"user": getpass.getuser(), "replication_factor": DEFAULTS["replication_factor"],
+            "rm": DEFAULTS["rm"], "rm_port": DEFAULTS["rm_port"],
+            **derive({str(k): str(v) for k, v in config.items()})}
+
+
+def hdfs_uri(uri: str, conf: dict) -> str:
+    """An ``hdfs://`` URI with knit 0.2.4's two-slash paths read as paths.
+
+    In ``hdfs://AUTHORITY/rest`` the authority is a NameNode when it has a port, is
+    the default file system's host (``fs.defaultFS``, or ``nn``), or is one of the
+    HA nameservices in ``dfs.nameservices``. Otherwise it is the first folder of a path
+    on the default file system, as knit 0.2.4's docs wrote ``hdfs://user/NAME/file``:
+    ``hdfs://tmp/x`` means ``hdfs:///tmp/x``. To name another NameNode, give its port.
+    """
+    parts = urlsplit(uri)
+    if parts.scheme != "hdfs" or not parts.netloc or parts.port is not None:
+        return uri
+    default_host = urlsplit(str(conf.get("fs.defaultFS", ""))).hostname
+    nameservices = str(conf.get("dfs.nameservices", "")).split(",")
+    known = {default_host, conf.get("nn"), *(name.strip() for name in nameservices)} - {None, ""}
+    if parts.hostname in known:
+        return uri
+    return f"hdfs:///{parts.netloc}{parts.path}"

@@ -11,10 +11,18 @@ from pathlib import Path
 from . import checks as checks_module
 from . import records
 from .am_client import AMClient
-from .conf import load_conf
+from .conf import hdfs_uri, load_conf
 from .contract import AppMasterSettings, Resource, launch_contract, to_json
 from .env import archive_top_folder, is_archive, zip_env
-from .exceptions import ApplicationError, JVMError, KerberosError, KnitError, NotFoundError
+from .exceptions import (
+    ApplicationError,
+    JVMError,
+    KerberosError,
+    KnitError,
+    KnitTypeError,
+    KnitValueError,
+    NotFoundError,
+)
 from .jvm import get_gateway, java_call, java_call_mapped
 from .kerberos import Credentials, is_kerberos
 from .maven import JAVA_LIBS, installed_jar
@@ -90,11 +98,11 @@ class Knit:
         progress = kwargs.pop("progress", None)
         unknown = set(kwargs) - _SETTINGS
         if unknown:
-            raise TypeError(f"unknown Knit argument(s): {', '.join(sorted(unknown))}")
+            raise KnitTypeError(f"unknown Knit argument(s): {', '.join(sorted(unknown))}")
         self.conf = load_conf(autodetect=autodetect, pars=pars, **kwargs)
         self.conf["hdfs_home"] = hdfs_home or self.conf.get("hdfs_home") or f"/user/{self.conf['user']}"
         if set(self.conf["hdfs_home"]) & set('"$`\\\n'):  # it reaches YARN's launch script
-            raise ValueError(f"hdfs_home {self.conf['hdfs_home']!r} cannot hold \", $, `, \\ "
+            raise KnitValueError(f"hdfs_home {self.conf['hdfs_home']!r} cannot hold \", $, `, \\ "
                              "or a newline: YARN passes it to the ApplicationMaster unquoted")
         self.upload_always = upload_always
         self.knit_home = Path(knit_home)
@@ -340,14 +348,14 @@ class Knit:
         and a key naming the env's content."""
         resources = []
         for path in spec.files:
-            uri = path if path.startswith("hdfs://") else self.stager.ship(path)
+            uri = hdfs_uri(path, self.conf) if path.startswith("hdfs://") else self.stager.ship(path)
             kind = "ARCHIVE" if is_archive(path) else "FILE"
             resources.append(self._describe(resource_name(path), uri, kind, "PRIVATE", path))
         env_prefix, env_key = None, ""
         if spec.env:
             archive = self._pack_env(spec.env)
             if archive.startswith("hdfs://"):
-                uri = archive
+                uri = hdfs_uri(archive, self.conf)
             else:
                 uri = self.stager.ship(archive, spec.env_visibility)
                 env_key = file_digest(archive)[1][:20]
@@ -363,7 +371,7 @@ class Knit:
             raise FileNotFoundError(f"{given!r} does not exist in HDFS ({uri}); check the path "
                                     "with `hdfs dfs -ls`")
         if status["isDirectory"]:
-            raise ValueError(f"{given!r} is an HDFS folder; ship files or archives")
+            raise KnitValueError(f"{given!r} is an HDFS folder; ship files or archives")
         return Resource.from_status(name, status, kind, visibility)
 
     def _pack_env(self, env: str) -> str:
@@ -536,7 +544,7 @@ class Knit:
             How many were withdrawn (fewer if fewer were pending).
         """
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count must be a whole number >= 1, not {count!r}")
+            raise KnitValueError(f"count must be a whole number >= 1, not {count!r}")
         return int(self.am.call("DELETE", "/containers/pending", count=count)["withdrawn"])
 
     def get_container_statuses(self) -> dict[str, str]:
@@ -580,7 +588,7 @@ class Knit:
             The target now set.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a whole number >= 0, not {n!r}")
+            raise KnitValueError(f"n must be a whole number >= 0, not {n!r}")
         params = {"n": n}
         if virtual_cores is not None or memory is not None:
             spec = LaunchSpec(cmd="-", num_containers=max(n, 1), virtual_cores=virtual_cores or 1,
@@ -605,7 +613,7 @@ class Knit:
         """Put ``value`` under ``key`` in the application's key-value store (kept by
         its ApplicationMaster, across its attempts; containers can set keys too)."""
         if not isinstance(value, str):
-            raise TypeError(f"value must be a string, not {type(value).__name__}")
+            raise KnitTypeError(f"value must be a string, not {type(value).__name__}")
         self.am.call("PUT", f"/kv/{key}", data=value.encode())
 
     def get_value(self, key: str, wait: float = 0) -> str:

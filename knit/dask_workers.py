@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 
+from .exceptions import KnitValueError
+
 #: The smallest container a worker (nanny and worker processes) runs in.
 MIN_WORKER_MEMORY = 512
 #: MB a worker's nanny process takes, left out of the worker's memory limit.
@@ -72,7 +74,7 @@ def check_worker_size(cpus: int, memory: int) -> None:
     """Raise ValueError unless a worker of ``cpus`` vcores and ``memory`` MB can run."""
     for name, value in (("cpus", cpus), ("memory", memory)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+            raise KnitValueError(f"{name} must be a whole number >= 1, not {value!r}")
     if memory < MIN_WORKER_MEMORY:
-        raise ValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
+        raise KnitValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
                          f"worker processes); use at least {MIN_WORKER_MEMORY} MB")

@@ -27,7 +27,14 @@ from .core import Knit
 from .dask_env import worker_environment
 from .dask_scheduler import SCHEDULER_KEY, start_remote_scheduler
 from .dask_workers import check_worker_size, scheduler_ip, worker_command
-from .exceptions import ApplicationError, KnitError, KnitTimeoutError, NotFoundError
+from .exceptions import (
+    ApplicationError,
+    KnitError,
+    KnitTimeoutError,
+    KnitTypeError,
+    KnitValueError,
+    NotFoundError,
+)
 from .yarn_api import FINAL_STATES
 
 logger = logging.getLogger(__name__)
@@ -87,7 +94,9 @@ class DaskYARNCluster(Cluster):
     **kwargs
         Passed to :class:`~knit.Knit` (``rm``, ``nn``, ``queue`` is given to
         :meth:`start` instead, ``replication_factor``, ``upload_always``, ...) and
-        through it to :class:`~knit.YARNAPI`.
+        through it to :class:`~knit.YARNAPI`; on a Kerberized cluster ``principal``
+        and ``keytab`` let the long-running workers' (and, remote, the scheduler's)
+        application renew its delegation tokens (see docs/security.rst).
 
     Examples
     --------
@@ -106,11 +115,11 @@ class DaskYARNCluster(Cluster):
                  scheduler_memory: int = 1024, scheduler_cpus: int = 1,
                  application: str | None = None, asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
         if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
-            raise TypeError(f"packages must be a list of strings, not {packages!r}")
+            raise KnitTypeError(f"packages must be a list of strings, not {packages!r}")
         if deploy_mode not in DEPLOY_MODES:
-            raise ValueError(f"deploy_mode must be one of {DEPLOY_MODES}, not {deploy_mode!r}")
+            raise KnitValueError(f"deploy_mode must be one of {DEPLOY_MODES}, not {deploy_mode!r}")
         if application is not None and deploy_mode != "remote":
-            raise ValueError("application= attaches to a remote-mode cluster: pass "
+            raise KnitValueError("application= attaches to a remote-mode cluster: pass "
                              "deploy_mode='remote' too")
         self._attach_to = application
         check_worker_size(cpus, memory)
@@ -257,7 +266,7 @@ class DaskYARNCluster(Cluster):
         n_workers = aliases.pop("nworkers", n_workers)
         cpus = aliases.pop("cpu", cpus)
         if aliases:
-            raise TypeError(f"unknown argument(s): {', '.join(aliases)}")
+            raise KnitTypeError(f"unknown argument(s): {', '.join(aliases)}")
         check_worker_size(cpus, memory)
         return self.sync(self._launch, n_workers, cpus, memory, checks)
 
@@ -381,7 +390,7 @@ class DaskYARNCluster(Cluster):
         """Run ``n`` workers: containers are asked for or retired to match, and
         workers that die are replaced while this target stands."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a whole number >= 0, not {n!r}")
+            raise KnitValueError(f"n must be a whole number >= 0, not {n!r}")
         return self.sync(self._scale, n)
 
     async def _scale(self, n: int) -> None:

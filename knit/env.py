@@ -7,6 +7,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from .exceptions import KnitValueError
+
 #: Archive endings YARN's NodeManagers unpack (LocalResourceType.ARCHIVE).
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -67,7 +69,7 @@ def _env_folder(env_path: str | Path) -> Path:
     if not env_path.is_dir():
         raise FileNotFoundError(f"environment folder {env_path} does not exist")
     if (env_path / "envs").is_dir() and (env_path / "conda-meta").is_dir():
-        raise ValueError(f"{env_path} is a conda root (it has envs/): pack one environment "
+        raise KnitValueError(f"{env_path} is a conda root (it has envs/): pack one environment "
                          f"from {env_path / 'envs'} instead")
     return env_path
 
@@ -91,7 +93,7 @@ def env_files(env_path: Path) -> list[Path]:
             if path.exists():  # not a dangling symlink
                 found.append(path)
     if not found:
-        raise ValueError(f"environment folder {env_path} holds no files: nothing to pack")
+        raise KnitValueError(f"environment folder {env_path} holds no files: nothing to pack")
     return found
 
 
@@ -113,19 +115,33 @@ def archive_top_folder(path: Path) -> str | None:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
                 if bad is not None:
-                    raise ValueError(f"{path} is corrupt (bad member {bad}); re-create it")
+                    raise KnitValueError(f"{path} is corrupt (bad member {bad}); re-create it")
                 members = archive.namelist()
         elif name.endswith((".tar.gz", ".tgz", ".tar")):
             with tarfile.open(path) as archive:
                 members = archive.getnames()
         else:
-            raise ValueError(f"{path} is not an archive YARN can unpack; use one of "
+            raise KnitValueError(f"{path} is not an archive YARN can unpack; use one of "
                              f"{', '.join(ARCHIVE_SUFFIXES)} or pass the environment folder")
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
-        raise ValueError(f"{path} is not a readable archive ({exc}); re-create it") from exc
+        raise KnitValueError(f"{path} is not a readable archive ({exc}); re-create it") from exc
     if not any(member.strip("./") for member in members):
-        raise ValueError(f"{path} is an empty archive: YARN cannot unpack it; pack a real "
+        raise KnitValueError(f"{path} is an empty archive: YARN cannot unpack it; pack a real "
                          "environment")
     tops = {member.lstrip("./").split("/", 1)[0] for member in members if member.strip("./")}
     nested = any("/" in member.lstrip("./").rstrip("/") for member in members)
     return tops.pop() if len(tops) == 1 and nested else None
+
+
+#: knit 0.2.4's name of :func:`zip_env`.
+zip_path = zip_env
+
+
+def __getattr__(name):
+    # knit 0.2.4 had CondaCreator here; it lives in knit.conda (imported lazily, as
+    # knit.conda imports this module).
+    if name == "CondaCreator":
+        from .conda import CondaCreator
+
+        return CondaCreator
+    raise AttributeError(f"module 'knit.env' has no attribute {name!r}")

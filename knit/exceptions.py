@@ -2,7 +2,13 @@
 
 Every error knit raises on purpose derives from :class:`KnitError`; where a
 caller would naturally catch a builtin (``TimeoutError``, ``FileNotFoundError``,
-``ConnectionError``) the knit class inherits that builtin too.
+``ConnectionError``, ``ValueError`` and ``TypeError`` for bad arguments) the knit
+class inherits that builtin too.
+
+knit 0.2.4's names are the same classes: :data:`KnitException` is
+:class:`KnitError` (so ``except KnitException:`` catches every knit error),
+:class:`YARNException` is the root of the REST errors, :data:`CondaException` is
+:class:`EnvError` and :data:`HDFSConfigException` is :class:`ConfigError`.
 """
 
 from __future__ import annotations
@@ -10,6 +16,14 @@ from __future__ import annotations
 
 class KnitError(Exception):
     """Root of every error knit raises on purpose."""
+
+
+class KnitValueError(KnitError, ValueError):
+    """An argument has a wrong value; nothing was submitted."""
+
+
+class KnitTypeError(KnitError, TypeError):
+    """An argument has a wrong type; nothing was submitted."""
 
 
 class KnitTimeoutError(KnitError, TimeoutError):
@@ -67,7 +81,7 @@ class KerberosError(KnitError, PermissionError):
     principal, python-gssapi missing); the message says how to get them."""
 
 
-class ConfigError(KnitError, ValueError):
+class ConfigError(KnitValueError):
     """Hadoop configuration files are missing, unreadable or malformed."""
 
 
@@ -107,6 +121,10 @@ class NotFoundError(YARNException, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class BadRequestError(YARNException, ValueError):
+    """A malformed request: an application id that is not one, or an HTTP 400 reply."""
+
+
 class JVMError(KnitError):
     """The client JVM could not start, or a call into it raised a Java exception.
 
@@ -133,11 +151,11 @@ class RemotePermissionError(JVMError, PermissionError):
     """HDFS refused access to a path."""
 
 
-class PreflightError(KnitError, ValueError):
+class PreflightError(KnitValueError):
     """A pre-flight check against the live cluster failed; nothing was submitted."""
 
 
-class RequestRefusedError(KnitError, ValueError):
+class RequestRefusedError(KnitValueError):
     """The ApplicationMaster refused a request (an ask YARN could never grant, a bad key)."""
 
 
@@ -178,3 +196,12 @@ class EnvError(KnitError):
         super().__init__(f"{message}\ncommand: {command}\n{stderr.strip()[-3000:]}".rstrip())
         self.command = command
         self.stderr = stderr
+
+
+# ------------------------------------------------------------ knit 0.2.4 names
+#: knit 0.2.4's root exception: the same class as :class:`KnitError`.
+KnitException = KnitError
+#: knit 0.2.4's error of conda environments: :class:`EnvError`.
+CondaException = EnvError
+#: knit 0.2.4's error of the Hadoop configuration: :class:`ConfigError`.
+HDFSConfigException = ConfigError

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .exceptions import KnitTypeError, KnitValueError
 from .env import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
 from .staging import VISIBILITIES
 
@@ -15,9 +16,9 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
+        raise KnitTypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {value}")
+        raise KnitValueError(f"{name} must be at least 1, not {value}")
     return value
 
 
@@ -51,10 +52,10 @@ class ACLs:
         for name in ("view_users", "view_groups", "modify_users", "modify_groups"):
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, (list, tuple)):
-                raise TypeError(f"acls {name} must be a list of names, not {value!r}")
+                raise KnitTypeError(f"acls {name} must be a list of names, not {value!r}")
             for entry in value:
                 if not isinstance(entry, str) or not _ACL_NAME.match(entry):
-                    raise ValueError(f"acls {name}: {entry!r} is not a user or group name "
+                    raise KnitValueError(f"acls {name}: {entry!r} is not a user or group name "
                                      "(no spaces or commas; '*' for everyone)")
             object.__setattr__(self, name, tuple(value))
 
@@ -64,10 +65,10 @@ class ACLs:
         if value is None or isinstance(value, cls):
             return value or cls()
         if not isinstance(value, dict):
-            raise TypeError(f"acls must be a dict or knit.ACLs, not {type(value).__name__}")
+            raise KnitTypeError(f"acls must be a dict or knit.ACLs, not {type(value).__name__}")
         unknown = set(value) - {f.name for f in fields(cls)}
         if unknown:
-            raise TypeError(f"unknown acls key(s) {', '.join(sorted(unknown))}; use view_users, "
+            raise KnitTypeError(f"unknown acls key(s) {', '.join(sorted(unknown))}; use view_users, "
                             "view_groups, modify_users, modify_groups")
         return cls(**value)
 
@@ -112,20 +113,20 @@ class LaunchSpec:
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
-            raise ValueError("cmd must be a non-empty shell command string")
+            raise KnitValueError("cmd must be a non-empty shell command string")
         if not (self.keep_alive and self.num_containers == 0):  # a service may start empty
             _positive_int("num_containers", self.num_containers)
         _positive_int("virtual_cores", self.virtual_cores)
         _positive_int("memory", self.memory)
         if isinstance(self.max_restarts, bool) or not isinstance(self.max_restarts, int):
-            raise TypeError(f"max_restarts must be a whole number, not {self.max_restarts!r}")
+            raise KnitTypeError(f"max_restarts must be a whole number, not {self.max_restarts!r}")
         if self.max_restarts < -1:
-            raise ValueError(f"max_restarts must be -1 (always replace failed containers), 0 "
+            raise KnitValueError(f"max_restarts must be -1 (always replace failed containers), 0 "
                              f"(never) or a limit, not {self.max_restarts}")
         for name in ("app_name", "queue", "lang"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+                raise KnitValueError(f"{name} must be a non-empty string, not {value!r}")
         self._check_envvars()
         self._check_files()
         object.__setattr__(self, "files", tuple(self.files))
@@ -134,48 +135,48 @@ class LaunchSpec:
             self._check_env()
         visibility = str(self.env_visibility).upper()
         if visibility not in VISIBILITIES:
-            raise ValueError(f"env_visibility must be one of {', '.join(VISIBILITIES)}, "
+            raise KnitValueError(f"env_visibility must be one of {', '.join(VISIBILITIES)}, "
                              f"not {self.env_visibility!r}")
         object.__setattr__(self, "env_visibility", visibility)
         object.__setattr__(self, "acls", ACLs.from_value(self.acls))
 
     def _check_envvars(self) -> None:
         if not isinstance(self.envvars, dict):
-            raise TypeError(f"envvars must be a dict of str to str, not {type(self.envvars).__name__}")
+            raise KnitTypeError(f"envvars must be a dict of str to str, not {type(self.envvars).__name__}")
         for key, value in self.envvars.items():
             if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError(f"envvars must map strings to strings; {key!r}: {value!r} is not "
+                raise KnitTypeError(f"envvars must map strings to strings; {key!r}: {value!r} is not "
                                 "(convert values with str())")
             if not _ENV_NAME.match(key):
-                raise ValueError(f"envvars key {key!r} is not a valid variable name")
+                raise KnitValueError(f"envvars key {key!r} is not a valid variable name")
             if "\0" in value:
-                raise ValueError(f"envvars {key!r}: a value cannot hold a NUL character")
+                raise KnitValueError(f"envvars {key!r}: a value cannot hold a NUL character")
 
     def _check_files(self) -> None:
         if isinstance(self.files, str) or not isinstance(self.files, (list, tuple)):
-            raise TypeError(f"files must be a list of paths, not {type(self.files).__name__} "
+            raise KnitTypeError(f"files must be a list of paths, not {type(self.files).__name__} "
                             f"{self.files!r} (wrap a single path in a list)")
         names = {}
         for path in self.files:
             if not isinstance(path, str):
-                raise TypeError(f"files must be strings, not {path!r}")
+                raise KnitTypeError(f"files must be strings, not {path!r}")
             if not path.startswith("hdfs://") and not Path(path).is_file():
                 raise FileNotFoundError(f"file to ship {path!r} does not exist (or is not a file)")
             name = resource_name(path)
             check_resource_name(name, "files")
             if name in names:
-                raise ValueError(f"files {names[name]!r} and {path!r} would both appear as {name!r} "
+                raise KnitValueError(f"files {names[name]!r} and {path!r} would both appear as {name!r} "
                                  "in the container; rename one")
             names[name] = path
 
     def _check_env(self) -> None:
         path = Path(self.env)
         if not isinstance(self.env, str):
-            raise TypeError(f"env must be a path string, not {type(self.env).__name__}")
+            raise KnitTypeError(f"env must be a path string, not {type(self.env).__name__}")
         check_resource_name(resource_name(self.env), "env")
         if self.env.startswith("hdfs://"):
             if not is_archive(self.env):
-                raise ValueError(f"env {self.env!r} is not an archive YARN can unpack; use one "
+                raise KnitValueError(f"env {self.env!r} is not an archive YARN can unpack; use one "
                                  f"of {', '.join(ARCHIVE_SUFFIXES)}")
             return
         if not path.exists():
@@ -210,7 +211,7 @@ def check_resource_name(name: str, what: str) -> None:
     bad = sorted(set(name) & UNSAFE_NAME_CHARACTERS)
     if bad or name in ("", ".", ".."):
         shown = " ".join(repr(c) for c in bad) or repr(name)
-        raise ValueError(f"{what}: {name!r} cannot be a file name in a YARN container ({shown}): "
+        raise KnitValueError(f"{what}: {name!r} cannot be a file name in a YARN container ({shown}): "
                          "YARN writes names unquoted into its launch script; rename the file "
                          "or put it inside an archive")
 

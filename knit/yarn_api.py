@@ -14,6 +14,8 @@ from typing import Any
 import requests
 
 from .exceptions import (
+    BadRequestError,
+    KnitValueError,
     NotFoundError,
     ToolNotFoundError,
     YARNAuthError,
@@ -43,10 +45,20 @@ def _items(reply: dict | None, outer: str, inner: str) -> list[dict]:
 
 
 def _app_key(app_id: str) -> str:
-    """``application_1_0002`` -> ``_1_0002_``, the part container ids share."""
-    if not app_id.startswith("application_"):
-        raise ValueError(f"not a YARN application id: {app_id!r}")
+    """``application_1_0002`` -> ``_1_0002_``, the part container ids share.
+
+    Raises
+    ------
+    BadRequestError
+        Not an application id (a :class:`YARNException` and a ``ValueError``).
+    """
+    if not isinstance(app_id, str) or not _APP_ID.match(app_id):
+        raise BadRequestError(f"not a YARN application id: {app_id!r} (they look like "
+                              "application_1700000000000_0001)", status_code=400)
     return "_" + app_id[len("application_"):] + "_"
+
+
+_APP_ID = re.compile(r"^application_\d+_\d+$")
 
 
 class YARNAPI:
@@ -96,7 +108,7 @@ class YARNAPI:
                  password: str | None = None, verify: bool | str = True,
                  timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0):
         if scheme not in ("http", "https"):
-            raise ValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
+            raise KnitValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
         self.rm, self.rm_port, self.scheme = rm, int(rm_port), scheme
         self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
         self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
@@ -450,6 +462,8 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
                              reply.status_code)
     if reply.status_code == 404 or exception == "NotFoundException":
         return NotFoundError(text, exception, java_class, reply.status_code)
+    if reply.status_code == 400:
+        return BadRequestError(text, exception, java_class, reply.status_code)
     return YARNException(text, exception, java_class, reply.status_code)
 
 

@@ -138,3 +138,19 @@ def test_pars_must_be_a_dict():
 ])
 def test_split_address(text, expected):
     assert split_address(text, 1) == expected
+
+
+@pytest.mark.parametrize("uri, expected", [
+    ("hdfs://tmp/x", "hdfs:///tmp/x"),                       # knit 0.2.4's two slashes
+    ("hdfs://user/alice/f.txt", "hdfs:///user/alice/f.txt"),
+    ("hdfs:///tmp/x", "hdfs:///tmp/x"),
+    ("hdfs://10.0.0.5:9000/tmp/x", "hdfs://10.0.0.5:9000/tmp/x"),  # a port: a NameNode
+    ("hdfs://10.0.0.5/tmp/x", "hdfs://10.0.0.5/tmp/x"),      # the default FS's host
+    ("hdfs://prod/tmp/x", "hdfs://prod/tmp/x"),              # an HA nameservice
+])
+def test_two_slash_paths_are_told_from_namenodes(uri, expected):
+    from knit.conf import hdfs_uri
+
+    conf = {"fs.defaultFS": "hdfs://10.0.0.5:9000", "nn": "10.0.0.5",
+            "dfs.nameservices": "prod,backup"}
+    assert hdfs_uri(uri, conf) == expected
