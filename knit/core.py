@@ -126,6 +126,16 @@ class Knit:
         self._secret = secrets.token_hex(24)
         self._am: AMClient | None = None
 
+    @property
+    def lang(self) -> str:
+        """``LANG`` and ``LC_ALL`` of the containers (``Knit(lang=...)``, default
+        C.UTF-8); ``start(envvars={"KNIT_LANG": ...})`` overrides it for one start."""
+        return self.conf["lang"]
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        self.conf["lang"] = value
+
     def __repr__(self) -> str:
         rm = f"{self.conf['scheme']}://{self.conf['rm']}:{self.conf['rm_port']}"
         return f"Knit<{self.app_id or 'not started'}, rm={rm}>"
@@ -279,7 +289,8 @@ class Knit:
                           memory=memory, files=() if files is None else files,
                           envvars={} if envvars is None else envvars,
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
-                          lang=self.conf["lang"], keep_alive=keep_alive, acls=acls,
+                          lang=(envvars or {}).get("KNIT_LANG", self.lang),  # 0.2.4's variable
+                          keep_alive=keep_alive, acls=acls,
                           max_restarts=max_restarts, worker_kv=worker_kv)
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores,
@@ -441,7 +452,8 @@ class Knit:
     def logs(self, shell: bool = False) -> dict[str, dict[str, str]]:
         """Logs of every container: live from the NodeManagers while running (the
         containers that already ended included), aggregated after the end (or with
-        ``shell=True``, through ``yarn logs``)."""
+        ``shell=True``, through ``yarn logs``): ``{container_id: {"stdout": ...,
+        "stderr": ..., other files..., "nodeId": "host:port"}}``."""
         logs = self.yarn_api.logs(self._require_app(), shell=shell)
         if not shell and self.yarn_api.state(self.app_id) == "RUNNING":
             try:
@@ -450,15 +462,16 @@ class Knit:
                 known = []  # it ended meanwhile, its AM is not up yet, or not ours to ask
             for container in known:
                 if container["id"] not in logs and container.get("nodeHttpAddress"):
-                    logs[container["id"]] = self.yarn_api.container_logs(
-                        container["id"], container["nodeHttpAddress"])
+                    logs[container["id"]] = {
+                        **self.yarn_api.container_logs(container["id"], container["nodeHttpAddress"]),
+                        "nodeId": container.get("node", "")}
         return logs
 
     def print_logs(self, shell: bool = False, file=None) -> None:
         """Print :meth:`logs` in a console-friendly form."""
         out = file or sys.stdout
         for container, files in sorted(self.logs(shell=shell).items()):
-            print(f"== {container}", file=out)
+            print(f"== {container} on {files.get('nodeId') or 'an unknown node'}", file=out)
             for name in ("stdout", "stderr", "am.stdout", "am.stderr"):
                 if files.get(name):
                     print(f"-- {name}\n{files[name].rstrip()}", file=out)

@@ -343,7 +343,8 @@ class YARNAPI:
             "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")
 
     def _live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
-        return {c["id"]: self.container_logs(c["id"], c["nodeHttpAddress"])
+        return {c["id"]: {**self.container_logs(c["id"], c["nodeHttpAddress"]),
+                          "nodeId": c.get("nodeId", "")}
                 for c in self.app_containers(app_id)}
 
     def container_logs(self, container_id: str, node_http_address: str) -> dict[str, str]:
@@ -467,11 +468,12 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
     return YARNException(text, exception, java_class, reply.status_code)
 
 
-_CONTAINER_HEADER = re.compile(r"^Container: (container_\S+)")
+_CONTAINER_HEADER = re.compile(r"^Container: (container_\S+)(?: on (\S+))?")
 
 
 def parse_yarn_logs(text: str) -> dict[str, dict[str, str]]:
-    """Split ``yarn logs`` output into ``{container_id: {log_type: contents}}``."""
+    """Split ``yarn logs`` output into ``{container_id: {log_type: contents}}``; each
+    entry also names its node (``nodeId``, as knit 0.2.4's entries did)."""
     logs: dict[str, dict[str, str]] = {}
     container, log_type, body, reading = None, None, [], False
     for line in text.splitlines():
@@ -479,6 +481,10 @@ def parse_yarn_logs(text: str) -> dict[str, dict[str, str]]:
         if header and not reading:
             container = header.group(1)
             logs.setdefault(container, {})
+            if header.group(2):  # host_port in the aggregated file's name: host:port
+                host, sep, port = header.group(2).rpartition("_")
+                node = f"{host}:{port}" if sep and port.isdigit() and ":" not in host else header.group(2)
+                logs[container]["nodeId"] = node
         elif line.startswith("LogType:") and not reading:
             log_type = line[len("LogType:"):].strip()
         elif line.startswith("LogContents:") and not reading:

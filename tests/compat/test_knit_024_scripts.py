@@ -87,3 +87,23 @@ def test_two_slash_hdfs_paths_mean_the_default_file_system(cluster_environ, tmp_
     assert k.wait_for_completion(120), k.status()["diagnostics"]
     assert [f["stdout"] for f in k.logs().values() if "stdout" in f] == ["shipped from hdfs\n"]
     assert k.kill() is False  # already finished: nothing to kill, as in 0.2.4
+
+
+def test_logs_name_their_node_and_knit_lang_sets_the_locale(cluster_environ):
+    from knit import Knit
+
+    k = Knit(progress=False)
+    assert k.lang == "C.UTF-8"
+    k.start('echo "$LANG $LC_ALL"; sleep 600', num_containers=1,
+            envvars={"KNIT_LANG": "en_US.UTF-8"})
+    nodes = {f"{n['nodeHostName']}:{n['id'].rsplit(':', 1)[1]}" for n in k.yarn_api.nodes()}
+    from ..integration.waiting import wait_for
+
+    live = wait_for(lambda: [f for c, f in k.logs().items() if f.get("stdout")], timeout=60,
+                    what="the worker's output")
+    assert live[0]["stdout"] == "en_US.UTF-8 en_US.UTF-8\n"
+    assert live[0]["nodeId"] in nodes
+    assert k.kill() is True
+    aggregated = wait_for(lambda: [f for f in k.yarn_api.logs(k.app_id, retries=30).values()
+                                   if f.get("stdout")], timeout=90, what="aggregated logs")
+    assert aggregated[0]["nodeId"] in nodes

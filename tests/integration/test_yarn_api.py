@@ -99,7 +99,8 @@ def test_containers_on_both_nodemanagers(api, local_cluster, hadoop_env):
         assert sorted(c["totalMemoryNeededMB"] for c in containers) == [256, 3072, 3072]  # 128 MB steps
         logs = api.logs(app["id"])  # live, from both NodeManagers
         assert set(logs) == {c["id"] for c in containers}
-        assert all(set(files) == {"stdout", "stderr"} for files in logs.values())
+        assert all(set(files) == {"stdout", "stderr", "nodeId"} for files in logs.values())
+        assert {files["nodeId"] for files in logs.values()} == {c["nodeId"] for c in containers}
         assert api.kill(app["id"]) is True
     finally:
         client.terminate()

@@ -37,7 +37,8 @@ def test_repr_and_url_with_gateway():
 
 
 def test_parse_yarn_logs():
-    assert parse_yarn_logs(YARN_LOGS) == {"container_1_0001_01_000002": {"stdout": "hello\n", "stderr": ""}}
+    assert parse_yarn_logs(YARN_LOGS) == {"container_1_0001_01_000002": {
+        "stdout": "hello\n", "stderr": "", "nodeId": "host:1234"}}
 
 
 def test_bad_scheme_and_bad_app_id():
