@@ -83,6 +83,13 @@ class CondaCreator:
                     return str(path)
         return next((found for name in names if (found := shutil.which(name))), None)
 
+    @property
+    def conda_bin(self) -> str | None:
+        """The conda (or mamba, micromamba) executable environments are made with,
+        as knit 0.2.4 named it; None when there is none (knit never downloads
+        Miniconda: py-rattler or pip make environments instead)."""
+        return self.conda_executable()
+
     def _choose_backend(self) -> str:
         if self.conda_executable():
             return "conda"
@@ -93,10 +100,10 @@ class CondaCreator:
         return "rattler"
 
     # ------------------------------------------------------------- the API
-    def find_env(self, env_name: str) -> Path | None:
-        """The folder of a cached environment, or None."""
+    def find_env(self, env_name: str) -> str | None:
+        """The folder of the environment ``env_name`` in ``conda_envs``, or None."""
         path = self.conda_envs / env_name
-        return path if (path / _SPEC_FILE).is_file() else None
+        return str(path) if path.is_dir() else None
 
     def zip_env(self, env_path: str | Path, out_file: str | Path | None = None) -> str:
         """Zip an environment folder (see :func:`knit.env.zip_env`)."""
@@ -107,17 +114,20 @@ class CondaCreator:
         """Create (or reuse) an environment and return the path of its zip.
 
         The same name and package list give the same cached environment and zip;
-        ``remove=True`` (or another package list) builds it anew.
+        ``remove=True`` (or another package list) builds it anew. Without
+        ``packages``, the environment ``env_name`` already in ``conda_envs`` (made by
+        knit, conda or anything else) is zipped, as in knit 0.2.4.
 
         Raises
         ------
         TypeError
             ``packages`` is not a list of strings.
         EnvError
-            The tool failed (unknown package, failed solve, pip error).
+            The tool failed (unknown package, failed solve, pip error), or no
+            ``packages`` and no environment ``env_name``.
         """
         if packages is None:
-            packages = []
+            return self._zip_existing(env_name)
         if isinstance(packages, str) or not isinstance(packages, list) or not all(
                 isinstance(p, str) for p in packages):
             raise KnitTypeError(f"packages must be a list of strings, not {packages!r}")
@@ -148,6 +158,18 @@ class CondaCreator:
             os.replace(partial, zip_path)
             (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
             return str(zip_path)
+
+    def _zip_existing(self, env_name: str) -> str:
+        prefix = self.find_env(env_name)
+        if prefix is None:
+            raise EnvError(f"no environment {env_name!r} in {self.conda_envs}: pass packages=[...] "
+                           "to create it, or conda_envs= where it is")
+        zip_path = self.conda_envs / f"{env_name}.zip"
+        if not zip_path.is_file() or zip_path.stat().st_mtime < Path(prefix).stat().st_mtime:
+            partial = zip_path.with_name(f".{zip_path.name}.{os.getpid()}.partial")
+            self.zip_env(prefix, partial)
+            os.replace(partial, zip_path)
+        return str(zip_path)
 
     @staticmethod
     def _recorded(prefix: Path) -> dict | None:

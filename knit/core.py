@@ -7,6 +7,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from . import checks as checks_module
 from . import records
@@ -114,9 +115,15 @@ class Knit:
         self.credentials = Credentials(principal, keytab) if secure or principal or keytab else None
         web_kerberos = self.credentials is not None and (
             kerberos or str(self.conf.get("hadoop.http.authentication.type", "")).lower() == "kerberos")
+        username = api_options.pop("username", self.conf["user"])
+        if not (username or web_kerberos) and _refuses_anonymous(self.conf):
+            raise KnitValueError(
+                "the cluster's web APIs refuse anonymous calls (hadoop.http.authentication"
+                ".simple.anonymous.allowed=false): pass user= or username= (sent as user.name), "
+                "with password= if a gateway asks for one")
         self.yarn_api = YARNAPI(self.conf["rm"], self.conf["rm_port"], scheme=self.conf["scheme"],
                                 gateway_path=self.conf.get("gateway_path", ""),
-                                username=api_options.pop("username", self.conf["user"]),
+                                username=username,
                                 kerberos=bool(web_kerberos), principal=principal, keytab=keytab,
                                 **api_options)
         self.app_id: str | None = None
@@ -610,8 +617,13 @@ class Knit:
             params.update({k: v for k, v in (("vcores", virtual_cores), ("memory", memory)) if v})
         return int(self.am.call("PUT", "/containers/target", **params)["target"])
 
-    def remove_containers(self, container_id: str) -> None:
+    def remove_containers(self, container_id: str | dict) -> None:
         """Stop one worker container; the ApplicationMaster's own is refused.
+
+        Parameters
+        ----------
+        container_id : str or dict
+            Its id, or its entry from :meth:`get_containers`.
 
         Raises
         ------
@@ -620,6 +632,8 @@ class Knit:
         NotFoundError
             No live worker container has that id.
         """
+        if isinstance(container_id, dict):
+            container_id = container_id["id"]
         self.am.call("DELETE", f"/containers/{container_id}")
 
     def set_value(self, key: str, value: str) -> None:
@@ -672,7 +686,8 @@ class Knit:
         return creator.create_env(env_name, packages=packages, remove=remove)
 
     def list_envs(self) -> list[dict]:
-        """Archives in ``.knitDeps`` and ``.knitPublic``, with path, size and
+        """Archives in ``.knitDeps`` and ``.knitPublic``, with ``name`` (the HDFS
+        path, as knit 0.2.4 listed them), ``path`` (the full URI), size and
         modification time (through ``hdfs=`` when given, else the JVM)."""
         if self.hdfs is not None:
             found = []
@@ -681,8 +696,8 @@ class Knit:
                 if self.hdfs.exists(path):
                     found += self.hdfs.find(path, detail=True).values()
             return [dict(f) for f in found if is_archive(str(f["name"]))]
-        return [f for f in self.stager.list_files() if is_archive(str(f["path"]))]
-
+        return [{"name": urlparse(f["path"]).path, **f} for f in self.stager.list_files()
+                if is_archive(str(f["path"]))]
 
 
 def _default_progress(message: str) -> None:
@@ -712,3 +727,9 @@ def _bounded_retries(timeout: float) -> dict[str, str]:
         "dfs.client.failover.max.attempts": "3",
     }
 
+
+def _refuses_anonymous(conf: dict) -> bool:
+    """Whether the cluster's web APIs use simple auth and refuse calls naming no user."""
+    return (str(conf.get("hadoop.http.authentication.type", "simple")).lower() == "simple" and
+            str(conf.get("hadoop.http.authentication.simple.anonymous.allowed", "true")).lower()
+            == "false")

@@ -7,25 +7,33 @@ import socket
 
 from .exceptions import KnitValueError
 
-#: The smallest container a worker (nanny and worker processes) runs in.
-MIN_WORKER_MEMORY = 512
+#: The smallest container a worker process runs in: 128 MB, knit 0.2.4's default.
+MIN_WORKER_MEMORY = 128
+#: From this size on a worker runs under a nanny (which restarts it if it dies);
+#: below it, a lone worker process (about 65 MB before any data, the nanny as much again).
+NANNY_FROM_MEMORY = 512
 #: MB a worker's nanny process takes, left out of the worker's memory limit.
 NANNY_MB = 100
 
 
 def worker_memory_limit(memory: int) -> int:
     """The ``--memory-limit`` (MB) for a worker in a ``memory`` MB container: the
-    nanny's share and 10 % for the interpreter's own overhead are left out, so Dask
-    spills and pauses before YARN kills the container for exceeding it."""
-    return memory - NANNY_MB - memory // 10
+    nanny's share (if it has one) and 10 % for the interpreter's own overhead are
+    left out, so Dask spills and pauses before YARN kills the container for
+    exceeding it."""
+    nanny = NANNY_MB if memory >= NANNY_FROM_MEMORY else 0
+    return memory - nanny - memory // 10
 
 
 def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
     """The shell command of a worker container (run in the shipped environment); the
-    worker and its nanny listen on the node's YARN address only."""
+    worker (and its nanny, from :data:`NANNY_FROM_MEMORY` MB) listen on the node's
+    YARN address only. A lone worker is not restarted in place when it dies: its
+    ApplicationMaster replaces the container."""
+    nanny = "" if memory >= NANNY_FROM_MEMORY else "--no-nanny "
     return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
             f'--host "$NM_HOST" --name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
-            f'--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
+            f'{nanny}--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
             f'--local-directory "$PWD" --death-timeout 60')
 
 
@@ -76,5 +84,7 @@ def check_worker_size(cpus: int, memory: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise KnitValueError(f"{name} must be a whole number >= 1, not {value!r}")
     if memory < MIN_WORKER_MEMORY:
-        raise KnitValueError(f"memory={memory} MB is too small for a Dask worker (its nanny and "
-                         f"worker processes); use at least {MIN_WORKER_MEMORY} MB")
+        raise KnitValueError(
+            f"memory={memory} MB is too small for a Dask worker: its process alone takes about "
+            f"65 MB before any data; pass memory={MIN_WORKER_MEMORY} or more (each worker's "
+            f"container; from {NANNY_FROM_MEMORY} MB a nanny restarts a worker that dies)")

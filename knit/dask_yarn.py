@@ -255,6 +255,11 @@ class DaskYARNCluster(Cluster):
         checks : bool
             Check the cluster can hold them before submitting.
 
+        Returns
+        -------
+        str
+            The YARN application id of the workers (as knit 0.2.4 returned it).
+
         Raises
         ------
         ValueError
@@ -270,7 +275,7 @@ class DaskYARNCluster(Cluster):
         check_worker_size(cpus, memory)
         return self.sync(self._launch, n_workers, cpus, memory, checks)
 
-    async def _launch(self, n_workers: int, cpus: int, memory: int, checks: bool) -> None:
+    async def _launch(self, n_workers: int, cpus: int, memory: int, checks: bool) -> str:
         self._raise_if_failed()
         if await self._is_live(self.knit):
             raise KnitError(f"{self} already runs {self.knit.app_id}; use scale() or "
@@ -292,6 +297,7 @@ class DaskYARNCluster(Cluster):
         if n_workers:
             await self._wait_for_workers(n_workers, timeout=self.knit.allocation_timeout)
             await self._check_versions()
+        return self.knit.app_id
 
     # ------------------------------------------------------------- watching
     async def _watch(self) -> None:
@@ -353,8 +359,21 @@ class DaskYARNCluster(Cluster):
 
     # ----------------------------------------------------- workers & scaling
     @property
-    def workers(self) -> dict[str, dict]:
-        """Live worker containers (allocated or running), by container id."""
+    def env(self) -> str | None:
+        """The workers' environment archive (local or ``hdfs://`` path): the ``env=``
+        given, or the one built for them; None until :meth:`start` needs it."""
+        return self._env or self._env_request[0]
+
+    @property
+    def workers(self) -> list[str]:
+        """The ids of the live worker containers (allocated or running), sorted, as
+        knit 0.2.4 listed them (the ApplicationMaster's container is not one);
+        :attr:`worker_containers` has their details."""
+        return sorted(self.worker_containers)
+
+    @property
+    def worker_containers(self) -> dict[str, dict]:
+        """Live worker containers (allocated or running) by id: state, node, size."""
         return {c["id"]: c for c in self._containers if c["state"] in LIVE}
 
     @property

@@ -193,7 +193,8 @@ class EnvError(KnitError):
     """
 
     def __init__(self, message: str, command: str = "", stderr: str = ""):
-        super().__init__(f"{message}\ncommand: {command}\n{stderr.strip()[-3000:]}".rstrip())
+        ran = f"\ncommand: {command}" if command else ""
+        super().__init__(f"{message}{ran}\n{stderr.strip()[-3000:]}".rstrip())
         self.command = command
         self.stderr = stderr
 

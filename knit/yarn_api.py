@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.auth import HTTPBasicAuth
 
 from .exceptions import (
     BadRequestError,
@@ -121,7 +122,19 @@ class YARNAPI:
         if self.credentials is not None:
             self.session.auth = spnego_auth(self.credentials)
         elif password is not None:
-            self.session.auth = (username or "", password)
+            self.session.auth = HTTPBasicAuth(username or "", password)
+
+    @property
+    def auth(self):
+        """The ``requests`` authentication sent with every call (as knit 0.2.4 kept
+        it): HTTP basic auth when ``password`` was given, SPNEGO with ``kerberos``,
+        else None (simple auth: the user is sent as ``user.name``). Assign another
+        ``requests`` auth object to replace it."""
+        return self.session.auth
+
+    @auth.setter
+    def auth(self, value) -> None:
+        self.session.auth = value
 
     @property
     def url(self) -> str:
@@ -137,7 +150,9 @@ class YARNAPI:
         if not url.startswith(("http://", "https://")):
             url = self.url + url.lstrip("/")
         params = dict(kwargs.pop("params", None) or {})
-        if self.username and self.session.auth is None:
+        if self.username and self.credentials is None:
+            # Hadoop's simple auth reads the user from user.name, also behind a
+            # gateway that checks a password first.
             params.setdefault("user.name", self.username)
         accept = "application/json" if json_reply else "text/plain"
         deadline = time.monotonic() + self.retry_for
@@ -407,7 +422,7 @@ class YARNAPI:
         except YARNException as exc:
             # 403 to a named user is YARN's answer (ACLs); 403 to no one, 401 and 405 mean
             # the REST API would not take it, so Hadoop's own client tries.
-            anonymous = not self.username and self.session.auth is None
+            anonymous = not self.username and self.auth is None
             fallback = (401, 403, 405) if anonymous else (401, 405)
             if isinstance(exc, YARNConnectionError) or exc.status_code not in fallback:
                 raise
@@ -453,9 +468,10 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
     message = remote.get("message") or reply.text.strip()[:300] or reply.reason
     text = f"{reply.status_code} from {url}: {exception + ': ' if exception else ''}{message}"
     if reply.status_code == 401:
-        return YARNAuthError(f"{text} -- the cluster wants authentication: pass kerberos=True "
-                             "(with a ticket) or username=/password=", exception, java_class,
-                             reply.status_code)
+        return YARNAuthError(f"{text} -- the cluster wants authentication: pass username= "
+                             "(simple auth, sent as user.name), password= as well for a gateway "
+                             "with HTTP basic auth, or kerberos=True (with a ticket)",
+                             exception, java_class, reply.status_code)
     if reply.status_code == 403:
         return YARNAuthError(f"{text} -- YARN refused this to the user it saw: only the "
                              "application's owner, the users its ACLs name (Knit.start(acls=...)) "

@@ -107,3 +107,123 @@ def test_logs_name_their_node_and_knit_lang_sets_the_locale(cluster_environ):
     aggregated = wait_for(lambda: [f for f in k.yarn_api.logs(k.app_id, retries=30).values()
                                    if f.get("stdout")], timeout=90, what="aggregated logs")
     assert aggregated[0]["nodeId"] in nodes
+
+
+def test_simple_http_auth_and_yarn_api_auth(cluster_environ):
+    from requests.auth import HTTPBasicAuth
+
+    from knit import Knit
+    from knit.exceptions import KnitException, YARNException
+    from knit.yarn_api import YARNAPI
+
+    # The local cluster's web APIs use simple auth and refuse anonymous calls.
+    k = Knit(progress=False)
+    assert k.yarn_api.auth is None  # simple auth: the user goes as user.name
+    assert isinstance(k.yarn_api.apps, list)
+    with pytest.raises(KnitException, match="refuse anonymous calls") as anonymous:
+        Knit(username=None, progress=False)
+    assert isinstance(anonymous.value, ValueError) and "username=" in str(anonymous.value)
+    old_style = YARNAPI(cluster_environ.host, cluster_environ.ports.rm_webapp)  # no user
+    with pytest.raises(YARNException, match="pass username="):
+        old_style.apps
+    with_password = Knit(password="not-checked-by-simple-auth", progress=False)
+    auth = with_password.yarn_api.auth
+    assert isinstance(auth, HTTPBasicAuth)
+    assert (auth.username, auth.password) == (getpass.getuser(), "not-checked-by-simple-auth")
+    assert with_password.yarn_api.cluster_info()["state"] == "STARTED"
+    old_style.auth = HTTPBasicAuth(getpass.getuser(), "x")  # assignable, as in 0.2.4
+    assert old_style.session.auth is old_style.auth
+
+
+def test_get_containers_and_statuses_as_scripts_read_them(cluster_environ):
+    from knit import Knit
+
+    from ..integration.waiting import wait_for
+
+    k = Knit(progress=False)
+    k.start("sleep 600", num_containers=2)
+    try:
+        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 2,
+                 timeout=90, what="two running containers")
+        containers = k.get_containers()  # a list of dicts, as the 0.2.4 docs say
+        am_container = k.yarn_api.app_attempts(k.app_id)[-1]["containerId"]
+        assert am_container not in [c["id"] for c in containers]
+        statuses = k.get_container_statuses()
+        assert sorted(statuses) == sorted(c["id"] for c in containers)
+        assert all("RUNNING" in status for status in statuses.values())
+        k.remove_containers(containers[0])  # an entry works as well as its id
+        wait_for(lambda: k.get_container_statuses()[containers[0]["id"]] != "RUNNING",
+                 timeout=60, what="the removed container to stop")
+    finally:
+        assert k.kill() is True
+
+
+def test_dask_yarn_cluster_as_the_0_2_docs_use_it(cluster_environ):
+    pytest.importorskip("dask")
+    from dask.distributed import Client, LocalCluster
+    from dask_yarn import DaskYARNCluster
+
+    from knit import Knit
+    from knit.dask_env import worker_environment
+    from knit.exceptions import KnitException
+
+    from ..integration.waiting import wait_for
+
+    env = worker_environment(None, None, None, None)
+    with DaskYARNCluster(env=env, progress=False, dashboard_address=":0") as cluster:
+        assert isinstance(cluster.knit, Knit) and isinstance(cluster.local_cluster, LocalCluster)
+        assert cluster.env == env
+        with pytest.raises(KnitException, match="pass memory=128 or more") as tiny:
+            cluster.start(2, memory=64)
+        assert isinstance(tiny.value, ValueError) and cluster.knit.app_id is None
+        # 0.2.4's default container size: a lone worker process (no nanny) fits it.
+        app_id = cluster.start(2, cpus=1, memory=128)
+        assert app_id == cluster.knit.app_id and app_id.startswith("application_")
+        workers = cluster.workers  # container ids, sorted; not the ApplicationMaster's
+        assert isinstance(workers, list) and len(workers) == 2 and workers == sorted(workers)
+        assert all(isinstance(w, str) and w.startswith("container_") for w in workers)
+        assert cluster.knit.yarn_api.app_attempts(app_id)[-1]["containerId"] not in workers
+        with Client(cluster.scheduler_address) as client:
+            assert client.submit(lambda x: x * 2, 21).result() == 42
+            lengths = client.map(len, [list(range(10_000))] * 20, pure=False)
+            assert sum(client.gather(lengths)) == 200_000
+            info = client.scheduler_info()["workers"].values()
+            assert {w["memory_limit"] for w in info} == {(128 - 12) * 2**20}
+        assert cluster.knit.get_container_report()["restarts"] == 0  # YARN killed none
+        cluster.remove_worker(workers[0])
+        wait_for(lambda: workers[0] not in cluster.workers, timeout=60, what="the worker removed")
+        cluster.add_workers(1, cpus=1, memory=128)
+        wait_for(lambda: len(cluster.workers) == 2, timeout=120, what="a worker added")
+        cluster.stop()
+        assert cluster.knit.runtime_status() == "KILLED"
+    cluster.close()  # a second close is harmless
+
+
+def test_conda_creator_finds_zips_and_knit_lists_envs(cluster_environ, tmp_path):
+    import os
+    import sys
+
+    from knit import CondaCreator, Knit
+
+    envs = tmp_path / "envs"
+    # An environment made outside knit (here by venv; a user's conda works alike).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(envs / "plain")],
+                   check=True, timeout=120)
+    c = CondaCreator(conda_root=None, conda_envs=str(envs))
+    assert c.conda_bin is None  # no conda here, and knit downloads no Miniconda
+    assert c.find_env("plain") == os.path.join(str(envs), "plain")
+    assert c.find_env("absent") is None
+    zipped = c.create_env("plain")  # no packages: the existing environment, zipped
+    assert zipped == os.path.join(str(envs), "plain.zip") and os.path.isfile(zipped)
+    assert c.zip_env(c.find_env("plain")) == zipped
+    root = tmp_path / "conda"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "conda").write_text("#!/bin/sh\n")
+    (root / "bin" / "conda").chmod(0o755)
+    assert CondaCreator(conda_root=str(root)).conda_bin == str(root / "bin" / "conda")
+
+    k = Knit(progress=False)
+    k.start('$PYTHON_BIN -c "import sys; print(sys.prefix)"', env=zipped)
+    assert k.wait_for_completion(120), k.status()["diagnostics"]
+    names = [e["name"] for e in k.list_envs()]
+    assert any(name.endswith("/plain.zip") and name.startswith("/") for name in names), names

@@ -69,7 +69,7 @@ def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
             limits = {w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
             assert limits == {(768 - 100 - 76) * 2**20}
             # Workers listen on their node's YARN address, not on every interface.
-            nodes = {c["node"].split(":")[0] for c in cluster.workers.values()}
+            nodes = {c["node"].split(":")[0] for c in cluster.worker_containers.values()}
             hosts = {w.split("://")[1].rsplit(":", 1)[0] for w in client.scheduler_info()["workers"]}
             assert hosts <= nodes and "0.0.0.0" not in hosts
 
@@ -165,7 +165,7 @@ def test_workers_that_cannot_start_fail_the_start_quickly(cluster_environ, tmp_p
 def test_bad_sizes_are_refused_before_submission(cluster_environ):
     with DaskYARNCluster(**QUIET) as cluster:
         with pytest.raises(ValueError, match="too small for a Dask worker"):
-            cluster.start(1, memory=256)
+            cluster.start(1, memory=100)
         with pytest.raises(ValueError, match="cpus must be"):
             cluster.start(1, cpus=0)
         assert cluster.knit.app_id is None

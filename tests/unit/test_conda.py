@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_rattler_env_is_created_cached_and_zipped(channel, tmp_path):
     path = creator.create_env("hello", packages=["knit-hello"])
     with zipfile.ZipFile(path) as archive:
         assert "hello/bin/knit-hello" in archive.namelist()
-    prefix = creator.find_env("hello")
+    prefix = Path(creator.find_env("hello"))
     out = subprocess.run([str(prefix / "bin" / "knit-hello")], capture_output=True, text=True,
                          env={"CONDA_PREFIX": str(prefix)}, check=True).stdout
     assert out.strip() == f"hello from knit-hello in {prefix}"
@@ -47,7 +48,7 @@ def test_unknown_package_is_an_env_error(channel, tmp_path):
 def test_pip_env_and_its_failure(tmp_path):
     creator = CondaCreator(conda_envs=str(tmp_path), backend="pip")
     path = creator.create_env("piped", packages=["six"])
-    prefix = creator.find_env("piped")
+    prefix = Path(creator.find_env("piped"))
     subprocess.run([str(prefix / "bin" / "python"), "-c", "import six"], check=True)
     assert path.endswith("piped.zip")
     with pytest.raises(EnvError) as caught:

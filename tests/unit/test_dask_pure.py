@@ -11,6 +11,12 @@ from knit.dask_workers import scheduler_ip, worker_command, worker_memory_limit
 def test_worker_memory_limit_leaves_room_for_the_nanny_and_overhead():
     assert worker_memory_limit(2048) == 2048 - 100 - 204
     assert worker_memory_limit(512) == 512 - 100 - 51
+    assert worker_memory_limit(128) == 128 - 12  # a lone worker: no nanny
+
+
+def test_small_workers_run_without_a_nanny():
+    assert "--no-nanny" in worker_command("tcp://10.0.0.5:8786", cpus=1, memory=128)
+    assert "--no-nanny" not in worker_command("tcp://10.0.0.5:8786", cpus=1, memory=512)
 
 
 def test_worker_command_names_the_worker_after_its_container():
