@@ -181,10 +181,7 @@ class Knit:
             raise KerberosError(credentials.explain(str(exc))) from None
         if not info["kerberos"]:
             raise KerberosError(credentials.no_ticket("none valid in the ticket cache"))
-        if credentials.principal and not credentials.uses_keytab and info["principal"] != credentials.principal:
-            raise KerberosError(f"the ticket cache holds {info['principal']}, not "
-                                f"{credentials.principal}: run `kinit {credentials.principal}` "
-                                "or pass keytab=")
+        credentials.check_holder(info["principal"])
 
     def _hadoop_overrides(self) -> dict[str, str]:
         """Every Hadoop property ``load_conf`` resolved (files, then ``pars=``), so the

@@ -88,11 +88,15 @@ class Credentials:
             raise KerberosError(self.explain(exc)) from None
         if remaining is not None and remaining <= 0:
             raise KerberosError(self.no_ticket("the ticket has expired"))
-        holder = str(creds.name)
-        if self.principal and holder != self.principal:
+        self.check_holder(str(creds.name))
+        return creds
+
+    def check_holder(self, holder: str) -> None:
+        """Raise :class:`KerberosError` unless a ticket cache holding ``holder``'s
+        ticket serves this login (it does when no principal was asked for)."""
+        if self.principal and not self.uses_keytab and holder != self.principal:
             raise KerberosError(f"the ticket cache holds {holder}, not {self.principal}: run "
                                 f"`kinit {self.principal}` or pass keytab=")
-        return creds
 
     def no_ticket(self, why: str) -> str:
         """The message for a missing or unusable ticket, with the fix."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .exceptions import PreflightError
-from .jvm import java_call
+from .jvm import java_call_mapped
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Stager:
         """Whether ``local``'s content is not yet in ``.knitDeps`` (same content hash,
         which names the folder, and same size)."""
         remote = remote or self.remote_path(local)
-        status = java_call(self.client.fileStatus, remote)
+        status = java_call_mapped(self.client.fileStatus, remote)
         return status is None or status["size"] != os.path.getsize(local)
 
     def ship(self, local: str | Path, visibility: str = "PRIVATE") -> str:
@@ -108,15 +108,15 @@ class Stager:
             remote = f"{folder}-{secrets.token_hex(4)}/{name}"
         if self.upload_always or self.needs_upload(local, remote):
             logger.info("uploading %s to %s", local, remote)
-            java_call(self.client.mkdirs, self._folder(visibility), folder_mode)
-            java_call(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
+            java_call_mapped(self.client.mkdirs, self._folder(visibility), folder_mode)
+            java_call_mapped(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
             partial = remote + "._COPYING_"
-            java_call(self.client.upload, str(local), partial, self.replication, file_mode)
-            java_call(self.client.rename, partial, remote)
+            java_call_mapped(self.client.upload, str(local), partial, self.replication, file_mode)
+            java_call_mapped(self.client.rename, partial, remote)
             self.uploaded.append(str(local))
         else:
             logger.info("%s is already in HDFS; not uploading it again", local)
-        return java_call(self.client.fileStatus, remote)["path"]
+        return java_call_mapped(self.client.fileStatus, remote)["path"]
 
     def ship_jar(self, jar: Path) -> tuple[str, str]:
         """Put the knit jar at a content-hashed path; returns (uri, visibility).
@@ -127,14 +127,14 @@ class Stager:
         size, digest = file_digest(jar)
         folder = f"{self.hdfs_home}/{JARS}"
         remote = f"{folder}/knit-{digest[:20]}.jar"
-        status = java_call(self.client.fileStatus, remote)
+        status = java_call_mapped(self.client.fileStatus, remote)
         if status is None or status["size"] != size:
-            java_call(self.client.mkdirs, folder, "755")
+            java_call_mapped(self.client.mkdirs, folder, "755")
             partial = f"{remote}.{secrets.token_hex(6)}.partial"  # others see it whole or not
-            java_call(self.client.upload, str(jar), partial, self.replication, "644")
-            java_call(self.client.rename, partial, remote)
+            java_call_mapped(self.client.upload, str(jar), partial, self.replication, "644")
+            java_call_mapped(self.client.rename, partial, remote)
             self.uploaded.append(str(jar))
-            status = java_call(self.client.fileStatus, remote)
+            status = java_call_mapped(self.client.fileStatus, remote)
         public = self._first_closed_folder(folder) is None
         return status["path"], "PUBLIC" if public else "PRIVATE"
 
@@ -146,7 +146,7 @@ class Stager:
         names = [name for name in parts.path.split("/") if name]
         for depth in range(len(names) + 1):
             path = base + "/" + "/".join(names[:depth])
-            status = java_call(self.client.fileStatus, path)
+            status = java_call_mapped(self.client.fileStatus, path)
             if status is None or status["permission"][-1] not in ("x", "t"):
                 return path
         return None
@@ -156,7 +156,7 @@ class Stager:
         modification time."""
         found = []
         for staging in (self.staging_dir, self._folder("PUBLIC")):
-            for folder in java_call(self.client.listFiles, staging):
+            for folder in java_call_mapped(self.client.listFiles, staging):
                 if folder["isDirectory"]:
-                    found += [dict(f) for f in java_call(self.client.listFiles, folder["path"])]
+                    found += [dict(f) for f in java_call_mapped(self.client.listFiles, folder["path"])]
         return found

@@ -5,6 +5,7 @@ These restart daemons of the session's cluster, and leave it whole again."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -67,6 +68,42 @@ def test_lost_containers_are_replaced_within_the_restart_policy(cluster_environ)
         wait_running(k, 5)  # again
     finally:
         k.kill()
+
+
+def test_a_forgetful_resource_manager_and_a_lost_datanode(tmp_path):
+    """On a cluster of its own (no ResourceManager recovery): after the restart the old
+    application is gone, ``kill()`` says so and the same Knit starts again; with the
+    DataNode dead, shipping a file fails at once with one line naming HDFS's state."""
+    from knit.cluster import LocalCluster
+    from knit.conf import read_conf_dir
+    from knit.exceptions import JVMError
+
+    cluster = LocalCluster(directory=tmp_path / "forgetful", nodemanagers=1, ports="free",
+                           extra_conf={"yarn-site.xml": {
+                               "yarn.resourcemanager.recovery.enabled": "false"}}).up()
+    try:
+        k = Knit(autodetect=False, pars=read_conf_dir(cluster.conf_dir), **QUIET)
+        k.start("sleep 600", keep_alive=True)
+        wait_running(k, 1)
+        forgotten = k.app_id
+        cluster.restart("resourcemanager")
+        assert forgotten not in k.yarn_api.apps
+        assert k.kill() is False  # nothing left to kill, and no error
+        k.start("echo again")
+        assert k.wait_for_completion(120), k.status()["diagnostics"]
+        assert k.app_id != forgotten
+
+        cluster.kill("datanode")
+        shipped = tmp_path / "data.txt"
+        shipped.write_text("no DataNode will hold this\n")
+        started = time.monotonic()
+        with pytest.raises(JVMError, match="HDFS has no DataNode") as caught:
+            k.start("cat data.txt", files=[str(shipped)])
+        assert time.monotonic() - started < 60
+        assert "\tat " not in str(caught.value) and len(str(caught.value).splitlines()) == 1
+        assert "hdfs dfsadmin -report" in str(caught.value)
+    finally:
+        cluster.down()
 
 
 def _answers(k: Knit) -> bool:

@@ -1,7 +1,7 @@
 package knit.am
 
 import java.nio.ByteBuffer
-import java.nio.file.{Files, Paths}
+import java.nio.file.Files
 import java.nio.file.attribute.PosixFilePermissions
 import java.util.concurrent.{Executors, TimeUnit}
 
