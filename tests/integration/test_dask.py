@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -74,6 +76,12 @@ def test_cluster_computes_scales_logs_and_is_killed_at_exit(dask_env):
             assert hosts <= nodes and "0.0.0.0" not in hosts
 
         assert requests.get(cluster.dashboard_link, timeout=10).status_code == 200
+        # The dashboard listens on the scheduler's interface only (127.0.0.1 here):
+        # another address of this machine is refused.
+        dashboard = urlparse(cluster.dashboard_link)
+        assert dashboard.hostname == urlparse(cluster.scheduler_address).hostname == "127.0.0.1"
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.10", dashboard.port), timeout=5).close()
         logs = cluster.get_logs()
         assert "Scheduler" in logs
         container_logs = [text for name, text in logs.items() if name.startswith("container ")]
