@@ -1,115 +1,283 @@
-"""Launch latency: submit -> all N worker containers RUNNING, knit vs Hadoop's
-DistributedShell and vs Skein.
+"""Launch latency: submit -> all N worker containers RUNNING, from a cold Python
+process, knit against Hadoop's DistributedShell (and Skein when installed).
 
-"RUNNING" is what the NodeManagers report (their REST API), not the RM's allocation
-count. All run on the same local cluster in the same run; the ratios are the other
-tool's time over knit's (above 1: knit is faster). Skein is measured when it is
-installed (``pip install knit[bench]``); like knit, its driver JVM is started once.
+Every launch starts in a new process, as a user's script does: for knit a fresh
+``python -c "from knit import Knit; Knit().start(...)"`` (so the Python import and the
+client JVM's start are included), for DistributedShell ``yarn jar ...`` (its client
+JVM), for Skein a fresh Python process with ``skein.Client()``. The clock starts when
+the process is spawned and stops when the NodeManagers (their REST API) report all N
+containers RUNNING. Tools run interleaved, on one cluster, in one run; the ratios are
+the other tool's median over knit's (above 1: knit is faster).
 
-Run: python benchmarks/launch_latency.py [--sizes 1 10 50] [--repeat 2] [--dir DIR]
+Also reported: a second ``start()`` in a warm process (client-side time: everything
+before YARN has the submission, and the wait until the ApplicationMaster registered).
+
+The cluster is a local one of ``--nodemanagers`` NodeManagers (4 by default) with
+distinct host identities, YARN's stock 1 s NodeManager heartbeat and room for 200+
+containers of 128 MB. ``--trace`` breaks knit's launches into phases, from the
+client's marks, the ResourceManager's reports and the ApplicationMaster's log.
+
+Run: python benchmarks/launch_latency.py [--sizes 1 10 50 200] [--repeat 3] [--trace]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
+import re
 import statistics
 import subprocess
+import sys
 import time
+from datetime import datetime
 
 from knit import Knit
-from knit.cluster import LocalCluster, default_directory
+from knit.cluster import LocalCluster
+
+#: Stock YARN: the NodeManagers heartbeat every second (the local cluster's default is faster).
+STOCK = {"yarn-site.xml": {"yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": "1000"}}
+
+#: A user's script, with marks around the phases of start() (``--trace``).
+KNIT_DRIVER = r"""
+import json, sys, time
+marks = {"process": time.time()}
+from knit import Knit
+import knit.checks, knit.core
+marks["imported"] = time.time()
+spans = []
+
+def timed(owner, name, label=None):
+    original = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        began = time.time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spans.append((label or (args[1] if name == "_java" else name), began, time.time()))
+    setattr(owner, name, wrapper)
+
+for owner, name in [(knit.core, "get_gateway"), (knit.checks, "preflight"),
+                    (knit.core.Knit, "_sweep_records"), (knit.core.Knit, "_stage"),
+                    (knit.core.Knit, "_room_per_node"), (knit.core.Knit, "_java"),
+                    (knit.core.Knit, "_wait_running")]:
+    timed(owner, name)
+k = Knit(progress=False)
+marks["constructed"] = time.time()
+app_id = k.start("sleep 300", num_containers=int(sys.argv[1]), memory=128)
+marks["start_returned"] = time.time()
+print(json.dumps({"app_id": app_id, "marks": marks, "spans": spans}))
+"""
+
+SKEIN_DRIVER = r"""
+import sys, time, skein
+spec = skein.ApplicationSpec(name="skein-bench", services={"worker": skein.Service(
+    instances=int(sys.argv[1]), script="sleep 300", resources=skein.Resources(memory=128, vcores=1))})
+with skein.Client() as client:
+    print(client.submit(spec), flush=True)
+"""
 
 
-def wait_running(knit: Knit, app_id: str, count: int, timeout: float = 300) -> float:
+def running_count(api, app_id: str) -> int:
+    """Worker containers RUNNING per the NodeManagers (the ApplicationMaster's excluded)."""
+    return sum(1 for c in api.app_containers(app_id)
+               if c["state"] == "RUNNING" and not c["id"].endswith("_000001"))
+
+
+def wait_running(api, app_id: str, count: int, timeout: float = 600) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        running = [c for c in knit.yarn_api.app_containers(app_id) if c["state"] == "RUNNING"]
-        if len(running) >= count + 1:  # the workers and the ApplicationMaster
-            return time.monotonic()
+        if running_count(api, app_id) >= count:
+            return time.time()
         time.sleep(0.05)
     raise TimeoutError(f"{app_id}: fewer than {count} workers RUNNING after {timeout} s")
 
 
-def time_knit(knit: Knit, count: int) -> float:
-    started = time.monotonic()
-    app_id = knit.start("sleep 120", num_containers=count, memory=128)
-    elapsed = wait_running(knit, app_id, count) - started
+def app_named(api, name: str, after_ms: int) -> str | None:
+    return next((a["id"] for a in api.apps_info() if a["name"] == name
+                 and a["startedTime"] >= after_ms), None)
+
+
+def time_knit_cold(api, env: dict, count: int, trace: bool) -> tuple[float, dict]:
+    spawned = time.time()
+    child = subprocess.run([sys.executable, "-c", KNIT_DRIVER, str(count)], env=env,
+                           capture_output=True, text=True, timeout=600)
+    if child.returncode != 0:
+        raise RuntimeError(f"knit driver failed: {child.stderr[-2000:]}")
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    done = wait_running(api, report["app_id"], count)
+    phases = phases_of(api, report, spawned, done) if trace else {}
+    api.kill(report["app_id"])
+    return done - spawned, phases
+
+
+def time_knit_warm(knit: Knit, count: int) -> tuple[float, float]:
+    """A second start() in this process: (client-side seconds, submit -> all RUNNING)."""
+    began = time.time()
+    app_id = knit.start("sleep 300", num_containers=count, memory=128)
+    returned = time.time()
+    done = wait_running(knit.yarn_api, app_id, count)
+    accepted = knit.yarn_api.status(app_id)["startedTime"] / 1000
+    am = am_log_times(knit.yarn_api, app_id)
+    # Client-side: before the RM had the submission, and from the AM's registration
+    # (in its log) to start() returning.
+    client = (accepted - began) + max(0.0, returned - am.get("registered", returned))
     knit.kill()
-    return elapsed
+    return client, done - began
 
 
-def time_distributedshell(knit: Knit, cluster: LocalCluster, count: int) -> float:
+def time_distributedshell(api, cluster: LocalCluster, env: dict, count: int) -> float:
     jar = next((cluster.hadoop_home / "share/hadoop/yarn").glob(
         "hadoop-yarn-applications-distributedshell-*.jar"))
     name = f"ds-bench-{time.time_ns()}"
-    started = time.monotonic()
+    spawned = time.time()
     client = subprocess.Popen(
-        ["yarn", "jar", str(jar), "org.apache.hadoop.yarn.applications.distributedshell.Client",
-         "-jar", str(jar), "-shell_command", "sleep 120", "-num_containers", str(count),
+        [str(cluster.hadoop_home / "bin" / "yarn"), "jar", str(jar),
+         "org.apache.hadoop.yarn.applications.distributedshell.Client",
+         "-jar", str(jar), "-shell_command", "sleep 300", "-num_containers", str(count),
          "-container_memory", "128", "-master_memory", "384", "-appname", name],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **cluster.env()})
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         app_id = None
         while app_id is None:
-            app_id = next((a["id"] for a in knit.yarn_api.apps_info() if a["name"] == name), None)
+            app_id = app_named(api, name, int(spawned * 1000) - 1000)
             time.sleep(0.05)
-        elapsed = wait_running(knit, app_id, count) - started
-        knit.yarn_api.kill(app_id)
+        elapsed = wait_running(api, app_id, count) - spawned
+        api.kill(app_id)
         return elapsed
     finally:
         client.terminate()
         client.wait(timeout=60)
 
 
-def time_skein(knit: Knit, client, count: int) -> float:
-    import skein
-
-    spec = skein.ApplicationSpec(
-        name=f"skein-bench-{time.time_ns()}",
-        services={"worker": skein.Service(instances=count, script="sleep 120",
-                                          resources=skein.Resources(memory=128, vcores=1))})
-    started = time.monotonic()
-    app_id = client.submit(spec)
-    elapsed = wait_running(knit, app_id, count) - started
-    client.kill_application(app_id)
+def time_skein_cold(api, env: dict, count: int) -> float:
+    spawned = time.time()
+    child = subprocess.run([sys.executable, "-c", SKEIN_DRIVER, str(count)], env=env,
+                           capture_output=True, text=True, timeout=600)
+    if child.returncode != 0:
+        raise RuntimeError(f"skein driver failed: {child.stderr[-2000:]}")
+    app_id = child.stdout.strip().splitlines()[-1]
+    elapsed = wait_running(api, app_id, count) - spawned
+    api.kill(app_id)
     return elapsed
 
 
-def skein_client():
-    """A Skein client (its driver JVM started), or None when Skein is not installed."""
-    try:
-        import skein
-    except ImportError:
-        print("Skein is not installed (pip install knit[bench]): no Skein column")
-        return None
-    return skein.Client()
+# ------------------------------------------------------------------ tracing
+AM_MARKS = {"starting": "am_main", "registered;": "registered",
+            "first container(s) granted": "first_granted",
+            "all asked containers granted": "all_granted",
+            "first container started": "first_started",
+            "all granted containers started": "all_started"}
+
+
+def am_log_times(api, app_id: str) -> dict[str, float]:
+    attempt = api.app_attempts(app_id)[-1]
+    logs = api.container_logs(attempt["containerId"], attempt["nodeHttpAddress"])
+    times = {}
+    for line in logs.get("stdout", "").splitlines():
+        stamp, _, rest = line.partition(" knit-am: ")
+        for prefix, key in AM_MARKS.items():
+            if rest.startswith(prefix) and key not in times:
+                times[key] = _epoch(stamp)
+                jvm = re.search(r"JVM started (\S+?)\)", rest)
+                if jvm:
+                    times["am_jvm"] = _epoch(jvm.group(1))
+    return times
+
+
+def _epoch(stamp: str) -> float:
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{(fraction or '0')[:6]:0<6}+00:00").timestamp()
+
+
+def phases_of(api, report: dict, spawned: float, done: float) -> dict[str, float]:
+    """Seconds since the process was spawned at which each phase ended."""
+    marks, app_id = report["marks"], report["app_id"]
+    points = {"python started": marks["process"], "knit imported": marks["imported"],
+              "Knit() built": marks["constructed"]}
+    for label, began, ended in report["spans"]:
+        names = {"get_gateway": "client JVM ready", "preflight": "preflight checks",
+                 "_sweep_records": "records sweep", "_stage": "staging checks",
+                 "_room_per_node": "node room", "fileStatus": "jar status",
+                 "submit": "submitted (HDFS files + RPC)", "_wait_running": "AM registered (seen)"}
+        if label in names and names[label] not in points:
+            points[names[label]] = ended
+    info = api.status(app_id)
+    points["RM accepted"] = info["startedTime"] / 1000
+    am = am_log_times(api, app_id)
+    for key, label in [("am_jvm", "AM JVM started"), ("am_main", "AM main()"),
+                       ("registered", "AM registered"), ("first_granted", "first grant"),
+                       ("all_granted", "last grant"), ("first_started", "first launch done"),
+                       ("all_started", "last launch done")]:
+        if key in am:
+            points[label] = am[key]
+    points["all RUNNING (NMs)"] = done
+    return {label: at - spawned for label, at in sorted(points.items(), key=lambda p: p[1])}
+
+
+def print_trace(count: int, phases: dict[str, float]) -> None:
+    print(f"  trace, N={count} (seconds since the process was spawned):")
+    previous = 0.0
+    for label, at in phases.items():
+        print(f"    {at:7.3f}  (+{at - previous:6.3f})  {label}")
+        previous = at
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--dir", default=str(default_directory()))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50, 200])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--nodemanagers", type=int, default=4)
+    parser.add_argument("--dir", default=os.path.expanduser("~/.knit/bench-cluster"))
+    parser.add_argument("--trace", action="store_true", help="print knit's phases per size")
+    parser.add_argument("--no-baselines", action="store_true", help="knit only (for --trace)")
+    parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster up")
     args = parser.parse_args()
-    cluster = LocalCluster(directory=args.dir, progress=print).up()
+    cluster = LocalCluster(directory=args.dir, nodemanagers=args.nodemanagers, ports="free",
+                           nodemanager_memory_mb=8192, nodemanager_vcores=64, extra_conf=STOCK,
+                           progress=print).up()
+    env = {**os.environ, **cluster.env()}
     os.environ.update(cluster.env())
-    knit = Knit(progress=False)
-    cold = time_knit(knit, 1)
-    print(f"knit, first start in this process (client JVM start included): {cold:.2f} s")
-    skein = skein_client()
-    print(f"{'N':>4} {'knit s':>8} {'DistributedShell s':>19} {'DS/knit':>8} "
-          f"{'Skein s':>8} {'Skein/knit':>11}")
+    warm = Knit(progress=False)
+    has_skein = importlib.util.find_spec("skein") is not None and not args.no_baselines
+    if importlib.util.find_spec("skein") is None:
+        print("Skein is not installed (pip install knit[bench]): no Skein column")
+    print(f"{args.nodemanagers} NodeManagers, 1 s heartbeat; medians of {args.repeat}")
+    print(f"{'N':>4} {'knit':>7} {'DS':>7} {'DS/knit':>8} {'Skein':>7} {'Sk/knit':>8} "
+          f"{'warm':>7} {'client':>7}")
+    try:
+        run(args, cluster, env, warm, has_skein)
+    finally:
+        if not args.keep_cluster:
+            cluster.down()
+
+
+def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> None:
+    api = warm.yarn_api
+    time_knit_warm(warm, 1)  # the first start() of this process starts its JVM
     for count in args.sizes:
-        ours = statistics.median(time_knit(knit, count) for _ in range(args.repeat))
-        shell = statistics.median(time_distributedshell(knit, cluster, count) for _ in range(args.repeat))
-        line = f"{count:>4} {ours:>8.2f} {shell:>19.2f} {shell / ours:>8.2f}"
-        if skein is not None:
-            theirs = statistics.median(time_skein(knit, skein, count) for _ in range(args.repeat))
-            line += f" {theirs:>8.2f} {theirs / ours:>11.2f}"
+        ours, shell, theirs, warm_total, client = [], [], [], [], []
+        trace = {}
+        for _ in range(args.repeat):
+            elapsed, trace = time_knit_cold(api, env, count, args.trace)
+            ours.append(elapsed)
+            if not args.no_baselines:
+                shell.append(time_distributedshell(api, cluster, env, count))
+            if has_skein:
+                theirs.append(time_skein_cold(api, env, count))
+            overhead, total = time_knit_warm(warm, count)
+            client.append(overhead)
+            warm_total.append(total)
+        knit_s = statistics.median(ours)
+        line = f"{count:>4} {knit_s:>7.2f}"
+        for other in (shell, theirs):
+            line += (f" {statistics.median(other):>7.2f} {statistics.median(other) / knit_s:>8.2f}"
+                     if other else f" {'-':>7} {'-':>8}")
+        line += f" {statistics.median(warm_total):>7.2f} {statistics.median(client):>7.3f}"
         print(line, flush=True)
-    if skein is not None:
-        skein.close()
+        if args.trace:
+            print_trace(count, trace)
 
 
 if __name__ == "__main__":

@@ -62,8 +62,12 @@ class AppMasterSettings:
 def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
                     resources: list[Resource], boot_script: str, records_folder: str,
                     max_restarts: int = 0, tags: tuple[str, ...] = ("knit",),
-                    kerberos_principal: str = "") -> dict:
+                    kerberos_principal: str = "", nodes: dict[str, int] | None = None) -> dict:
     """The contract of one application, as a JSON-ready dict (schema :data:`SCHEMA_VERSION`).
+
+    ``nodes`` (host -> how many worker containers it could hold now) lets the
+    ApplicationMaster spread large bursts of asks over the nodes by name, which the
+    scheduler grants many per node heartbeat instead of one.
 
     ``kerberos_principal`` (non-empty when the client shipped a keytab beside the
     contract, ``<app>.keytab``) makes the ApplicationMaster log in from that keytab
@@ -90,6 +94,7 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
             "kv_access": bool(spec.worker_kv),
             "boot_script": boot_script,
             "resources": [asdict(r) for r in resources],
+            "nodes": dict(nodes or {}),
         },
         "keep_alive": spec.keep_alive,
         "allocation_timeout_s": float(am.allocation_timeout),

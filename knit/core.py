@@ -6,6 +6,7 @@ import logging
 import secrets
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,6 +24,7 @@ from .exceptions import (
     KnitTypeError,
     KnitValueError,
     NotFoundError,
+    YARNException,
 )
 from .jvm import get_gateway, java_call, java_call_mapped
 from .kerberos import Credentials, is_kerberos
@@ -132,6 +134,17 @@ class Knit:
         self._stager: Stager | None = None
         self._secret = secrets.token_hex(24)
         self._am: AMClient | None = None
+        self._client_lock = threading.RLock()
+        # The client JVM starts while the caller does other things (a cold start()
+        # would otherwise wait for it); a failure here is raised again by the first
+        # call that needs the JVM.
+        threading.Thread(target=self._warm_up, name="knit-client-jvm", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.client
+        except Exception as exc:  # noqa: BLE001 - the caller's own call reports it
+            logger.debug("starting the client JVM in the background failed: %s", exc)
 
     @property
     def lang(self) -> str:
@@ -160,17 +173,18 @@ class Knit:
         """This Knit's ``knit.client.Client`` in the process's gateway JVM (a new
         one, in a new JVM, if that JVM died)."""
         login = self.credentials.gateway_key() if self.credentials else None
-        gateway = get_gateway(self._jar(), login)
-        if self._client is None or self._client_gateway is not gateway:
-            if self._client_gateway is not None:
-                logger.warning("the knit client JVM had died; continuing with a new one")
-            client = java_call(gateway.entry.newClient)
-            for key, value in self._hadoop_overrides().items():
-                java_call(client.set, key, value)
-            if self.credentials is not None:
-                self._login(client)
-            self._client, self._client_gateway, self._stager = client, gateway, None
-        return self._client
+        with self._client_lock:
+            gateway = get_gateway(self._jar(), login)
+            if self._client is None or self._client_gateway is not gateway:
+                if self._client_gateway is not None:
+                    logger.warning("the knit client JVM had died; continuing with a new one")
+                client = java_call(gateway.entry.newClient)
+                for key, value in self._hadoop_overrides().items():
+                    java_call(client.set, key, value)
+                if self.credentials is not None:
+                    self._login(client)
+                self._client, self._client_gateway, self._stager = client, gateway, None
+            return self._client
 
     def _login(self, client) -> None:
         """Log the client JVM in to Kerberos, or raise :class:`KerberosError` saying why not."""
@@ -324,7 +338,20 @@ class Knit:
         return launch_contract(spec, am, jar, resources, boot_script(spec, env_prefix, env_key),
                                records.folder(self.conf["hdfs_home"]), spec.max_restarts,
                                tags=("knit", tag),
-                               kerberos_principal=self.credentials.principal if renewing else "")
+                               kerberos_principal=self.credentials.principal if renewing else "",
+                               nodes=self._room_per_node(spec))
+
+    def _room_per_node(self, spec: LaunchSpec) -> dict[str, int]:
+        """How many worker containers each running node could hold now (a hint for
+        where the ApplicationMaster asks; empty if YARN would not say)."""
+        try:
+            nodes = self.yarn_api.nodes(states="RUNNING")
+        except YARNException as exc:
+            logger.debug("no node list for locality hints: %s", exc)
+            return {}
+        return {node["nodeHostName"]: max(0, min(
+            int(node.get("availMemoryMB", 0)) // spec.memory,
+            int(node.get("availableVirtualCores", 0)) // spec.virtual_cores)) for node in nodes}
 
     def _after_interrupt(self, tag: str) -> str:
         """Kill what an interrupted start() submitted; say what happened."""

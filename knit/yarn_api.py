@@ -150,9 +150,9 @@ class YARNAPI:
         if not url.startswith(("http://", "https://")):
             url = self.url + url.lstrip("/")
         params = dict(kwargs.pop("params", None) or {})
-        if self.username and self.credentials is None:
-            # Hadoop's simple auth reads the user from user.name, also behind a
-            # gateway that checks a password first.
+        if self.username and self.auth is None:
+            # Hadoop's simple auth reads the user from user.name; with a password (a
+            # gateway's basic auth) or SPNEGO, the login itself says who calls.
             params.setdefault("user.name", self.username)
         accept = "application/json" if json_reply else "text/plain"
         deadline = time.monotonic() + self.retry_for

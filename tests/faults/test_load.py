@@ -45,7 +45,7 @@ def test_twenty_applications_from_four_threads_on_a_full_cluster(cluster_environ
 def test_two_processes_building_one_environment_both_get_it(tmp_path):
     code = textwrap.dedent(f"""
         from knit.conda import CondaCreator
-        print(CondaCreator(conda_envs={str(tmp_path)!r}, backend="pip").create_env("shared"))
+        print(CondaCreator(conda_envs={str(tmp_path)!r}, backend="pip").create_env("shared", packages=[]))
     """)
     children = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]

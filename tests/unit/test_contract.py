@@ -26,7 +26,8 @@ def example_contract() -> dict:
                                                    allocation_timeout=300, client_timeout=120.5),
                            jar, files, boot_script(spec, None), "hdfs://nn:9000/user/u/.knitApps",
                            spec.max_restarts, tags=("knit", "knit-submission-0"),
-                           kerberos_principal="alice@EXAMPLE.COM")
+                           kerberos_principal="alice@EXAMPLE.COM",
+                           nodes={"127.0.0.10": 12, "127.0.0.11": 0})
 
 
 def test_the_example_file_is_what_python_writes():
@@ -40,7 +41,8 @@ def test_schema_fields():
                              "allocation_timeout_s", "client_timeout_s", "records_folder",
                              "kerberos_principal"}
     assert set(contract["workers"]) == {"target", "memory_mb", "vcores", "priority",
-                                        "max_restarts", "kv_access", "boot_script", "resources"}
+                                        "max_restarts", "kv_access", "boot_script", "resources",
+                                        "nodes"}
     assert set(contract["workers"]["resources"][0]) == {"name", "uri", "kind", "visibility",
                                                         "size", "timestamp"}
 

@@ -66,6 +66,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private val fastHeartbeatMs = 100
   private val idleHeartbeatMs = 1000
   private val priority = Priority.newInstance(spec.priority)
+  private val locality = new Locality(spec.nodes)
   private val defaultCapability = Resource.newInstance(spec.memoryMb.toLong, spec.vcores)
   @volatile private var maxCapability = Resource.newInstance(Long.MaxValue, Int.MaxValue)
 
@@ -79,8 +80,9 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   @volatile private var launcher: ContainerLauncher = _
 
   def run(): Int = {
-    log(s"starting $attemptId: ${spec.target} containers of ${spec.memoryMb} MB, ${spec.vcores} vcores, " +
-      s"max_restarts=${spec.maxRestarts}")
+    val jvmStart = java.time.Instant.ofEpochMilli(java.lang.management.ManagementFactory.getRuntimeMXBean.getStartTime)
+    log(s"starting $attemptId (JVM started $jvmStart): ${spec.target} containers of ${spec.memoryMb} MB, " +
+      s"${spec.vcores} vcores, max_restarts=${spec.maxRestarts}")
     rm.init(conf)
     rm.start()
     nm.init(conf)
@@ -143,7 +145,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val missing = tracker.requestMissing()
     log(s"took over ${running.size} running container(s) of the previous attempt; " +
       s"target ${tracker.target}, asking for $missing more")
-    asks.synchronized(for (_ <- 1 to missing) rm.addContainerRequest(new ContainerRequest(defaultCapability, null, null, priority)))
+    asks.synchronized(ask(missing, defaultCapability))
     if (missing > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
     state.markDirty()
   }
@@ -190,23 +192,35 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   /** Sizes asked for so far: how outstanding asks are found to withdraw them. */
   private val askedCapabilities = scala.collection.mutable.LinkedHashSet[Resource]()
 
+  /** Queue `count` asks with the AMRM client, naming nodes as [[Locality]] plans
+    * them (callers hold `asks`). */
+  private def ask(count: Int, capability: Resource): Unit = {
+    val held = tracker.live.groupBy(w => NodeId.fromString(w.node).getHost).map { case (h, ws) => h -> ws.size }
+    askedCapabilities += capability
+    locality.plan(count, held).foreach { node =>
+      rm.addContainerRequest(new ContainerRequest(capability, node.map(Array(_)).orNull, null, priority))
+    }
+  }
+
+  /** The ask a granted container answers: one naming its node if there is one, else
+    * any it fits in (the granted capability may be rounded up). */
+  private def matchingAsk(c: Container): Option[ContainerRequest] = {
+    def at(where: String) =
+      rm.getMatchingRequests(c.getPriority, where, c.getResource).asScala.iterator.flatMap(_.asScala)
+    at(c.getNodeId.getHost).nextOption().orElse(at(ResourceRequest.ANY).nextOption())
+  }
+
   private def requestContainers(count: Int, capability: Resource): Unit = {
-    // Asks name no node: measured on the local cluster, naming the hosts made
-    // allocation slower (10 containers: 4.6 s instead of 2.7 s to all RUNNING).
     asks.synchronized {
       tracker.request(count)
-      askedCapabilities += capability
-      for (_ <- 1 to count) rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
+      ask(count, capability)
     }
     rm.setHeartbeatInterval(fastHeartbeatMs)
     state.markDirty()
   }
 
   private def replace(capability: Resource): Unit = {
-    asks.synchronized {
-      askedCapabilities += capability
-      rm.addContainerRequest(new ContainerRequest(capability, null, null, priority))
-    }
+    asks.synchronized(ask(1, capability))
     rm.setHeartbeatInterval(fastHeartbeatMs)
     state.markDirty()
   }
@@ -260,16 +274,35 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
   private def log(message: String): Unit = println(s"${java.time.Instant.now} knit-am: $message")
 
+  /** Logs the first and the last container granted and started of each burst of asks
+    * (what `benchmarks/launch_latency.py --trace` reads). */
+  private object milestones {
+    private var grants, starts = 0
+    def granted(count: Int, pending: Int): Unit = synchronized {
+      if (grants == 0) log(s"first container(s) granted: $count")
+      grants += count
+      if (pending == 0) { log(s"all asked containers granted: $grants"); grants = 0 }
+    }
+    def started(pending: Int): Unit = synchronized {
+      if (starts == 0) log("first container started")
+      starts += 1
+      if (pending == 0 && starts >= launcher.launchedCount) {
+        log(s"all granted containers started: $starts"); starts = 0
+      }
+    }
+  }
+
   private final class RMCallbacks extends AMRMClientAsync.AbstractCallbackHandler {
-    override def onContainersAllocated(containers: JList[Container]): Unit = containers.asScala.foreach { c =>
+    override def onContainersAllocated(containers: JList[Container]): Unit = {
+      containers.asScala.foreach(allocated)
+      if (!containers.isEmpty) milestones.granted(containers.size, tracker.pending)
+    }
+
+    private def allocated(c: Container): Unit = {
       val launch = tracker.allocated(c.getId.toString, c.getNodeId.toString,
         c.getNodeHttpAddress, c.getResource.getMemorySize, c.getResource.getVirtualCores)
       if (launch) {
-        // Granted capability may be rounded up: match asks that fit in it.
-        asks.synchronized {
-          rm.getMatchingRequests(c.getPriority, ResourceRequest.ANY, c.getResource).asScala
-            .flatMap(_.asScala).headOption.foreach(rm.removeContainerRequest)
-        }
+        asks.synchronized(matchingAsk(c).foreach(rm.removeContainerRequest))
         nm.startContainerAsync(c, launcher.context(c))
       } else rm.releaseAssignedContainer(c.getId)
       if (tracker.pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
@@ -305,8 +338,10 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   }
 
   private final class NMCallbacks extends NMClientAsync.AbstractCallbackHandler {
-    override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit =
+    override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit = {
       tracker.started(id.toString)
+      milestones.started(tracker.pending)
+    }
 
     override def onStartContainerError(id: ContainerId, t: Throwable): Unit = {
       if (tracker.completed(id.toString, -1, s"launch failed: $t")) replace(defaultCapability)
@@ -394,6 +429,9 @@ final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described,
 
   /** Whether this attempt launched the container (else an earlier attempt did). */
   def launched(id: String): Boolean = started.contains(id)
+
+  /** How many containers this attempt launched. */
+  def launchedCount: Int = started.size
 
   def context(container: Container): ContainerLaunchContext = {
     started.add(container.getId.toString)

@@ -25,8 +25,9 @@ final case class LaunchContract(
 )
 
 /** The worker containers: how many, how big, what they run and receive, how often a
-  * failed one is replaced (`maxRestarts`, -1 for always), and whether they may set
-  * values in the key-value store (`kvAccess`: they get the control secret). */
+  * failed one is replaced (`maxRestarts`, -1 for always), whether they may set
+  * values in the key-value store (`kvAccess`: they get the control secret), and how
+  * many of them each node could hold at submission (`nodes`, see [[Locality]]). */
 final case class WorkerSpec(
     target: Int,
     memoryMb: Int,
@@ -35,7 +36,8 @@ final case class WorkerSpec(
     maxRestarts: Int,
     kvAccess: Boolean,
     bootScript: String,
-    resources: Seq[Resources.Described]
+    resources: Seq[Resources.Described],
+    nodes: Map[String, Int]
 )
 
 object LaunchContract {
@@ -83,7 +85,8 @@ object LaunchContract {
         maxRestarts = workers.int("max_restarts"),
         kvAccess = workers.bool("kv_access"),
         bootScript = workers.string("boot_script"),
-        resources = workers.list("resources").map(r => resource(Fields(r, "resource")))),
+        resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),
+        nodes = workers.obj("nodes").raw.map { case (host, _) => host -> workers.obj("nodes").int(host) }),
       keepAlive = root.bool("keep_alive"),
       allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
       clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,

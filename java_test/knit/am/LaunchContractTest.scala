@@ -29,6 +29,7 @@ class LaunchContractTest {
     assertTrue(c.workers.kvAccess)
     assertTrue(c.workers.bootScript.contains("ünïcode \ud83d\ude00'"))
     assertEquals(Seq("data.csv"), c.workers.resources.map(_.name))
+    assertEquals(Map("127.0.0.10" -> 12, "127.0.0.11" -> 0), c.workers.nodes)
     assertTrue(c.keepAlive)
     assertEquals(300000L, c.allocationTimeoutMs)
     assertEquals(120500L, c.clientTimeoutMs)
