@@ -63,6 +63,10 @@ for owner, name in [(knit.core, "get_gateway"), (knit.checks, "preflight"),
                     (knit.core.Knit, "_room_per_node"), (knit.core.Knit, "_java"),
                     (knit.core.Knit, "_wait_running")]:
     timed(owner, name)
+if "locality" in sys.argv[2:]:  # measure without a lever (--without)
+    knit.core.Knit._room_per_node = lambda self, spec: {}
+if "prestart" in sys.argv[2:]:
+    knit.core.Knit._warm_up = lambda self: None
 k = Knit(progress=False)
 marks["constructed"] = time.time()
 app_id = k.start("sleep 300", num_containers=int(sys.argv[1]), memory=128)
@@ -99,9 +103,10 @@ def app_named(api, name: str, after_ms: int) -> str | None:
                  and a["startedTime"] >= after_ms), None)
 
 
-def time_knit_cold(api, env: dict, count: int, trace: bool) -> tuple[float, dict]:
+def time_knit_cold(api, env: dict, count: int, trace: bool,
+                   without: tuple[str, ...] = ()) -> tuple[float, dict]:
     spawned = time.time()
-    child = subprocess.run([sys.executable, "-c", KNIT_DRIVER, str(count)], env=env,
+    child = subprocess.run([sys.executable, "-c", KNIT_DRIVER, str(count), *without], env=env,
                            capture_output=True, text=True, timeout=600)
     if child.returncode != 0:
         raise RuntimeError(f"knit driver failed: {child.stderr[-2000:]}")
@@ -173,9 +178,9 @@ AM_MARKS = {"starting": "am_main", "registered;": "registered",
 
 def am_log_times(api, app_id: str) -> dict[str, float]:
     attempt = api.app_attempts(app_id)[-1]
-    logs = api.container_logs(attempt["containerId"], attempt["nodeHttpAddress"])
+    logs = api.container_logs(attempt["containerId"], attempt["nodeHttpAddress"], ("am.stdout",))
     times = {}
-    for line in logs.get("stdout", "").splitlines():
+    for line in logs["am.stdout"].splitlines():
         stamp, _, rest = line.partition(" knit-am: ")
         for prefix, key in AM_MARKS.items():
             if rest.startswith(prefix) and key not in times:
@@ -233,6 +238,8 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true", help="print knit's phases per size")
     parser.add_argument("--no-baselines", action="store_true", help="knit only (for --trace)")
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster up")
+    parser.add_argument("--without", nargs="*", default=[], choices=["locality", "prestart"],
+                        help="measure knit without named asks / the background JVM start")
     args = parser.parse_args()
     cluster = LocalCluster(directory=args.dir, nodemanagers=args.nodemanagers, ports="free",
                            nodemanager_memory_mb=8192, nodemanager_vcores=64, extra_conf=STOCK,
@@ -260,7 +267,7 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
         ours, shell, theirs, warm_total, client = [], [], [], [], []
         trace = {}
         for _ in range(args.repeat):
-            elapsed, trace = time_knit_cold(api, env, count, args.trace)
+            elapsed, trace = time_knit_cold(api, env, count, args.trace, tuple(args.without))
             ours.append(elapsed)
             if not args.no_baselines:
                 shell.append(time_distributedshell(api, cluster, env, count))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import sys
@@ -141,8 +142,10 @@ class Knit:
         threading.Thread(target=self._warm_up, name="knit-client-jvm", daemon=True).start()
 
     def _warm_up(self) -> None:
+        """Start the client JVM and open its HDFS and ResourceManager connections (the
+        first call of each loads its client's classes: a few hundred ms)."""
         try:
-            self.client
+            self._java("warm", self.conf["hdfs_home"])
         except Exception as exc:  # noqa: BLE001 - the caller's own call reports it
             logger.debug("starting the client JVM in the background failed: %s", exc)
 
@@ -179,8 +182,7 @@ class Knit:
                 if self._client_gateway is not None:
                     logger.warning("the knit client JVM had died; continuing with a new one")
                 client = java_call(gateway.entry.newClient)
-                for key, value in self._hadoop_overrides().items():
-                    java_call(client.set, key, value)
+                java_call(client.setAll, json.dumps(self._hadoop_overrides()))
                 if self.credentials is not None:
                     self._login(client)
                 self._client, self._client_gateway, self._stager = client, gateway, None
@@ -313,7 +315,8 @@ class Knit:
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores,
                                     self._progress)
-        self._sweep_records()
+        # Housekeeping off the critical path: records of ended applications go.
+        threading.Thread(target=self._sweep_records, name="knit-sweep", daemon=True).start()
         self.app_id, self._am = None, None
         self._secret = secrets.token_hex(24)  # one per application
         tag = f"knit-submission-{secrets.token_hex(8)}"
@@ -739,7 +742,8 @@ def _raise_if_final(app_id: str, info: dict) -> None:
 
 def _bounded_retries(timeout: float) -> dict[str, str]:
     """Hadoop client settings that give up on an unreachable ResourceManager or
-    NameNode within about ``timeout`` seconds."""
+    NameNode within about ``timeout`` seconds, and do not sleep longer than needed
+    on the way (the cluster's files may still set their own)."""
     timeout_ms = str(int(max(timeout, 10) * 1000))
     return {
         "yarn.resourcemanager.connect.max-wait.ms": timeout_ms,
@@ -749,6 +753,12 @@ def _bounded_retries(timeout: float) -> dict[str, str]:
         "ipc.client.connect.max.retries.on.timeouts": "3",
         "ipc.client.connect.timeout": "10000",
         "dfs.client.failover.max.attempts": "3",
+        # Latency: submitApplication polls for the ResourceManager's acceptance (200 ms
+        # by default), and closing a file waits 400 ms before asking again whether the
+        # DataNode reported its block; both are waits on a reply that comes in ms.
+        "yarn.client.application-client-protocol.poll-interval-ms": "20",
+        "dfs.client.block.write.locateFollowingBlock.initial.delay.ms": "20",
+        "dfs.client.block.write.locateFollowingBlock.retries": "10",
     }
 
 

@@ -362,12 +362,14 @@ class YARNAPI:
                           "nodeId": c.get("nodeId", "")}
                 for c in self.app_containers(app_id)}
 
-    def container_logs(self, container_id: str, node_http_address: str) -> dict[str, str]:
-        """``stdout`` and ``stderr`` of one container of a running application, read
-        from its NodeManager (which keeps them after the container ends, until the
+    def container_logs(self, container_id: str, node_http_address: str,
+                       names: tuple[str, ...] = ("stdout", "stderr")) -> dict[str, str]:
+        """The log files ``names`` (``am.stdout`` and ``am.stderr`` for knit's
+        ApplicationMaster) of one container of a running application, read from its
+        NodeManager (which keeps them after the container ends, until the
         application does)."""
         files = {}
-        for name in ("stdout", "stderr"):
+        for name in names:
             url = self._node_url(node_http_address, f"containerlogs/{container_id}/{name}")
             try:
                 text = self._request("GET", url, json_reply=False)

@@ -38,10 +38,12 @@ object ApplicationMaster {
     sys.env.get("KRB5_CONFIG").filter(_ => System.getProperty("java.security.krb5.conf") == null)
       .foreach(System.setProperty("java.security.krb5.conf", _))
     val conf = new YarnConfiguration()
-    val contractFile = sys.env(LaunchContract.ContractVar)
-    val contract = LaunchContract.fromJson(LaunchContract.readFile(conf, contractFile))
-    val secret = LaunchContract.readFile(conf, contractFile.stripSuffix(".launch.json") + ".secret").trim
-    val am = new ApplicationMaster(contract, secret, conf)
+    val (contractText, secret) = LaunchContract.fromContainerTokens(conf).getOrElse {
+      val contractFile = sys.env(LaunchContract.ContractVar) // the same, in HDFS
+      (LaunchContract.readFile(conf, contractFile),
+        LaunchContract.readFile(conf, contractFile.stripSuffix(".launch.json") + ".secret"))
+    }
+    val am = new ApplicationMaster(LaunchContract.fromJson(contractText), secret.trim, conf)
     val exitCode = try am.run() catch {
       case e: Throwable =>
         System.err.println(s"knit ApplicationMaster failed: $e")
@@ -92,7 +94,8 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
     control = new ControlServer(host, secret, new Actions)
     val port = control.port
-    val secretFile = Resources.describe(conf, LaunchContract.SecretName,
+    // Only workers with key-value access receive the secret's file (a look in HDFS).
+    def secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
     startTokenRefresher()
     launcher = new ContainerLauncher(spec, secretFile, s"$host:$port", contract.acls)
@@ -416,12 +419,12 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   * address); without, nothing more to localize (a PRIVATE file costs each node a
   * localizer process per application).
   */
-final class ContainerLauncher(spec: WorkerSpec, secretFile: Resources.Described, controlAddress: String,
+final class ContainerLauncher(spec: WorkerSpec, secretFile: => Resources.Described, controlAddress: String,
                               acls: Map[String, String]) {
   // A NodeManager learns an application's ACLs from the first of its containers it runs:
   // every worker carries them, so who may view its logs is the same on every node.
   private val applicationAcls = acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava
-  private val localResources =
+  private lazy val localResources =
     (spec.resources ++ (if (spec.kvAccess) Seq(secretFile) else Nil))
       .map(r => r.name -> Resources.toLocalResource(r)).toMap.asJava
   private val bootB64 = Base64.getEncoder.encodeToString(spec.bootScript.getBytes(UTF_8))

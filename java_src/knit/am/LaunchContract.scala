@@ -52,6 +52,20 @@ object LaunchContract {
   val KeytabSuffix = ".keytab"
   /** The control secret's file in the workers' working folder (with key-value access). */
   val SecretName = "knit-control.secret"
+  /** The secret keys under which the client puts contract and secret in the
+    * ApplicationMaster's credentials (YARN's private token file of its container). */
+  def ContractKey = new org.apache.hadoop.io.Text("knit.contract")
+  def SecretKey = new org.apache.hadoop.io.Text("knit.secret")
+
+  /** Contract and secret from this container's token file, if the client put them there. */
+  def fromContainerTokens(conf: org.apache.hadoop.conf.Configuration): Option[(String, String)] =
+    sys.env.get("HADOOP_TOKEN_FILE_LOCATION").filter(new java.io.File(_).isFile).flatMap { file =>
+      val credentials = org.apache.hadoop.security.Credentials.readTokenStorageFile(new java.io.File(file), conf)
+      for {
+        contract <- Option(credentials.getSecretKey(ContractKey))
+        secret <- Option(credentials.getSecretKey(SecretKey))
+      } yield (new String(contract, "UTF-8"), new String(secret, "UTF-8"))
+    }
 
   /** Parse the contract.
     *

@@ -1,6 +1,7 @@
 package knit.client
 
 import java.nio.ByteBuffer
+import java.nio.charset.StandardCharsets.UTF_8
 import java.util.{HashMap => JHashMap, List => JList, Map => JMap}
 
 import scala.jdk.CollectionConverters._
@@ -25,9 +26,29 @@ import knit.am.{LaunchContract, Resources}
 class Client {
   private val conf = new YarnConfiguration()
   private var yarnClient: YarnClient = _
+  /** HDFS folders this client made sure exist. */
+  private val readyFolders = scala.collection.mutable.Set[String]()
 
   /** Set a Hadoop property (a `pars=` entry or a knit override) before first use. */
   def set(key: String, value: String): Unit = conf.set(key, value)
+
+  /** Set many properties at once: a JSON object of strings (one gateway call). */
+  def setAll(json: String): Unit = knit.am.Json.parse(json) match {
+    case m: Map[_, _] => m.foreach { case (k, v) => conf.set(k.toString, v.toString) }
+    case other => throw new IllegalArgumentException(s"expected a JSON object of properties, not $other")
+  }
+
+  /** Open the connection to HDFS and make the YARN client now (the first use of each
+    * loads their classes: hundreds of ms), so a later submission does not wait. No
+    * ResourceManager call: one that waits on a wrong address would make the
+    * submission's own call wait behind it.
+    *
+    * @param path an HDFS path to look at (the staging home)
+    */
+  def warm(path: String): Unit = {
+    fileStatus(path)
+    yarn
+  }
 
   def hadoopVersion(): String = org.apache.hadoop.util.VersionInfo.getVersion
 
@@ -174,10 +195,20 @@ class Client {
     context.setKeepContainersAcrossApplicationAttempts(true)
     context.setResource(Resource.newInstance(contract.amMemoryMb.toLong, contract.amVcores))
 
-    mkdirs(contract.recordsFolder, "700")
-    val contractFile = writePrivate(s"${contract.recordsFolder}/$appId.launch.json", contractJson)
-    writePrivate(s"${contract.recordsFolder}/$appId.secret", secret)
-    if (keytab.nonEmpty) copyPrivate(keytab, s"${contract.recordsFolder}/$appId${LaunchContract.KeytabSuffix}")
+    if (!readyFolders.contains(contract.recordsFolder)) {
+      mkdirs(contract.recordsFolder, "700")
+      readyFolders += contract.recordsFolder
+    }
+    // The files are written side by side: each waits on its DataNode's acknowledgement.
+    import scala.concurrent.{Await, Future}
+    import scala.concurrent.ExecutionContext.Implicits.global
+    val writes = Seq(
+      Future(writePrivate(s"${contract.recordsFolder}/$appId.launch.json", contractJson)),
+      Future(writePrivate(s"${contract.recordsFolder}/$appId.secret", secret))) ++
+      (if (keytab.nonEmpty)
+        Seq(Future(copyPrivate(keytab, s"${contract.recordsFolder}/$appId${LaunchContract.KeytabSuffix}")))
+      else Nil)
+    val contractFile = writes.map(Await.result(_, scala.concurrent.duration.Duration.Inf)).head
 
     val classpath = (Seq(Environment.CLASSPATH.$$(), Environment.PWD.$$() + "/" + LaunchContract.JarName) ++
       conf.getStrings(YarnConfiguration.YARN_APPLICATION_CLASSPATH,
@@ -202,7 +233,14 @@ class Client {
     launch.setEnvironment((values + ("CLASSPATH" -> classpath)).asJava) // YARN expands the classpath
     launch.setCommands(java.util.Collections.singletonList(command))
     launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
-    if (UserGroupInformation.isSecurityEnabled) launch.setTokens(Client.credentialsBuffer(conf))
+    // The ApplicationMaster's own copy of contract and secret travels as secret keys of
+    // its credentials: YARN hands them to its container alone (a private token file,
+    // not a served log), and the ApplicationMaster need not wait on HDFS to start.
+    val credentials = new Credentials()
+    credentials.addSecretKey(LaunchContract.ContractKey, contractJson.getBytes(UTF_8))
+    credentials.addSecretKey(LaunchContract.SecretKey, secret.getBytes(UTF_8))
+    if (UserGroupInformation.isSecurityEnabled) Client.addDelegationTokens(conf, credentials)
+    launch.setTokens(Client.serialize(credentials))
     context.setAMContainerSpec(launch)
 
     yarn.submitApplication(context)
@@ -228,8 +266,7 @@ object Client {
 
   /** New HDFS delegation tokens for one application, renewed by the ResourceManager
     * (it cancels them when the application ends: every submission needs its own). */
-  def credentialsBuffer(conf: YarnConfiguration): ByteBuffer = {
-    val credentials = new Credentials()
+  def addDelegationTokens(conf: YarnConfiguration, credentials: Credentials): Unit = {
     val rmHost = conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
       YarnConfiguration.DEFAULT_RM_PORT).getHostName
     val renewer = SecurityUtil.getServerPrincipal(conf.get(YarnConfiguration.RM_PRINCIPAL, ""), rmHost)
@@ -237,6 +274,9 @@ object Client {
       throw new IllegalArgumentException(s"${YarnConfiguration.RM_PRINCIPAL} is not set: the cluster's " +
         "yarn-site.xml must name the ResourceManager's principal (the renewer of delegation tokens)")
     FileSystem.get(conf).addDelegationTokens(renewer, credentials)
+  }
+
+  def serialize(credentials: Credentials): ByteBuffer = {
     val buffer = new DataOutputBuffer()
     credentials.writeTokenStorageToStream(buffer)
     ByteBuffer.wrap(buffer.getData, 0, buffer.getLength)
