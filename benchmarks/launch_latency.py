@@ -98,6 +98,15 @@ def wait_running(api, app_id: str, count: int, timeout: float = 600) -> float:
     raise TimeoutError(f"{app_id}: fewer than {count} workers RUNNING after {timeout} s")
 
 
+def kill_and_settle(api, app_id: str, timeout: float = 180) -> None:
+    """Kill ``app_id`` and wait until no NodeManager runs its containers, so the next
+    launch does not compete with the teardown."""
+    api.kill(app_id)
+    deadline = time.monotonic() + timeout
+    while api.app_containers(app_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def app_named(api, name: str, after_ms: int) -> str | None:
     return next((a["id"] for a in api.apps_info() if a["name"] == name
                  and a["startedTime"] >= after_ms), None)
@@ -113,7 +122,7 @@ def time_knit_cold(api, env: dict, count: int, trace: bool,
     report = json.loads(child.stdout.strip().splitlines()[-1])
     done = wait_running(api, report["app_id"], count)
     phases = phases_of(api, report, spawned, done) if trace else {}
-    api.kill(report["app_id"])
+    kill_and_settle(api, report["app_id"])
     return done - spawned, phases
 
 
@@ -128,7 +137,7 @@ def time_knit_warm(knit: Knit, count: int) -> tuple[float, float]:
     # Client-side: before the RM had the submission, and from the AM's registration
     # (in its log) to start() returning.
     client = (accepted - began) + max(0.0, returned - am.get("registered", returned))
-    knit.kill()
+    kill_and_settle(knit.yarn_api, app_id)
     return client, done - began
 
 
@@ -149,7 +158,7 @@ def time_distributedshell(api, cluster: LocalCluster, env: dict, count: int) -> 
             app_id = app_named(api, name, int(spawned * 1000) - 1000)
             time.sleep(0.05)
         elapsed = wait_running(api, app_id, count) - spawned
-        api.kill(app_id)
+        kill_and_settle(api, app_id)
         return elapsed
     finally:
         client.terminate()
@@ -164,7 +173,7 @@ def time_skein_cold(api, env: dict, count: int) -> float:
         raise RuntimeError(f"skein driver failed: {child.stderr[-2000:]}")
     app_id = child.stdout.strip().splitlines()[-1]
     elapsed = wait_running(api, app_id, count) - spawned
-    api.kill(app_id)
+    kill_and_settle(api, app_id)
     return elapsed
 
 

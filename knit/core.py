@@ -445,7 +445,7 @@ class Knit:
                     f"(diagnostics: {info.get('diagnostics') or 'none'}); it is left running: "
                     "kill() it or wait with wait_for_completion()")
 
-        wait_until(running, self.start_timeout, what=why)
+        wait_until(running, self.start_timeout, interval=0.05, what=why)
 
     # ------------------------------------------------------------- monitoring
     def _require_app(self) -> str:
