@@ -29,17 +29,19 @@ def running(api, app_id: str) -> int:
 
 
 def am_process(container_id: str) -> int | None:
-    """The pid of the ApplicationMaster's JVM (its command line names its log folder,
-    which holds the container id)."""
+    """The pid of the ApplicationMaster's JVM: the java process running
+    ``knit.am.ApplicationMaster`` whose environment names its container."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if not argv[0].endswith(b"java") or b"knit.am.ApplicationMaster" not in argv:
+                continue
+            if f"CONTAINER_ID={container_id}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                return int(entry.name)
         except OSError:
             continue
-        if "knit.am.ApplicationMaster" in command and container_id in command:
-            return int(entry.name)
     return None
 
 

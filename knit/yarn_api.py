@@ -347,12 +347,17 @@ class YARNAPI:
             live = self._live_logs(app_id)
             if live:
                 return live
+        found = {}
         for attempt in range(retries + 1):
             found = self._aggregated_logs(app_id)
-            if found:
+            # Every container writes two files (stdout and stderr); one listed with
+            # fewer is still being aggregated.
+            if found and all(len(set(files) - {"nodeId"}) >= 2 for files in found.values()):
                 return found
             if attempt < retries:
                 time.sleep(delay)
+        if found:
+            return found
         raise NotFoundError(
             f"no logs for {app_id} after {retries} retries: log aggregation may be off "
             "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")

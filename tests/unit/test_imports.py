@@ -1,0 +1,26 @@
+"""What importing knit costs: no JVM, no dask, no bokeh until they are needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def imported_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    return set(out.split())
+
+
+def test_importing_knit_starts_nothing_heavy():
+    modules = imported_after("from knit import Knit")
+    assert not {"py4j", "dask", "distributed", "bokeh"} & modules
+
+
+def test_the_dask_cluster_module_leaves_bokeh_for_the_dashboard():
+    pytest.importorskip("distributed")
+    modules = imported_after("import knit.dask_yarn")
+    assert "distributed" in modules and "bokeh" not in modules
