@@ -23,7 +23,6 @@ import time
 from distributed import Client, LocalCluster
 
 from knit.cluster import LocalCluster as LocalYARN
-from knit.cluster import default_directory
 from knit.dask_env import worker_environment
 from knit.dask_yarn import DaskYARNCluster
 
@@ -68,10 +67,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dir", default=str(default_directory()))
+    parser.add_argument("--dir", default=os.path.expanduser("~/.knit/bench-cluster"))
+    parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster up")
     args = parser.parse_args()
-    yarn = LocalYARN(directory=args.dir, nodemanagers=2, progress=print).up()
+    # As benchmarks/launch_latency.py: 4 NodeManagers, YARN's stock 1 s heartbeat.
+    yarn = LocalYARN(directory=args.dir, nodemanagers=4, ports="free", progress=print,
+                     extra_conf={"yarn-site.xml": {
+                         "yarn.resourcemanager.nodemanagers.heartbeat-interval-ms": "1000"}}).up()
     os.environ.update(yarn.env())
+    try:
+        run(args)
+    finally:
+        if not args.keep_cluster:
+            yarn.down()
+
+
+def run(args) -> None:
     started = time.monotonic()
     worker_environment(None, None, None, None)
     print(f"worker environment ready (built or cached) in {time.monotonic() - started:.1f} s")
