@@ -1,4 +1,6 @@
-"""The ``knit`` command line: ``knit cluster up|down|status|env``."""
+"""The ``knit`` command line: ``knit run``, the application verbs of
+:mod:`knit.commands` (``submit``, ``status``, ``ls``, ``logs``, ``kill``, ``scale``) and
+``knit cluster up|down|status|restart|env``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import shlex
 import sys
 
 from .cluster import LocalCluster, default_directory
+from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
 
 
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--timeout", type=float, default=600, help="seconds to wait for the end")
     runner.add_argument("--dir", default=str(default_directory()),
                         help="local cluster folder, if one is started")
+    add_application_verbs(commands)
     cluster = commands.add_parser("cluster", help="a real local YARN + HDFS cluster")
     actions = cluster.add_subparsers(dest="action", required=True)
     for name, handler, text in (

@@ -1,0 +1,173 @@
+"""The ``knit`` verbs for applications, as ``yarn application`` and Skein users know
+them: ``submit``, ``status``, ``ls``, ``logs``, ``kill`` and ``scale``.
+
+Each prints text for people, or JSON with ``--json`` for scripts. Exit codes: 0 done,
+1 an error (said on stderr), 2 bad usage (argparse), 3 the application had already
+ended (``kill``, ``scale``) or, with ``submit --wait``, did not succeed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .exceptions import KnitValueError
+from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
+
+#: The columns of ``knit ls``.
+LS_FIELDS = ("id", "name", "state", "finalStatus", "containers", "elapsed_s", "queue")
+
+
+def _knit(progress: bool = False):
+    from .core import Knit
+
+    return Knit(progress=_to_stderr if progress else False)
+
+
+def _to_stderr(message: str) -> None:
+    print(f"knit: {message}", file=sys.stderr, flush=True)
+
+
+def _emit(args: argparse.Namespace, data, text: str) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True) if args.json else text)
+
+
+def _envvar(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name, value
+
+
+def submit(args: argparse.Namespace) -> int:
+    """Submit CMD; print the application id (and wait for its end with ``--wait``)."""
+    knit = _knit(progress=not args.json)
+    app_id = knit.start(args.cmd, num_containers=args.num_containers, memory=args.memory,
+                        virtual_cores=args.vcores, files=args.file or None,
+                        envvars=dict(args.envvar or []), env=args.env, queue=args.queue,
+                        app_name=args.name, keep_alive=args.keep_alive,
+                        max_restarts=args.max_restarts)
+    if not args.wait:
+        _emit(args, {"id": app_id}, app_id)
+        return 0
+    succeeded = knit.wait_for_completion(args.timeout)
+    status = knit.status()
+    _emit(args, {"id": app_id, "state": status["state"], "finalStatus": status["finalStatus"]},
+          f"{app_id} {status['state']} {status['finalStatus']}")
+    return 0 if succeeded else 3
+
+
+def summary(app: dict) -> dict:
+    """The fields of one application that ``status`` and ``ls`` show."""
+    return {
+        "id": app["id"], "name": app.get("name", ""), "state": app["state"],
+        "finalStatus": app.get("finalStatus", ""), "queue": app.get("queue", ""),
+        "user": app.get("user", ""), "containers": app.get("runningContainers", 0),
+        "elapsed_s": round(app.get("elapsedTime", 0) / 1000, 1),
+        "trackingUrl": app.get("trackingUrl", ""), "diagnostics": app.get("diagnostics", ""),
+    }
+
+
+def status(args: argparse.Namespace) -> int:
+    """Show one application's state, containers and diagnostics."""
+    info = summary(_knit().yarn_api.status(args.app))
+    text = "\n".join(f"{key:<12} {info[key]}" for key in
+                     ("id", "name", "state", "finalStatus", "queue", "user", "containers",
+                      "elapsed_s", "trackingUrl", "diagnostics"))
+    _emit(args, info, text)
+    return 0
+
+
+def ls(args: argparse.Namespace) -> int:
+    """List knit's applications: the unfinished ones, or all with ``--all``."""
+    filters = {"applicationTypes": KNIT_APPLICATION_TYPE}
+    if not args.all:
+        filters["states"] = "NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING"
+    apps = sorted((summary(a) for a in _knit().yarn_api.apps_info(**filters)),
+                  key=lambda a: a["id"])
+    widths = [max([len(field)] + [len(str(a[field])) for a in apps]) for field in LS_FIELDS]
+    lines = ["  ".join(f"{field:<{w}}" for field, w in zip(LS_FIELDS, widths))]
+    lines += ["  ".join(f"{str(a[field]):<{w}}" for field, w in zip(LS_FIELDS, widths)) for a in apps]
+    _emit(args, apps, "\n".join(line.rstrip() for line in lines))
+    return 0
+
+
+def logs(args: argparse.Namespace) -> int:
+    """Print the containers' logs: live while the application runs, aggregated after."""
+    found = _knit().yarn_api.logs(args.app)
+    if args.container:
+        if args.container not in found:
+            raise KnitValueError(f"{args.app} has no container {args.container}; it has "
+                           f"{', '.join(sorted(found)) or 'none with logs yet'}")
+        found = {args.container: found[args.container]}
+    if args.json:
+        _emit(args, found, "")
+        return 0
+    for container, files in sorted(found.items()):
+        print(f"== {container} on {files.get('nodeId') or 'an unknown node'}")
+        for name, text in sorted(files.items()):
+            if name != "nodeId" and text.strip():
+                print(f"-- {name}\n{text.rstrip()}")
+    return 0
+
+
+def kill(args: argparse.Namespace) -> int:
+    """Kill an application; exit 3 if it had already ended."""
+    api = _knit().yarn_api
+    state = api.state(args.app)
+    killed = state not in FINAL_STATES and api.kill(args.app)
+    _emit(args, {"id": args.app, "killed": killed},
+          f"{args.app} killed" if killed else f"{args.app} had already ended ({state})")
+    return 0 if killed else 3
+
+
+def scale(args: argparse.Namespace) -> int:
+    """Set how many worker containers a running knit application keeps."""
+    knit = _knit()
+    if knit.yarn_api.state(args.app) in FINAL_STATES:
+        _emit(args, {"id": args.app, "ended": True}, f"{args.app} has ended")
+        return 3
+    target = knit.attach(args.app).scale(args.count)
+    _emit(args, {"id": args.app, "target": target}, f"{args.app} target {target}")
+    return 0
+
+
+def add_parsers(commands) -> None:
+    """Add the application verbs to the ``knit`` parser's sub-commands."""
+    def verb(name: str, handler, help_text: str, app: bool = True):
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.set_defaults(handler=handler)
+        if app:
+            parser.add_argument("app", help="the application id (application_..._...)")
+        parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+        return parser
+
+    sub = verb("submit", submit, "submit a command to run in YARN containers; prints the "
+                                 "application id", app=False)
+    sub.add_argument("cmd", help="shell command for each container")
+    sub.add_argument("-n", "--num-containers", type=int, default=1)
+    sub.add_argument("--memory", type=int, default=128, help="MB per container")
+    sub.add_argument("--vcores", type=int, default=1, help="virtual cores per container")
+    sub.add_argument("--file", action="append", help="file to ship (repeatable)")
+    sub.add_argument("--envvar", action="append", type=_envvar, metavar="NAME=VALUE",
+                     help="environment variable of the containers (repeatable)")
+    sub.add_argument("--env", help="packed environment (zip, tar.gz) or environment folder")
+    sub.add_argument("--queue", default="default")
+    sub.add_argument("--name", default="knit", help="application name")
+    sub.add_argument("--keep-alive", action="store_true",
+                     help="a service: runs until killed, however many containers are left")
+    sub.add_argument("--max-restarts", type=int, default=0,
+                     help="failed containers replaced (-1: always)")
+    sub.add_argument("--wait", action="store_true", help="wait for the end; exit 3 unless it "
+                                                         "succeeded")
+    sub.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+    verb("status", status, "show an application's state, containers and diagnostics")
+    listing = verb("ls", ls, "list knit's unfinished applications", app=False)
+    listing.add_argument("--all", action="store_true", help="finished ones too")
+    logs_parser = verb("logs", logs, "print an application's container logs (live while it "
+                                     "runs, aggregated after)")
+    logs_parser.add_argument("--container", help="only this container")
+    verb("kill", kill, "kill an application (exit 3 if it had already ended)")
+    scaler = verb("scale", scale, "set how many worker containers a running application keeps")
+    scaler.add_argument("count", type=int, help="the new number of worker containers")
