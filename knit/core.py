@@ -142,8 +142,8 @@ class Knit:
         threading.Thread(target=self._warm_up, name="knit-client-jvm", daemon=True).start()
 
     def _warm_up(self) -> None:
-        """Start the client JVM and open its HDFS and ResourceManager connections (the
-        first call of each loads its client's classes: a few hundred ms)."""
+        """Start the client JVM, open its HDFS connection and make its YARN client (the
+        first use of each loads their classes: a few hundred ms)."""
         try:
             self._java("warm", self.conf["hdfs_home"])
         except Exception as exc:  # noqa: BLE001 - the caller's own call reports it

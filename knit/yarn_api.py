@@ -347,20 +347,28 @@ class YARNAPI:
             live = self._live_logs(app_id)
             if live:
                 return live
-        found = {}
         for attempt in range(retries + 1):
-            found = self._aggregated_logs(app_id)
-            # Every container writes two files (stdout and stderr); one listed with
-            # fewer is still being aggregated.
-            if found and all(len(set(files) - {"nodeId"}) >= 2 for files in found.values()):
+            # Every node uploads its part when the application ends; until YARN says
+            # they all have, `yarn logs` shows only the parts already there.
+            aggregating = self._log_aggregation_running(app_id)
+            found = {} if aggregating else self._aggregated_logs(app_id)
+            if found:
                 return found
             if attempt < retries:
                 time.sleep(delay)
-        if found:
-            return found
+        if aggregating:
+            found = self._aggregated_logs(app_id)
+            if found:
+                return found  # what is there after the retries, rather than nothing
         raise NotFoundError(
             f"no logs for {app_id} after {retries} retries: log aggregation may be off "
             "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")
+
+    def _log_aggregation_running(self, app_id: str) -> bool:
+        """Whether YARN is still collecting the ended application's logs."""
+        info = self.apps_info(app_id)
+        return info["state"] in FINAL_STATES and info.get("logAggregationStatus") in (
+            "NOT_START", "RUNNING", "RUNNING_WITH_FAILURE")
 
     def _live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
         return {c["id"]: {**self.container_logs(c["id"], c["nodeHttpAddress"]),
