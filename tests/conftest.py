@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,30 @@ from knit.cluster import LocalCluster
 TEST_CLUSTER_DIR = Path(
     os.environ.get("KNIT_TEST_CLUSTER_DIR", Path(__file__).resolve().parent.parent / ".test-cluster")
 )
+
+
+def _serialize_ast_parse() -> None:
+    """Let only one thread at a time run `ast.parse` on CPython 3.11 (Debian 12 has 3.11.2).
+
+    Its releases up to 3.11.6 keep one AST recursion counter per interpreter, so two threads
+    parsing at once (pytest formatting a failure while distributed's loop thread logs
+    a traceback, whose carets Python 3.11 finds with `ast.parse`) can fail with
+    "SystemError: AST constructor recursion depth mismatch"
+    (https://github.com/python/cpython/issues/106905). pytest then stops with an
+    INTERNALERROR and the real failure is never shown.
+    """
+    if sys.version_info[:2] != (3, 11):
+        return
+    parse, lock = ast.parse, threading.RLock()
+
+    def parse_alone(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = parse_alone
+
+
+_serialize_ast_parse()
 
 
 @pytest.fixture(scope="session")
