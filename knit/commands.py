@@ -139,7 +139,7 @@ def add_parsers(commands) -> None:
         parser = commands.add_parser(name, help=help_text, description=help_text)
         parser.set_defaults(handler=handler)
         if app:
-            parser.add_argument("app", help="the application id (application_..._...)")
+            parser.add_argument("app", help="the application id, e.g. application_1700000000000_0001")
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
         return parser
 

@@ -51,6 +51,10 @@ class MavenError(KnitError):
         self.output = output
 
 
+class JarDownloadError(KnitError):
+    """A pinned Hadoop jar could not be downloaded, or did not match its SHA-256."""
+
+
 class ClusterError(KnitError):
     """The local YARN + HDFS cluster could not be started, found or stopped."""
 

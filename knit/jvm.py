@@ -110,7 +110,8 @@ _kerberos_gateways: dict[tuple, "Gateway"] = {}
 
 def hadoop_classpath() -> list[str]:
     """The Hadoop jars for the client JVM: ``hadoop classpath --glob`` where a
-    ``hadoop`` command exists (the cluster's own Hadoop), else the jars of knit's pom."""
+    ``hadoop`` command exists (the cluster's own Hadoop), else knit's pinned jar set
+    (downloaded once, see :mod:`knit.jarset`)."""
     candidates = [shutil.which("hadoop")]
     if os.environ.get("HADOOP_HOME"):
         candidates.append(str(Path(os.environ["HADOOP_HOME"]) / "bin" / "hadoop"))
@@ -121,9 +122,9 @@ def hadoop_classpath() -> list[str]:
             if result.returncode == 0 and result.stdout.strip():
                 return result.stdout.strip().splitlines()[-1].split(os.pathsep)
             logger.warning("`%s classpath --glob` failed: %s", hadoop, result.stderr.strip()[-300:])
-    from .maven import resolve_hadoop_jars
+    from .jarset import hadoop_jars
 
-    return [str(jar) for jar in resolve_hadoop_jars()]
+    return [str(jar) for jar in hadoop_jars(progress=logger.warning)]
 
 
 class Gateway:

@@ -1,8 +1,9 @@
-"""Running Maven: building the knit jar and resolving the Hadoop server jars.
+"""Running Maven: building the knit jar (at install time, from a source tree).
 
 The project has one ``pom.xml``; its ``hadoop.version`` is the Hadoop the knit
 jar compiles against and the Hadoop ``knit cluster up`` runs. An installed knit
-carries a copy of that pom in ``knit/java_libs/``.
+carries a copy of that pom in ``knit/java_libs/``. Users never need Maven: the
+Hadoop jars come from the pinned jar set (:mod:`knit.jarset`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from .exceptions import MavenError, ToolNotFoundError
@@ -23,10 +23,6 @@ logger = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 JAVA_LIBS = PACKAGE_DIR / "java_libs"
 SOURCE_POM = PACKAGE_DIR.parent / "pom.xml"
-
-#: Jars of the resolved closure that must not reach the cluster's classpath: the
-#: shaded client API duplicates the real Hadoop classes; Scala belongs to knit's jar.
-_EXCLUDED_JARS = re.compile(r"^(hadoop-client-api|hadoop-client-runtime|scala-library)-")
 
 
 def project_pom() -> Path:
@@ -60,8 +56,8 @@ def find_maven() -> str:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ToolNotFoundError(
-            "no `mvn` found on PATH: knit builds its jar and fetches Hadoop's jars with "
-            "Maven; install it (Debian/Ubuntu: `apt-get install maven`, "
+            "no `mvn` found on PATH: building knit's jar from source (or updating its "
+            "pinned Hadoop jar list) needs Maven; install knit's wheel instead, or install Maven (Debian/Ubuntu: `apt-get install maven`, "
             "conda: `conda install -c conda-forge maven`)"
         )
     return mvn
@@ -124,33 +120,3 @@ def build_knit_jar(dest: Path = JAVA_LIBS) -> Path:
     if dest.resolve() != pom.parent.resolve():
         shutil.copy2(pom, dest / "pom.xml")
     return jar
-
-
-def resolve_hadoop_jars(pom: Path | None = None) -> list[Path]:
-    """The Hadoop server jars and their dependency closure, from ``~/.m2``.
-
-    Downloads what is missing from Maven Central the first time; afterwards it
-    only reads the local repository.
-    """
-    pom = pom or project_pom()
-    # A private temporary file: a guessable name in a shared /tmp could be another
-    # user's file (or link) by the time Maven writes it.
-    handle, name = tempfile.mkstemp(prefix="knit-hadoop-cp-", suffix=".txt")
-    os.close(handle)
-    out_file = Path(name)
-    try:
-        run_maven(
-            [
-                "-P",
-                "local-cluster",
-                "dependency:build-classpath",
-                "-Dmdep.includeScope=runtime",
-                f"-Dmdep.outputFile={out_file}",
-            ],
-            pom=pom,
-        )
-        entries = out_file.read_text().strip().split(os.pathsep)
-    finally:
-        out_file.unlink(missing_ok=True)
-    jars = [Path(entry) for entry in entries if entry.endswith(".jar")]
-    return [jar for jar in jars if not _EXCLUDED_JARS.match(jar.name)]

@@ -87,8 +87,10 @@ python=/usr/bin/python3
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
-# The Scala unit tests (ApplicationMaster book-keeping), then the Python suite.
+# The Scala unit tests (ApplicationMaster book-keeping), the documentation (Sphinx,
+# warnings are errors), then the Python suite.
 mvn -q -B test
+.venv/bin/python -m sphinx -W --keep-going -q -b html -d .venv/doctrees docs docs/_build/html
 
 export KNIT_TEST_CLUSTER_DIR="${KNIT_TEST_CLUSTER_DIR:-$PWD/.test-cluster}"
 stop_clusters() {

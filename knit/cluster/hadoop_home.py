@@ -8,8 +8,8 @@ install run against it unchanged::
       libexec/knit-hadoop-env.sh          what the launchers share
       share/hadoop/common/*.jar, common/lib/*.jar, hdfs/*.jar, yarn/*.jar
 
-The jars are symbolic links into ``~/.m2``, so a layout costs no copying and a
-second cluster downloads nothing.
+The jars are symbolic links into ``~/.m2`` or knit's jar cache (:mod:`knit.jarset`),
+so a layout costs no copying and a second cluster downloads nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from .. import maven
+from .. import jarset
 from ..exceptions import ClusterError, ToolNotFoundError
 from ..jvm import LEAN_FLAGS, find_java_home, java_opens_flags
 
@@ -87,10 +87,6 @@ def classpath_entries(home: Path) -> list[str]:
 NIO_LOCAL_FS = "knit.cluster.NioLocalFs"
 
 
-def _layout_key(pom: Path) -> str:
-    return hashlib.sha256(pom.read_bytes()).hexdigest()
-
-
 def _layout_is_current(home: Path, key: str) -> bool:
     marker = home / _MARKER
     if not marker.is_file() or marker.read_text().strip() != key:
@@ -102,14 +98,15 @@ def _layout_is_current(home: Path, key: str) -> bool:
 def ensure_hadoop_home(
     home: Path,
     conf_dir: Path,
-    resolve_jars: Callable[[], list[Path]] = maven.resolve_hadoop_jars,
+    resolve_jars: Callable[[], list[Path]] = jarset.hadoop_jars,
 ) -> Path:
     """Create (or reuse) the Hadoop install at ``home`` whose config is ``conf_dir``.
 
-    Maven runs only when the layout is missing, was made from another pom, or
-    lost a jar; otherwise this costs a few file checks.
+    The jars are looked up (and downloaded if missing) only when the layout is
+    missing, was made from another jar set, or lost a jar; otherwise this costs a
+    few file checks.
     """
-    key = _layout_key(maven.project_pom())
+    key = jarset.lock_key()
     if not _layout_is_current(home, key):
         _link_jars(home, resolve_jars())
         (home / _MARKER).write_text(key + "\n")

@@ -15,6 +15,7 @@ from typing import Callable
 
 import requests
 
+from .. import jarset
 from ..exceptions import ClusterError, DaemonDiedError, KerberosError
 from ..kerberos import Credentials, spnego_auth
 from ..waiting import wait_until
@@ -251,8 +252,10 @@ class LocalCluster:
         ------
         PortInUseError
             A port is taken; nothing was started.
-        ToolNotFoundError, MavenError
-            No Java or Maven, or the Hadoop jars could not be resolved.
+        ToolNotFoundError
+            No Java.
+        JarDownloadError
+            A Hadoop jar was neither local nor downloadable.
         DaemonDiedError
             A daemon exited while starting; its log tail is in the message.
         KnitTimeoutError
@@ -278,8 +281,8 @@ class LocalCluster:
                 self.ports = ClusterPorts(*picked[:7])
             check_ports_free(self.ports, self.host)
             config = self._config(self._make_realm(picked[-1]), NodePorts(*picked[7:10]))
-            self._progress("resolving Hadoop jars (cached in ~/.m2 after the first run)")
-            ensure_hadoop_home(self.hadoop_home, self.conf_dir)
+            ensure_hadoop_home(self.hadoop_home, self.conf_dir,
+                               lambda: jarset.hadoop_jars(progress=self._progress))
             if config.realm is not None:
                 ensure_secure_shims(self.hadoop_home)
             cluster_config.write_all(config)

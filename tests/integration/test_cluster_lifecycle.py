@@ -20,7 +20,8 @@ from knit.cluster import LocalCluster
 from knit.cluster.daemons import stray_processes
 from knit.cluster.ports import ClusterPorts, free_ports, is_port_free
 from knit.exceptions import DaemonDiedError, MavenError, PortInUseError
-from knit.maven import project_pom, resolve_hadoop_jars
+from knit.jarset import lock_from_pom
+from knit.maven import project_pom
 
 from . import rest_apps
 
@@ -102,7 +103,7 @@ def test_unresolvable_hadoop_version_is_a_maven_error(tmp_path):
     text = project_pom().read_text()
     pom.write_text(text.replace("<hadoop.version>", "<hadoop.version>0.0.0-no-such-", 1))
     with pytest.raises(MavenError, match="Maven failed"):
-        resolve_hadoop_jars(pom)
+        lock_from_pom(pom)
 
 
 def test_lost_nodemanager_fails_the_application_instead_of_hanging(tmp_path):

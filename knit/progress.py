@@ -1,0 +1,47 @@
+"""Progress bars for long waits: live on a terminal and in Jupyter, silent elsewhere.
+
+Where output is neither a terminal nor a notebook (a log file, a pipe, CI), callers
+report with their one-line ``progress`` messages only; the bar does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Iterator, Protocol
+
+
+class Bar(Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+
+class _Silent:
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel."""
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    return bool(get_ipython and type(get_ipython()).__name__ == "ZMQInteractiveShell")
+
+
+def interactive() -> bool:
+    """Whether a person is watching: stderr is a terminal, or this is Jupyter."""
+    return in_notebook() or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
+@contextlib.contextmanager
+def byte_bar(total: int, description: str, enabled: bool = True) -> Iterator[Bar]:
+    """A bar counting ``total`` bytes (with rate and time left), if someone watches."""
+    if not (enabled and interactive()):
+        yield _Silent()
+        return
+    if in_notebook():
+        from tqdm.auto import tqdm  # a widget where ipywidgets is installed
+    else:
+        from tqdm import tqdm
+    with tqdm(total=total, desc=description, unit="B", unit_scale=True, unit_divisor=1024,
+              leave=False, file=sys.stderr) as bar:
+        yield bar

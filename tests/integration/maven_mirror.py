@@ -1,0 +1,54 @@
+"""A Maven repository served over HTTP on 127.0.0.1, as a company mirror would be."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class MavenMirror:
+    """Serve ``root`` (laid out like ``~/.m2/repository``) until closed.
+
+    ``requests`` lists the paths asked for; ``cut_short`` names files whose
+    download stops half-way (the full length announced, half the bytes sent).
+    """
+
+    def __init__(self, root: Path):
+        self.requests: list[str] = []
+        self.cut_short: set[str] = set()
+        mirror = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                """Quiet."""
+
+            def do_GET(self):
+                mirror.requests.append(self.path)
+                relative = self.path.lstrip("/")
+                if relative in mirror.cut_short:
+                    data = (root / relative).read_bytes()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    return
+                super().do_GET()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                          functools.partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> "MavenMirror":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
