@@ -1,6 +1,7 @@
 """The ``knit`` command line: ``knit run``, the application verbs of
-:mod:`knit.commands` (``submit``, ``status``, ``ls``, ``logs``, ``kill``, ``scale``) and
-``knit cluster up|down|status|restart|env``."""
+:mod:`knit.commands` (``submit``, ``status``, ``ls``, ``logs``, ``kill``, ``scale``),
+``knit env`` (:mod:`knit.env_commands`), ``knit dask`` (:mod:`knit.dask_commands`),
+``knit cluster up|down|status|restart|env`` and ``knit completion bash|zsh``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shlex
 import sys
 
 from .cluster import LocalCluster, default_directory
+from . import dask_commands, env_commands
 from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
 
@@ -140,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_argument("--dir", default=str(default_directory()),
                         help="local cluster folder, if one is started")
     add_application_verbs(commands)
+    env_commands.add_parser(commands)
+    dask_commands.add_parser(commands)
+    completion = commands.add_parser(
+        "completion", help="print the shell code that completes knit's commands",
+        description="Print the shell code for tab completion; e.g. in ~/.bashrc: "
+                    'eval "$(knit completion bash)"')
+    completion.set_defaults(handler=print_completion)
+    completion.add_argument("shell", choices=("bash", "zsh"))
     cluster = commands.add_parser("cluster", help="a real local YARN + HDFS cluster")
     actions = cluster.add_subparsers(dest="action", required=True)
     for name, handler, text in (
@@ -175,8 +185,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_completion(args: argparse.Namespace) -> int:
+    """Print the code that makes ``args.shell`` complete knit's commands (argcomplete)."""
+    import argcomplete
+
+    print(argcomplete.shellcode(["knit"], shell=args.shell))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv is None:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)  # answers and exits when the shell asks
+    args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except (KnitError, ValueError) as exc:

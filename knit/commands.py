@@ -3,7 +3,8 @@ them: ``submit``, ``status``, ``ls``, ``logs``, ``kill`` and ``scale``.
 
 Each prints text for people, or JSON with ``--json`` for scripts. Exit codes: 0 done,
 1 an error (said on stderr), 2 bad usage (argparse), 3 the application had already
-ended (``kill``, ``scale``) or, with ``submit --wait``, did not succeed.
+ended (``kill``, ``scale``) or, with ``submit --wait`` and ``logs --follow``, did not
+succeed.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
-from .exceptions import KnitValueError
+from .exceptions import KnitTimeoutError, KnitValueError
 from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
 
 #: The columns of ``knit ls``.
@@ -80,21 +82,30 @@ def status(args: argparse.Namespace) -> int:
 
 
 def ls(args: argparse.Namespace) -> int:
-    """List knit's applications: the unfinished ones, or all with ``--all``."""
+    """List your knit applications: the unfinished ones, or all with ``--all``;
+    everyone's with ``--all-users``."""
+    knit = _knit()
     filters = {"applicationTypes": KNIT_APPLICATION_TYPE}
     if not args.all:
         filters["states"] = "NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING"
-    apps = sorted((summary(a) for a in _knit().yarn_api.apps_info(**filters)),
+    if not args.all_users:
+        filters["user"] = knit.conf["user"]
+    apps = sorted((summary(a) for a in knit.yarn_api.apps_info(**filters)),
                   key=lambda a: a["id"])
-    widths = [max([len(field)] + [len(str(a[field])) for a in apps]) for field in LS_FIELDS]
-    lines = ["  ".join(f"{field:<{w}}" for field, w in zip(LS_FIELDS, widths))]
-    lines += ["  ".join(f"{str(a[field]):<{w}}" for field, w in zip(LS_FIELDS, widths)) for a in apps]
+    fields = LS_FIELDS + (("user",) if args.all_users else ())
+    widths = [max([len(field)] + [len(str(a[field])) for a in apps]) for field in fields]
+    lines = ["  ".join(f"{field:<{w}}" for field, w in zip(fields, widths))]
+    lines += ["  ".join(f"{str(a[field]):<{w}}" for field, w in zip(fields, widths)) for a in apps]
     _emit(args, apps, "\n".join(line.rstrip() for line in lines))
     return 0
 
 
 def logs(args: argparse.Namespace) -> int:
-    """Print the containers' logs: live while the application runs, aggregated after."""
+    """Print the containers' logs: live while the application runs, aggregated after;
+    with ``--follow``, new lines as they come until the application ends."""
+    if args.follow:
+        return follow(_knit().yarn_api, args.app, args.container, args.timeout,
+                      as_json=args.json)
     found = _knit().yarn_api.logs(args.app)
     if args.container:
         if args.container not in found:
@@ -110,6 +121,42 @@ def logs(args: argparse.Namespace) -> int:
             if name != "nodeId" and text.strip():
                 print(f"-- {name}\n{text.rstrip()}")
     return 0
+
+
+def follow(api, app_id: str, container: str | None = None, timeout: float = 3600,
+           interval: float = 1.0, as_json: bool = False, out=None) -> int:
+    """Print each container's new ``stdout``/``stderr`` lines, prefixed with the
+    container and file (or as JSON lines), until the application ends; exit 0 if it
+    succeeded, else 3.
+
+    Lines come from the NodeManagers while the application runs, and the rest from
+    the aggregated logs once it has ended, so nothing written at the end is lost.
+    """
+    out = out or sys.stdout
+    printed: dict[tuple[str, str], int] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        info = api.apps_info(app_id)
+        ended = info["state"] in FINAL_STATES
+        found = api.logs(app_id) if ended else api.live_logs(app_id)
+        for cid, files in sorted(found.items()):
+            if container and cid != container:
+                continue
+            for name in ("stdout", "stderr"):
+                text, seen = files.get(name, ""), printed.get((cid, name), 0)
+                new = text[seen:] if ended else text[seen:text.rfind("\n") + 1]
+                for line in new.splitlines():
+                    text_line = (json.dumps({"container": cid, "file": name, "line": line})
+                                 if as_json else f"{cid} {name}: {line}")
+                    print(text_line, file=out, flush=True)
+                printed[(cid, name)] = seen + len(new)
+        if ended:
+            _to_stderr(f"{app_id} {info['state']} {info.get('finalStatus', '')}")
+            return 0 if info.get("finalStatus") == "SUCCEEDED" else 3
+        if time.monotonic() > deadline:
+            raise KnitTimeoutError(f"{app_id} still runs after {timeout:.0f} s of following "
+                                   "its logs; it goes on running (`knit kill` stops it)")
+        time.sleep(interval)
 
 
 def kill(args: argparse.Namespace) -> int:
@@ -163,11 +210,18 @@ def add_parsers(commands) -> None:
                                                          "succeeded")
     sub.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
     verb("status", status, "show an application's state, containers and diagnostics")
-    listing = verb("ls", ls, "list knit's unfinished applications", app=False)
+    listing = verb("ls", ls, "list your unfinished knit applications", app=False)
     listing.add_argument("--all", action="store_true", help="finished ones too")
+    listing.add_argument("--all-users", action="store_true",
+                         help="every user's (that YARN's ACLs let you see)")
     logs_parser = verb("logs", logs, "print an application's container logs (live while it "
                                      "runs, aggregated after)")
     logs_parser.add_argument("--container", help="only this container")
+    logs_parser.add_argument("-f", "--follow", action="store_true",
+                             help="print new lines as they come until the application ends; "
+                                  "exit 3 unless it succeeded")
+    logs_parser.add_argument("--timeout", type=float, default=24 * 3600,
+                             help="seconds --follow follows at most")
     verb("kill", kill, "kill an application (exit 3 if it had already ended)")
     scaler = verb("scale", scale, "set how many worker containers a running application keeps")
     scaler.add_argument("count", type=int, help="the new number of worker containers")

@@ -159,6 +159,43 @@ class CondaCreator:
             (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
             return str(zip_path)
 
+    def local_envs(self) -> list[dict]:
+        """The environments in ``conda_envs``: ``name``, ``path``, ``zip`` (or None),
+        ``zip_mb``, and the ``packages``, ``backend`` and ``channels`` knit made it
+        with (None for environments made by other tools)."""
+        found = []
+        for prefix in sorted(self.conda_envs.glob("*")):
+            if not prefix.is_dir() or prefix.name.startswith("."):
+                continue
+            zip_path = self.conda_envs / f"{prefix.name}.zip"
+            spec = self._recorded(prefix) or {}
+            found.append({
+                "name": prefix.name, "path": str(prefix),
+                "zip": str(zip_path) if zip_path.is_file() else None,
+                "zip_mb": round(zip_path.stat().st_size / 2**20, 1) if zip_path.is_file() else 0,
+                "packages": spec.get("packages"), "backend": spec.get("backend"),
+                "channels": spec.get("channels"),
+            })
+        return found
+
+    def remove_env(self, env_name: str) -> None:
+        """Delete the environment ``env_name`` and its zip from ``conda_envs``.
+
+        Raises
+        ------
+        EnvError
+            There is no such environment.
+        """
+        if not env_name or "/" in env_name or env_name.startswith("."):
+            raise KnitValueError(f"env_name must be a plain name, not {env_name!r}")
+        prefix, zip_path = self.conda_envs / env_name, self.conda_envs / f"{env_name}.zip"
+        if not prefix.is_dir() and not zip_path.is_file():
+            names = ", ".join(env["name"] for env in self.local_envs()) or "none"
+            raise EnvError(f"no environment {env_name!r} in {self.conda_envs} (there are: {names})")
+        with _locked(self.conda_envs / f".{env_name}.lock", env_name):
+            zip_path.unlink(missing_ok=True)  # the zip first: a half-removed env is no hit
+            shutil.rmtree(prefix, ignore_errors=True)
+
     def _zip_existing(self, env_name: str) -> str:
         prefix = self.find_env(env_name)
         if prefix is None:

@@ -344,7 +344,7 @@ class YARNAPI:
             ``{container_id: {"stdout": ..., "stderr": ..., other files...}}``.
         """
         if not shell and self.state(app_id) not in FINAL_STATES:
-            live = self._live_logs(app_id)
+            live = self.live_logs(app_id)
             if live:
                 return live
         for attempt in range(retries + 1):
@@ -370,7 +370,9 @@ class YARNAPI:
         return info["state"] in FINAL_STATES and info.get("logAggregationStatus") in (
             "NOT_START", "RUNNING", "RUNNING_WITH_FAILURE")
 
-    def _live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
+    def live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
+        """``stdout`` and ``stderr`` of each container of a running application so
+        far, read from the NodeManagers (``{}`` before any container exists)."""
         return {c["id"]: {**self.container_logs(c["id"], c["nodeHttpAddress"]),
                           "nodeId": c.get("nodeId", "")}
                 for c in self.app_containers(app_id)}

@@ -4,9 +4,12 @@ process each, against the real cluster."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+from .other_user import other_user
 from .waiting import wait_for
 
 
@@ -19,9 +22,77 @@ def knit(*args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
 
 
 def test_every_verb_has_help(cluster_environ):
-    for verb in ("submit", "status", "ls", "logs", "kill", "scale"):
-        assert "--json" in knit(verb, "--help").stdout
+    for verb in ("submit", "status", "ls", "logs", "kill", "scale", "env create", "env ls",
+                 "env rm", "dask start", "dask status", "dask stop"):
+        assert "--json" in knit(*verb.split(), "--help").stdout
     assert knit("status", check_code=2).returncode == 2  # the id is missing
+    assert "bash" in knit("completion", "--help").stdout
+
+
+def test_shell_completion_comes_from_the_parser(cluster_environ, tmp_path):
+    assert "complete" in knit("completion", "bash").stdout
+    assert "compdef" in knit("completion", "zsh").stdout
+
+    def complete(line: str) -> set[str]:
+        answer = tmp_path / "answer"
+        env = {**os.environ, "_ARGCOMPLETE": "1", "COMP_LINE": line,
+               "COMP_POINT": str(len(line)), "_ARGCOMPLETE_IFS": "\n",
+               "_ARGCOMPLETE_STDOUT_FILENAME": str(answer)}
+        subprocess.run([str(Path(sys.executable).parent / "knit")], env=env, timeout=60,
+                       check=True, capture_output=True)
+        return set(answer.read_text().split())
+
+    assert {"cluster", "completion"} <= complete("knit c")
+    assert complete("knit dask s") == {"start", "status", "stop"}
+    assert "--follow" in complete("knit logs --f")
+
+
+def test_logs_follow_prints_each_line_once_and_exits_with_the_result(cluster_environ):
+    app_id = knit("submit", "for i in 1 2 3 4; do echo line-$i; sleep 1; done; echo oops >&2",
+                  "-n", "2").stdout.strip()
+    followed = knit("logs", app_id, "--follow")
+    lines = followed.stdout.splitlines()
+    workers = {line.split()[0] for line in lines if line.endswith("stdout: line-1")}
+    assert len(workers) == 2, followed.stdout
+    for worker in workers:
+        mine = [line.split(" ", 1)[1] for line in lines if line.startswith(worker + " ")]
+        assert mine == [f"stdout: line-{i}" for i in range(1, 5)] + ["stderr: oops"], mine
+    assert f"{app_id} FINISHED SUCCEEDED" in followed.stderr
+    failed = knit("submit", "echo bye; exit 4").stdout.strip()
+    as_json = knit("logs", failed, "-f", "--json", check_code=3).stdout.splitlines()
+    assert {"file": "stdout", "line": "bye"}.items() <= json.loads(as_json[-1]).items()
+
+
+def test_ls_shows_your_applications_and_all_users_shows_everyone(cluster_environ):
+    bob = other_user(cluster_environ)
+    submitted = bob.run([sys.executable, "-m", "knit", "submit", "sleep 120", "--json"])
+    assert submitted.returncode == 0, submitted.stderr
+    bobs = json.loads(submitted.stdout)["id"]
+    mine = knit("submit", "sleep 120").stdout.strip()
+    try:
+        own = {a["id"] for a in json.loads(knit("ls", "--json").stdout)}
+        assert mine in own and bobs not in own
+        everyone = {a["id"]: a["user"] for a in json.loads(knit("ls", "--all-users", "--json").stdout)}
+        assert everyone[bobs] == bob.name and everyone[mine] == os.environ["USER"]
+        assert "user" in knit("ls", "--all-users").stdout.splitlines()[0]
+    finally:
+        knit("kill", mine)
+        bob.run([sys.executable, "-m", "knit", "kill", bobs])
+
+
+def test_env_create_ls_rm(cluster_environ, tmp_path):
+    envs = str(tmp_path / "envs")
+    made = json.loads(knit("env", "create", "tiny", "six", "--backend", "pip", "--envs-dir", envs,
+                           "--json").stdout)
+    assert made["name"] == "tiny" and Path(made["zip"]).is_file()
+    listed = json.loads(knit("env", "ls", "--envs-dir", envs, "--json").stdout)
+    assert [(e["name"], e["backend"], e["packages"]) for e in listed] == [("tiny", "pip", ["six"])]
+    assert listed[0]["zip"] == made["zip"] and listed[0]["zip_mb"] > 0
+    assert knit("env", "ls", "--envs-dir", envs).stdout.startswith("tiny ")
+    assert knit("env", "rm", "tiny", "--envs-dir", envs).stdout.strip() == "removed tiny"
+    assert not Path(made["zip"]).exists() and knit("env", "ls", "--envs-dir", envs).stdout == ""
+    assert "no environment 'tiny'" in knit("env", "rm", "tiny", "--envs-dir", envs,
+                                           check_code=3).stderr
 
 
 def test_submit_status_ls_scale_logs_kill(cluster_environ):

@@ -253,3 +253,33 @@ def test_remote_scheduler_runs_in_yarn_and_outlives_its_process(dask_env):
         assert requests.get(cluster.dashboard_link, timeout=10).status_code == 200
         apps = [cluster.scheduler_knit.app_id, cluster.knit.app_id]
     assert [api.state(app) for app in apps] == ["KILLED", "KILLED"]
+
+
+def test_knit_dask_start_status_stop_from_a_shell(dask_env):
+    def knit(*args: str, code: int = 0) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "knit", "dask", *args], capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == code, (args, done.stderr[-3000:])
+        return done
+
+    info = json.loads(knit("start", "-n", "1", "--memory", "768", "--json").stdout)
+    from knit import Knit
+
+    api = Knit(progress=False).yarn_api
+    try:
+        assert info["workers"] == 1 and info["scheduler"].startswith("tcp://")
+        status = json.loads(knit("status", info["application"], "--json").stdout)
+        assert status["scheduler"] == info["scheduler"] and status["workers"] == 1
+        assert status["workers_application"] == info["workers_application"]
+        assert status["state"] == status["workers_state"] == "RUNNING"
+        with Client(info["scheduler"], timeout=30) as client:
+            assert client.submit(lambda x: x * 2, 21).result() == 42
+        stopped = json.loads(knit("stop", info["application"], "--json").stdout)
+        assert stopped["stopped"] and stopped["workers_application"] == info["workers_application"]
+        assert [api.state(a) for a in (info["application"], info["workers_application"])] == \
+            ["KILLED", "KILLED"]
+        assert "KILLED" in knit("status", info["application"], code=3).stdout
+    finally:
+        for app in (info["application"], info["workers_application"]):
+            if api.state(app) not in ("KILLED", "FINISHED", "FAILED"):
+                api.kill(app)
