@@ -465,6 +465,15 @@ class Knit:
         """YARN's report of the application (state, finalStatus, diagnostics, resources)."""
         return self.yarn_api.status(self._require_app())
 
+    @property
+    def dashboard_link(self) -> str:
+        """The application's status page (containers by node, target, pending asks,
+        recent events), through the ResourceManager's web proxy: the link YARN's own
+        UI shows as its ApplicationMaster. After the application ends the proxy sends
+        you to YARN's page of the finished application."""
+        app_id = self._require_app()
+        return f"{self.yarn_api.url.removesuffix('/ws/v1/')}/proxy/{app_id}/"
+
     def runtime_status(self) -> str:
         """The application's state, e.g. ``RUNNING`` or ``FINISHED``; ``NONE`` before
         :meth:`start` (as knit 0.2.4)."""

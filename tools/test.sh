@@ -30,6 +30,8 @@ install_system_packages() {
   command -v kinit >/dev/null || missing+=(krb5-user)
   command -v krb5-config >/dev/null || missing+=(libkrb5-dev)
   command -v gcc >/dev/null || missing+=(gcc)
+  # A real browser for the ApplicationMaster's status page (tests/integration/test_status_page.py).
+  command -v chromium >/dev/null || missing+=(chromium)
   /usr/bin/python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null || missing+=(python3-dev)
   if [ "$(id -u)" -eq 0 ]; then
     command -v sudo >/dev/null || missing+=(sudo)

@@ -78,6 +78,9 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private val state = new StateStore(conf, s"${contract.recordsFolder}/$appId.am.json")
   private val kv = new KeyValueStore(() => state.markDirty())
   @volatile private var stalledMessage = ""
+  private val events = new EventLog()
+  private lazy val pageProxyFrom = StatusPage.proxyAddresses(key => Option(conf.get(key)))
+  private lazy val pageProxyUrl = StatusPage.proxyUrl(key => Option(conf.get(key)), appId)
   @volatile private var control: ControlServer = _
   @volatile private var launcher: ContainerLauncher = _
 
@@ -102,9 +105,11 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val firstAttempt = attemptId.getAttemptId == 1
     // Asks queued before registering are granted sooner (Python checked their size).
     if (firstAttempt && spec.target > 0) requestContainers(spec.target, defaultCapability)
-    val registration = rm.registerApplicationMaster(host, port, "")
+    // The tracking URL: YARN's UI links to the status page through its proxy.
+    val registration = rm.registerApplicationMaster(host, port, s"http://$host:$port/")
     maxCapability = registration.getMaximumResourceCapability
-    log(s"registered; control endpoint on $host:$port")
+    log(s"registered; control endpoint on $host:$port, status page $pageProxyUrl")
+    events.add(s"attempt ${attemptId.getAttemptId} registered; target ${tracker.target}")
     if (!firstAttempt) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
     state.markDirty()
     control.start() // served once the state is whole (a later attempt has taken over)
@@ -148,6 +153,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val missing = tracker.requestMissing()
     log(s"took over ${running.size} running container(s) of the previous attempt; " +
       s"target ${tracker.target}, asking for $missing more")
+    events.add(s"took over ${running.size} running container(s) of the previous attempt; asking for $missing more")
     asks.synchronized(ask(missing, defaultCapability))
     if (missing > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
     state.markDirty()
@@ -272,6 +278,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       tracker.removable.take(surplus).foreach(w => removeContainer(w.id))
     }
     log(s"target set to $n (was $current)")
+    events.add(s"target set to $n (was $current)")
     Json.obj("target" -> tracker.target)
   }
 
@@ -305,6 +312,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       val launch = tracker.allocated(c.getId.toString, c.getNodeId.toString,
         c.getNodeHttpAddress, c.getResource.getMemorySize, c.getResource.getVirtualCores)
       if (launch) {
+        events.add(s"${c.getId} granted on ${c.getNodeId}")
         asks.synchronized(matchingAsk(c).foreach(rm.removeContainerRequest))
         nm.startContainerAsync(c, launcher.context(c))
       } else rm.releaseAssignedContainer(c.getId)
@@ -316,8 +324,11 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
         val id = s.getContainerId.toString
         log(s"$id exited with ${s.getExitStatus} ${s.getDiagnostics.trim.take(200)}")
         val capability = tracker.worker(id).map(w => Resource.newInstance(w.memoryMb, w.vcores))
+        // (A surplus grant released at once is no container of ours.)
+        if (capability.nonEmpty) events.add(s"$id exited with status ${s.getExitStatus}")
         if (tracker.completed(id, s.getExitStatus, s.getDiagnostics)) {
           log(s"replacing $id (restart ${tracker.restarts} of ${if (spec.maxRestarts < 0) "unlimited" else spec.maxRestarts})")
+          events.add(s"$id failed; asking for a replacement (restart ${tracker.restarts})")
           replace(capability.getOrElse(defaultCapability))
         }
         state.markDirty()
@@ -343,10 +354,12 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private final class NMCallbacks extends NMClientAsync.AbstractCallbackHandler {
     override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit = {
       tracker.started(id.toString)
+      events.add(s"$id started")
       milestones.started(tracker.pending)
     }
 
     override def onStartContainerError(id: ContainerId, t: Throwable): Unit = {
+      events.add(s"$id could not be launched: $t")
       if (tracker.completed(id.toString, -1, s"launch failed: $t")) replace(defaultCapability)
       wake()
     }
@@ -398,15 +411,27 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     def withdraw(count: Int): String = {
       val withdrawn = withdrawContainers(count)
       log(s"withdrew $withdrawn container ask(s)")
+      events.add(s"withdrew $withdrawn container ask(s)")
       Json.obj("withdrawn" -> withdrawn)
     }
 
     def remove(id: String): (Int, String) =
       if (id == amContainer) (400, Json.obj("error" -> s"$id is the ApplicationMaster's own container"))
-      else if (removeContainer(id)) (200, Json.obj("removed" -> id))
+      else if (removeContainer(id)) { events.add(s"$id stopped on request"); (200, Json.obj("removed" -> id)) }
       else (404, Json.obj("error" -> s"$id is not a live container of this application"))
 
     def keyValues: KeyValueStore = kv
+
+    def statusPage(): String = StatusPage.render(StatusPage.View(
+      appId, attemptId.getAttemptId, sys.env.getOrElse("USER", ""), tracker.target, tracker.pending,
+      tracker.restarts, spec.maxRestarts,
+      tracker.workers.values.toSeq.map(w => StatusPage.Row(w.id, w.state, w.node, w.nodeHttp, w.memoryMb,
+        w.vcores, w.exitStatus, w.diagnostics)),
+      events.recent))
+
+    def servesPageTo(address: java.net.InetAddress): Boolean = pageProxyFrom.contains(address)
+
+    def pageProxyUrl: String = ApplicationMaster.this.pageProxyUrl
   }
 }
 

@@ -16,8 +16,9 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
   *  - `DELETE /containers/pending?count=N`: withdraw asks not granted yet
   *  - `DELETE /containers/ID`: stop a container
   *  - `GET /kv`, `GET /kv/KEY?wait=S`, `PUT /kv/KEY` (body: the value), `DELETE /kv/KEY`
+  *  - `GET /`: the read-only [[StatusPage]] (no secret; for the ResourceManager's proxy)
   *
-  * Every request must carry the application's secret in the `X-Knit-Secret` header;
+  * Every other request must carry the application's secret in the `X-Knit-Secret` header;
   * only such requests count as the client's contact. Requests are served by a few
   * threads, and a connection that does not send its request within
   * [[ControlServer.RequestTimeoutS]] seconds is closed, so a stalled or hostile
@@ -31,6 +32,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   server.setExecutor(pool)
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
+  server.createContext("/", (exchange: HttpExchange) => page(exchange))
 
   /** The port, bound already: connections wait in the backlog until [[start]]. */
   val port: Int = server.getAddress.getPort
@@ -63,6 +65,31 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
     exchange.getResponseHeaders.set("Content-Type", "application/json")
     exchange.sendResponseHeaders(code, bytes.length.toLong)
     exchange.getResponseBody.write(bytes)
+    exchange.close()
+  }
+
+  /** `GET /`: the read-only status page, without the secret, to the ResourceManager's
+    * proxy only (which applies YARN's view ACLs); anyone else is sent to the proxy. */
+  private def page(exchange: HttpExchange): Unit = {
+    val method = exchange.getRequestMethod
+    val (code, body) =
+      try {
+        if (exchange.getRequestURI.getPath != "/") (404, "no such page")
+        else if (method != "GET" && method != "HEAD") (405, "this page is read-only")
+        else if (!actions.servesPageTo(exchange.getRemoteAddress.getAddress)) {
+          exchange.getResponseHeaders.set("Location", actions.pageProxyUrl)
+          (302, s"see ${actions.pageProxyUrl}")
+        } else (200, actions.statusPage())
+      } catch { case e: Exception => (500, e.toString) }
+    val bytes = body.getBytes(UTF_8)
+    exchange.getResponseHeaders.set("Content-Type",
+      if (code == 200) "text/html; charset=utf-8" else "text/plain; charset=utf-8")
+    exchange.getResponseHeaders.set("Cache-Control", "no-store")
+    if (method == "HEAD") exchange.sendResponseHeaders(code, -1)
+    else {
+      exchange.sendResponseHeaders(code, bytes.length.toLong)
+      exchange.getResponseBody.write(bytes)
+    }
     exchange.close()
   }
 
@@ -134,5 +161,11 @@ object ControlServer {
     def remove(containerId: String): (Int, String)
     def withdraw(count: Int): String
     def keyValues: KeyValueStore
+    /** The HTML of the status page. */
+    def statusPage(): String
+    /** Whether a request from this address may see the page (the RM's proxy). */
+    def servesPageTo(address: java.net.InetAddress): Boolean
+    /** Where others are sent: the page through the ResourceManager's proxy. */
+    def pageProxyUrl: String
   }
 }

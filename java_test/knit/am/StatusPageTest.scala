@@ -1,0 +1,46 @@
+package knit.am
+
+import java.net.InetAddress
+import java.time.Instant
+
+import org.junit.Assert._
+import org.junit.Test
+
+class StatusPageTest {
+  private val rows = Seq(
+    StatusPage.Row("container_1_0001_01_000003", "FAILED", "b:1", "b:8042", 256, 1, Some(1), "boom <b>"),
+    StatusPage.Row("container_1_0001_01_000002", "RUNNING", "a:1", "a:8042", 128, 2, None, ""))
+  private val view = StatusPage.View("application_1_0001", 1, "alice", 2, 1, 1, 3, rows,
+    Seq(Instant.EPOCH -> "target set to 2 <script>"))
+
+  @Test def containersAreGroupedByNodeWithTheirLogs(): Unit = {
+    val html = StatusPage.render(view)
+    assertTrue(html.indexOf("<h3>a:1</h3>") < html.indexOf("<h3>b:1</h3>"))
+    assertTrue(html.contains("""<a href="//a:8042/node/containerlogs/container_1_0001_01_000002/alice">logs</a>"""))
+    assertTrue(html.contains("""<dd id="pending">1</dd>"""))
+    assertTrue(html.contains("""<meta http-equiv="refresh" content="5">"""))
+  }
+
+  @Test def everythingFromOutsideIsEscaped(): Unit = {
+    val html = StatusPage.render(view)
+    assertFalse(html.contains("<script>"))
+    assertTrue(html.contains("target set to 2 &lt;script&gt;"))
+    assertTrue(html.contains("""title="boom &lt;b&gt;""""))
+  }
+
+  @Test def theEventLogKeepsTheNewest(): Unit = {
+    val log = new EventLog(capacity = 2)
+    Seq("one", "two", "three").foreach(log.add)
+    assertEquals(Seq("two", "three"), log.recent.map(_._2))
+  }
+
+  @Test def theProxyIsTheResourceManagersHostEvenWhenItsWebBindsEverything(): Unit = {
+    val conf = scala.collection.mutable.Map("yarn.resourcemanager.webapp.address" -> "0.0.0.0:8088",
+      "yarn.resourcemanager.hostname" -> "127.0.0.1")
+    assertEquals(Set(InetAddress.getByName("127.0.0.1")), StatusPage.proxyAddresses(conf.get))
+    assertEquals("http://0.0.0.0:8088/proxy/application_1_0001/", StatusPage.proxyUrl(conf.get, "application_1_0001"))
+    conf("yarn.web-proxy.address") = "127.0.0.3:9046"
+    assertTrue(StatusPage.proxyAddresses(conf.get).contains(InetAddress.getByName("127.0.0.3")))
+    assertEquals("http://127.0.0.3:9046/proxy/application_1_0001/", StatusPage.proxyUrl(conf.get, "application_1_0001"))
+  }
+}
