@@ -39,7 +39,8 @@ _VAR = re.compile(r"\$\{([^}$\s]+)\}")
 
 def find_conf_dir(environ: dict[str, str] | None = None) -> Path | None:
     """The folder holding the site files: ``HADOOP_CONF_DIR``, then
-    ``HADOOP_INSTALL/hadoop/conf``, then ``/etc/hadoop/conf``.
+    ``HADOOP_INSTALL/hadoop/conf`` (knit 0.2's place), then ``HADOOP_HOME/etc/hadoop``
+    (a Hadoop tarball's, if there), then ``/etc/hadoop/conf``.
 
     Raises
     ------
@@ -57,6 +58,9 @@ def find_conf_dir(environ: dict[str, str] | None = None) -> Path | None:
                     "folder holding core-site.xml and yarn-site.xml, or unset it"
                 )
             return folder
+    tarball = Path(environ["HADOOP_HOME"]) / "etc" / "hadoop" if environ.get("HADOOP_HOME") else None
+    if tarball is not None and tarball.is_dir():
+        return tarball
     system = Path("/etc/hadoop/conf")
     return system if system.is_dir() else None
 

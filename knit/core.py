@@ -112,7 +112,8 @@ class Knit:
         self.knit_home = Path(knit_home)
         self.hdfs = hdfs
         self._explicit_nn = "nn" in kwargs or "nn_port" in kwargs
-        self._progress = (lambda message: None) if progress is False else (progress or _default_progress)
+        self._quiet = progress is False
+        self._progress = (lambda message: None) if self._quiet else (progress or _default_progress)
         secure = is_kerberos(self.conf) if kerberos is None else bool(kerberos)
         #: Whose Kerberos credentials knit uses (None: the cluster has no Kerberos).
         self.credentials = Credentials(principal, keytab) if secure or principal or keytab else None
@@ -216,7 +217,8 @@ class Knit:
         client = self.client
         if self._stager is None:
             self._stager = Stager(client, self.conf["hdfs_home"],
-                                  self.conf["replication_factor"], self.upload_always)
+                                  self.conf["replication_factor"], self.upload_always,
+                                  progress=None if self._quiet else self._progress)
         return self._stager
 
     def _java(self, function_name: str, *args):

@@ -25,6 +25,7 @@ from distributed.versions import VersionMismatchWarning, error_message, get_vers
 
 from .core import Knit
 from .dask_env import worker_environment
+from .progress import count_bar
 from .dask_scheduler import SCHEDULER_KEY, start_remote_scheduler
 from .dask_workers import check_worker_size, scheduler_ip, worker_command
 from .exceptions import (
@@ -385,20 +386,27 @@ class DaskYARNCluster(Cluster):
     async def _wait_for_workers(self, n_workers: int = 0, timeout: float | None = None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout if timeout else float("inf"))
-        while len(self.observed) < n_workers:
-            self._raise_if_failed()
-            if self.knit.app_id:
-                state = await self._run(self.knit.yarn_api.status, self.knit.app_id)
-                if state["state"] in FINAL_STATES:
-                    self._fail(ApplicationError(self.knit.app_id, state["state"],
-                                                state.get("diagnostics", "")))
-                    self._raise_if_failed()
-            if loop.time() > deadline:
-                raise KnitTimeoutError(
-                    f"{len(self.observed)} of {n_workers} Dask workers connected within "
-                    f"{timeout:.0f} s; containers: {self._container_summary()}; read the "
-                    "logs with cluster.get_logs()")
-            await asyncio.sleep(0.5)
+        with count_bar(n_workers, "Dask workers connected", "worker",
+                       enabled=not self.quiet and not self.asynchronous) as bar:
+            shown = 0
+            while len(self.observed) < n_workers:
+                self._raise_if_failed()
+                if self.knit.app_id:
+                    state = await self._run(self.knit.yarn_api.status, self.knit.app_id)
+                    if state["state"] in FINAL_STATES:
+                        self._fail(ApplicationError(self.knit.app_id, state["state"],
+                                                    state.get("diagnostics", "")))
+                        self._raise_if_failed()
+                if loop.time() > deadline:
+                    raise KnitTimeoutError(
+                        f"{len(self.observed)} of {n_workers} Dask workers connected within "
+                        f"{timeout:.0f} s; containers: {self._container_summary()}; read the "
+                        "logs with cluster.get_logs()")
+                await asyncio.sleep(0.25)
+                connected = min(len(self.observed), n_workers)
+                if connected > shown:
+                    bar.update(connected - shown)
+                    shown = connected
 
     def _container_summary(self) -> str:
         states = [c["state"] for c in self._containers]

@@ -109,19 +109,24 @@ _kerberos_gateways: dict[tuple, "Gateway"] = {}
 
 
 def hadoop_classpath() -> list[str]:
-    """The Hadoop jars for the client JVM: ``hadoop classpath --glob`` where a
-    ``hadoop`` command exists (the cluster's own Hadoop), else knit's pinned jar set
-    (downloaded once, see :mod:`knit.jarset`)."""
+    """The Hadoop jars for the client JVM: ``hadoop classpath`` where a ``hadoop``
+    command exists (the cluster's own Hadoop), else knit's pinned jar set
+    (downloaded once, see :mod:`knit.jarset`).
+
+    Without ``--glob``: Hadoop's script then prints its folders as ``dir/*``
+    wildcards, which ``java -cp`` expands itself, instead of starting a JVM of its
+    own to list every jar (half a second of every cold start).
+    """
     candidates = [shutil.which("hadoop")]
     if os.environ.get("HADOOP_HOME"):
         candidates.append(str(Path(os.environ["HADOOP_HOME"]) / "bin" / "hadoop"))
     for hadoop in filter(None, candidates):
         if Path(hadoop).is_file():
-            result = subprocess.run([hadoop, "classpath", "--glob"], capture_output=True,
+            result = subprocess.run([hadoop, "classpath"], capture_output=True,
                                     text=True, timeout=120, check=False)
             if result.returncode == 0 and result.stdout.strip():
                 return result.stdout.strip().splitlines()[-1].split(os.pathsep)
-            logger.warning("`%s classpath --glob` failed: %s", hadoop, result.stderr.strip()[-300:])
+            logger.warning("`%s classpath` failed: %s", hadoop, result.stderr.strip()[-300:])
     from .jarset import hadoop_jars
 
     return [str(jar) for jar in hadoop_jars(progress=logger.warning)]

@@ -35,6 +35,20 @@ def interactive() -> bool:
 @contextlib.contextmanager
 def byte_bar(total: int, description: str, enabled: bool = True) -> Iterator[Bar]:
     """A bar counting ``total`` bytes (with rate and time left), if someone watches."""
+    with _bar(enabled, total=total, desc=description, unit="B", unit_scale=True,
+              unit_divisor=1024) as bar:
+        yield bar
+
+
+@contextlib.contextmanager
+def count_bar(total: int, description: str, unit: str, enabled: bool = True) -> Iterator[Bar]:
+    """A bar counting ``total`` things (workers, containers), if someone watches."""
+    with _bar(enabled, total=total, desc=description, unit=f" {unit}") as bar:
+        yield bar
+
+
+@contextlib.contextmanager
+def _bar(enabled: bool, **options) -> Iterator[Bar]:
     if not (enabled and interactive()):
         yield _Silent()
         return
@@ -42,6 +56,5 @@ def byte_bar(total: int, description: str, enabled: bool = True) -> Iterator[Bar
         from tqdm.auto import tqdm  # a widget where ipywidgets is installed
     else:
         from tqdm import tqdm
-    with tqdm(total=total, desc=description, unit="B", unit_scale=True, unit_divisor=1024,
-              leave=False, file=sys.stderr) as bar:
+    with tqdm(leave=False, file=sys.stderr, **options) as bar:
         yield bar

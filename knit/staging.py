@@ -6,12 +6,16 @@ import hashlib
 import logging
 import os
 import secrets
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from .exceptions import PreflightError
 from .jvm import java_call_mapped
+from .progress import byte_bar, interactive
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +55,16 @@ class Stager:
         Upload even when an identical file is already there.
     """
 
-    def __init__(self, client, hdfs_home: str, replication: int, upload_always: bool = False):
+    #: Uploads at least this big get a progress bar (where someone watches).
+    BAR_FROM_BYTES = 8 * 2**20
+
+    def __init__(self, client, hdfs_home: str, replication: int, upload_always: bool = False,
+                 progress: Callable[[str], None] | None = None):
         self.client = client
         self.hdfs_home = hdfs_home.rstrip("/")
         self.replication = replication
         self.upload_always = upload_always
+        self.progress = progress
         self.uploaded: list[str] = []  # what this stager actually sent, for tests and logs
 
     @property
@@ -111,12 +120,52 @@ class Stager:
             java_call_mapped(self.client.mkdirs, self._folder(visibility), folder_mode)
             java_call_mapped(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
             partial = remote + "._COPYING_"
-            java_call_mapped(self.client.upload, str(local), partial, self.replication, file_mode)
+            self._upload(str(local), partial, file_mode)
             java_call_mapped(self.client.rename, partial, remote)
             self.uploaded.append(str(local))
         else:
             logger.info("%s is already in HDFS; not uploading it again", local)
         return java_call_mapped(self.client.fileStatus, remote)["path"]
+
+    def _upload(self, local: str, remote: str, file_mode: str) -> None:
+        """Copy ``local`` to ``remote``, reporting its size, time and rate, with a bar
+        of bytes sent for big files where someone watches."""
+        size, name = os.path.getsize(local), Path(local).name
+        say = self.progress or (lambda message: None)
+        say(f"uploading {name} ({size / 2**20:.1f} MB)")
+        started = time.monotonic()
+        watched = self.progress is not None and size >= self.BAR_FROM_BYTES and interactive()
+        if not watched:
+            java_call_mapped(self.client.upload, local, remote, self.replication, file_mode)
+        else:
+            self._upload_with_bar(local, remote, file_mode, size, name)
+        took = max(time.monotonic() - started, 1e-3)
+        say(f"uploaded {name}: {size / 2**20:.1f} MB in {took:.1f} s "
+            f"({size / 2**20 / took:.0f} MB/s)")
+
+    def _upload_with_bar(self, local: str, remote: str, file_mode: str, size: int,
+                         name: str) -> None:
+        outcome: dict = {}
+
+        def copy() -> None:
+            try:
+                java_call_mapped(self.client.upload, local, remote, self.replication, file_mode)
+            except BaseException as exc:  # re-raised in the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=copy, name="knit-upload", daemon=True)
+        with byte_bar(size, f"uploading {name}") as bar:
+            worker.start()
+            shown = 0
+            while worker.is_alive():
+                worker.join(0.2)
+                written = self.client.uploadProgress(remote)
+                if written > shown:
+                    bar.update(written - shown)
+                    shown = written
+            bar.update(size - shown)
+        if "error" in outcome:
+            raise outcome["error"]
 
     def ship_jar(self, jar: Path) -> tuple[str, str]:
         """Put the knit jar at a content-hashed path; returns (uri, visibility).

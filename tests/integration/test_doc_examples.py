@@ -1,8 +1,11 @@
-"""The Dask examples of the README and docs/dask.rst, run as written on the real cluster."""
+"""The examples of the README, docs/usage.rst and docs/dask.rst, run as written on the
+real cluster."""
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def literal_blocks(path: Path) -> list[str]:
-    """The reStructuredText literal blocks (after a line ending in ``::``) of a file."""
+    """The reStructuredText literal blocks (after a line ending in ``::``, or a
+    ``.. code-block:: python``) of a file."""
     blocks, current, inside = [], [], False
     for line in path.read_text().splitlines() + ["END"]:
         if inside and (not line.strip() or line.startswith(" ")):
@@ -22,7 +26,8 @@ def literal_blocks(path: Path) -> list[str]:
         if inside:
             blocks.append(textwrap.dedent("\n".join(current)).strip())
             inside, current = False, []
-        if line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
+        if (line.rstrip().endswith("::") and not line.lstrip().startswith("..")) or \
+                line.strip() == ".. code-block:: python":
             inside = True
     return [block for block in blocks if block]
 
@@ -43,3 +48,29 @@ def test_dask_example_runs(cluster_environ, path, marker, printed, capsys):
     assert cluster.status.name == "closed"
     assert cluster.knit.yarn_api.state(cluster.knit.app_id) == "KILLED"
     assert printed in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path, marker", [
+    (ROOT / "README.rst", "k = Knit()                      # finds the cluster"),
+    (ROOT / "docs" / "usage.rst", "files=['data.csv', 'myarc.zip', 'hdfs:///shared/lookup.txt']"),
+])
+def test_knit_example_runs(cluster_environ, hadoop_env, path, marker, tmp_path, monkeypatch,
+                           capsys):
+    # What the examples expect around them: local files, and one already in HDFS.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    with zipfile.ZipFile(tmp_path / "myarc.zip", "w") as archive:
+        archive.writestr("stuff/readme.txt", "hello")
+    (tmp_path / "lookup.txt").write_text("key=value\n")
+    for command in (["hdfs", "dfs", "-mkdir", "-p", "/shared"],
+                    ["hdfs", "dfs", "-put", "-f", "lookup.txt", "/shared/lookup.txt"]):
+        subprocess.run(command, env=hadoop_env, check=True, capture_output=True, timeout=120)
+    code = example(path, marker)
+    namespace: dict = {}
+    exec(compile(code, f"{path.name} example", "exec"), namespace)  # noqa: S102 - our own docs
+    k = namespace["k"]
+    assert k.status()["finalStatus"] == "SUCCEEDED"
+    printed = capsys.readouterr().out
+    workers = [line for line in printed.splitlines()
+               if line.startswith("== container_") and not line.split()[1].endswith("_000001")]
+    assert len(workers) == 3, printed

@@ -107,6 +107,13 @@ def test_search_order(tmp_path):
     explicit = tmp_path / "explicit"
     explicit.mkdir()
     assert find_conf_dir({"HADOOP_CONF_DIR": str(explicit), "HADOOP_INSTALL": str(install)}) == explicit
+    tarball = tmp_path / "hadoop-3.4.2"
+    (tarball / "etc" / "hadoop").mkdir(parents=True)
+    assert find_conf_dir({"HADOOP_HOME": str(tarball)}) == tarball / "etc" / "hadoop"
+    assert find_conf_dir({"HADOOP_HOME": str(tarball), "HADOOP_INSTALL": str(install)}) == \
+        install / "hadoop" / "conf"
+    # A Hadoop home without etc/hadoop (knit's local cluster has none) is no error.
+    assert find_conf_dir({"HADOOP_HOME": str(tmp_path)}) in (None, Path("/etc/hadoop/conf"))
 
 
 def test_missing_folder_named_by_variable_is_an_error(tmp_path):

@@ -112,13 +112,32 @@ class Client {
   }
 
   /** Copy a local file to HDFS with a replication factor and an octal permission. */
+  /** Bytes written so far by each upload under way, by remote path (for progress bars). */
+  private val uploading = new java.util.concurrent.ConcurrentHashMap[String, java.util.concurrent.atomic.AtomicLong]()
+
+  /** Copy a local file to HDFS with the given replication and permission. */
   def upload(local: String, remote: String, replication: Int, permission: String): JMap[String, Any] = {
     val target = new Path(remote)
-    fs.copyFromLocalFile(false, true, new Path(local), target)
-    fs.setReplication(target, replication.toShort)
-    fs.setPermission(target, new FsPermission(Integer.parseInt(permission, 8).toShort))
+    val mode = new FsPermission(Integer.parseInt(permission, 8).toShort)
+    val written = new java.util.concurrent.atomic.AtomicLong()
+    uploading.put(remote, written)
+    try {
+      val in = java.nio.file.Files.newInputStream(java.nio.file.Paths.get(local))
+      try {
+        val out = fs.create(target, mode, true, 1 << 16, replication.toShort, fs.getDefaultBlockSize(target), null)
+        try {
+          val buffer = new Array[Byte](1 << 16)
+          var n = in.read(buffer)
+          while (n >= 0) { out.write(buffer, 0, n); written.addAndGet(n.toLong); n = in.read(buffer) }
+        } finally out.close()
+      } finally in.close()
+    } finally uploading.remove(remote)
+    fs.setPermission(target, mode) // create() applies the umask
     fileStatus(fs.makeQualified(target).toString)
   }
+
+  /** Bytes the upload to `remote` has written so far (-1 when none is under way). */
+  def uploadProgress(remote: String): Long = Option(uploading.get(remote)).map(_.get).getOrElse(-1L)
 
   def writeText(remote: String, text: String): Unit = {
     val out = fs.create(new Path(remote), true)

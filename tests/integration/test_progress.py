@@ -1,0 +1,64 @@
+"""Progress on long waits: one-line messages for logs and pipes, a live bar where a
+person watches (a terminal), nothing with ``progress=False``."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+import time
+
+from knit import Knit
+
+SCRIPT = """
+import sys
+from knit import Knit
+big = sys.argv[1]
+k = Knit(progress=print, upload_always=True)
+k.start("true", files=[big])
+k.wait_for_completion(120)
+print("QUIET-FROM-HERE", flush=True)
+quiet = Knit(progress=False, upload_always=True)
+quiet.start("true", files=[big])
+quiet.wait_for_completion(120)
+print("DONE", flush=True)
+"""
+
+
+def test_uploads_say_size_time_and_rate(cluster_environ, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * 2**20))
+    lines: list[str] = []
+    with Knit(progress=lines.append, upload_always=True) as k:
+        k.start("test -s big.bin", files=[str(big)])
+        assert k.wait_for_completion(120)
+    assert "uploading big.bin (12.0 MB)" in lines
+    uploaded = next(line for line in lines if line.startswith("uploaded big.bin"))
+    assert "12.0 MB in" in uploaded and uploaded.endswith("MB/s)")
+
+
+def test_a_terminal_gets_a_bar_and_progress_false_gets_nothing(cluster_environ, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * 2**20))
+    main, terminal = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-c", SCRIPT, str(big)], stdin=subprocess.DEVNULL,
+                             stdout=terminal, stderr=terminal, close_fds=True)
+    os.close(terminal)
+    seen = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    assert child.wait(timeout=60) == 0, seen.decode(errors="replace")[-3000:]
+    text = seen.decode(errors="replace")
+    loud, quiet = text.split("QUIET-FROM-HERE", 1)
+    assert "uploading big.bin: " in loud and "12.0M/12.0M" in loud  # tqdm's bar, finished
+    assert "uploaded big.bin: 12.0 MB in" in loud
+    assert "DONE" in quiet and "big.bin" not in quiet and "%|" not in quiet
