@@ -120,7 +120,7 @@ class Stager:
             java_call_mapped(self.client.mkdirs, self._folder(visibility), folder_mode)
             java_call_mapped(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
             partial = remote + "._COPYING_"
-            self._upload(str(local), partial, file_mode)
+            self._upload(os.path.abspath(local), partial, file_mode)  # the JVM has its own cwd
             java_call_mapped(self.client.rename, partial, remote)
             self.uploaded.append(str(local))
         else:

@@ -3,10 +3,13 @@ person watches (a terminal), nothing with ``progress=False``."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 from knit import Knit
@@ -42,6 +45,8 @@ def test_a_terminal_gets_a_bar_and_progress_false_gets_nothing(cluster_environ, 
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(12 * 2**20))
     main, terminal = pty.openpty()
+    # A terminal of 30 rows and 120 columns (a new pty has 0 x 0, where tqdm draws nothing).
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     child = subprocess.Popen([sys.executable, "-c", SCRIPT, str(big)], stdin=subprocess.DEVNULL,
                              stdout=terminal, stderr=terminal, close_fds=True)
     os.close(terminal)
