@@ -10,6 +10,7 @@ import getpass
 import json
 import shlex
 import sys
+import time
 
 from .cluster import LocalCluster, default_directory
 from . import dask_commands, env_commands
@@ -101,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
                virtual_cores=args.virtual_cores, files=args.file or None, env=args.env,
                queue=args.queue, app_name=args.name)
     try:
-        succeeded = knit.wait_for_completion(args.timeout)
+        started = time.monotonic()
+        _show_containers_starting(knit, args.num_containers, args.timeout)
+        succeeded = knit.wait_for_completion(max(1.0, args.timeout - (time.monotonic() - started)))
     except KeyboardInterrupt:
         knit.kill()
         raise
@@ -120,6 +123,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"-- stderr\n{files['stderr'].rstrip()}")
     _say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")
     return 0 if succeeded else 1
+
+
+def _show_containers_starting(knit, count: int, timeout: float) -> None:
+    """On a terminal, a bar of the containers started until all are (or the
+    application ended, or ``timeout``); nothing elsewhere."""
+    from .progress import count_bar, interactive
+    from .yarn_api import FINAL_STATES
+
+    if not interactive():
+        return
+    deadline = time.monotonic() + timeout
+    with count_bar(count, "containers started", "container") as bar:
+        shown = 0
+        while (shown < count and time.monotonic() < deadline
+               and knit.runtime_status() not in FINAL_STATES):
+            try:
+                started = sum(c["state"] != "ALLOCATED" for c in knit.get_containers())
+            except KnitError:  # the ApplicationMaster just ended
+                return
+            if started > shown:
+                bar.update(min(started, count) - shown)
+                shown = min(started, count)
+            time.sleep(0.25)
 
 
 def build_parser() -> argparse.ArgumentParser:

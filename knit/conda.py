@@ -21,10 +21,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 from .env import zip_env as _zip_env
 from .exceptions import EnvError, KnitTypeError, KnitValueError
+from .progress import activity
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +56,15 @@ class CondaCreator:
         Force one way of making environments.
     platforms : list of str
         Conda platforms to solve for (default: this machine's and ``noarch``).
+    progress : callable, optional
+        Told when a build starts and ends (and how long it took); while it runs, a
+        terminal or notebook shows the time so far. Default: nothing is said.
     """
 
     def __init__(self, conda_root: str | None = None, conda_envs: str | None = None,
                  channels: list[str] | None = None, conda_pkgs: str | None = None,
-                 backend: str | None = None, platforms: list[str] | None = None):
+                 backend: str | None = None, platforms: list[str] | None = None,
+                 progress: Callable[[str], None] | None = None):
         if backend is not None and backend not in BACKENDS:
             raise KnitValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if channels is not None and (isinstance(channels, str) or not isinstance(channels, list)):
@@ -68,6 +75,7 @@ class CondaCreator:
         self.conda_pkgs = conda_pkgs
         self.platforms = platforms or ["linux-64", "noarch"]
         self.backend = backend or self._choose_backend()
+        self.progress = progress
 
     def __repr__(self) -> str:
         return f"CondaCreator<{self.backend}, envs={self.conda_envs}, channels={self.channels}>"
@@ -145,9 +153,13 @@ class CondaCreator:
             shutil.rmtree(prefix, ignore_errors=True)
             zip_path.unlink(missing_ok=True)
             logger.info("creating environment %s with %s (%s)", prefix, packages, self.backend)
+            say = self.progress or (lambda message: None)
+            say(f"building environment {env_name} with {self.backend}: {' '.join(packages)}")
+            started = time.monotonic()
             try:
                 # Built in place: conda and venv environments embed their prefix.
-                getattr(self, f"_create_{self.backend}")(prefix, packages)
+                with activity(f"building environment {env_name}", enabled=self.progress is not None):
+                    getattr(self, f"_create_{self.backend}")(prefix, packages)
             except BaseException:
                 shutil.rmtree(prefix, ignore_errors=True)
                 raise
@@ -157,6 +169,8 @@ class CondaCreator:
             self.zip_env(prefix, partial)
             os.replace(partial, zip_path)
             (prefix / _SPEC_FILE).write_text(json.dumps(wanted))
+            say(f"built environment {env_name} in {time.monotonic() - started:.0f} s "
+                f"({zip_path.stat().st_size / 2**20:.0f} MB zipped)")
             return str(zip_path)
 
     def local_envs(self) -> list[dict]:

@@ -54,7 +54,8 @@ def env_name(packages: list[str]) -> str:
 
 
 def worker_environment(env: str | None, packages: list[str] | None,
-                       channels: list[str] | None, conda_pars: dict | None) -> str:
+                       channels: list[str] | None, conda_pars: dict | None,
+                       progress=None) -> str:
     """The packed environment for the workers, building (or reusing) it if needed.
 
     Parameters
@@ -66,6 +67,8 @@ def worker_environment(env: str | None, packages: list[str] | None,
         dask and distributed added at the local versions when missing.
     channels, conda_pars
         For the CondaCreator.
+    progress : callable, optional
+        Told about a build (see :class:`~knit.conda.CondaCreator`).
 
     Without either, an environment with this process's versions of the packages
     distributed checks (:func:`matching_packages`) and this Python: from conda if
@@ -84,5 +87,6 @@ def worker_environment(env: str | None, packages: list[str] | None,
             wanted.append(f"python={sys.version_info.major}.{sys.version_info.minor}")
         else:
             pars.setdefault("backend", "pip")
+    pars.setdefault("progress", progress)
     creator = CondaCreator(channels=channels, **pars)
     return creator.create_env(env_name(wanted + [creator.backend]), packages=wanted)

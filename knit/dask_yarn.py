@@ -202,7 +202,8 @@ class DaskYARNCluster(Cluster):
     async def _start_remote_scheduler(self) -> str:
         if self._attach_to:
             return await self._attach(self._attach_to)
-        self._env = await self._run(worker_environment, *self._env_request)
+        self._env = await self._run(worker_environment, *self._env_request,
+                                        None if self.quiet else self._log)
         memory, cpus = self._scheduler_size
         timeout = self.knit.start_timeout + self.knit.allocation_timeout
         address = await self._run(start_remote_scheduler, self.scheduler_knit, self._env, memory,
@@ -283,7 +284,8 @@ class DaskYARNCluster(Cluster):
                             "add_workers() to change it, or stop() it first")
         self._cpus, self._memory = cpus, memory
         if self._env is None:
-            self._env = await self._run(worker_environment, *self._env_request)
+            self._env = await self._run(worker_environment, *self._env_request,
+                                        None if self.quiet else self._log)
         command = worker_command(self.scheduler_address, cpus, memory)
         self._start_failures = 0
         # The ApplicationMaster keeps n_workers running, replacing the ones that die.

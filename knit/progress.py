@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from typing import Iterator, Protocol
 
 
@@ -58,3 +59,27 @@ def _bar(enabled: bool, **options) -> Iterator[Bar]:
         from tqdm import tqdm
     with tqdm(leave=False, file=sys.stderr, **options) as bar:
         yield bar
+
+
+@contextlib.contextmanager
+def activity(description: str, enabled: bool = True) -> Iterator[None]:
+    """A line showing ``description`` and the time it has taken so far, redrawn
+    twice a second until the block ends, if someone watches (for waits whose length
+    nothing measures, such as an environment build)."""
+    if not (enabled and interactive()):
+        yield
+        return
+    with _bar(True, total=None, desc=description, bar_format="{desc} {elapsed}") as bar:
+        done = threading.Event()
+
+        def redraw() -> None:
+            while not done.wait(0.5):
+                bar.refresh()
+
+        ticker = threading.Thread(target=redraw, name="knit-activity", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()

@@ -17,6 +17,7 @@ import requests
 
 from .. import jarset
 from ..exceptions import ClusterError, DaemonDiedError, KerberosError
+from ..progress import count_bar
 from ..kerberos import Credentials, spnego_auth
 from ..waiting import wait_until
 from ..jvm import java_executable
@@ -140,6 +141,7 @@ class LocalCluster:
             for key, value in props.items()
         )
         self._progress = progress or logger.info
+        self._show_bars = progress is not None  # a person asked to be told
         self._started_here = False
 
     # ----------------------------------------------------------------- where
@@ -408,30 +410,41 @@ class LocalCluster:
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
         http = _http()
-        seen = {"last": "nothing yet", "said": ""}
+        seen = {"last": "nothing yet", "said": "", "steps": 0}
+        with count_bar(self.nodemanagers + 3, "cluster starting", "step",
+                       enabled=self._show_bars) as bar:
+            shown = [0]
 
-        def ready() -> bool:
-            for daemon in daemons:
-                if not daemon.is_alive():
-                    raise DaemonDiedError(
-                        f"{daemon.name} exited while the cluster was starting; "
-                        f"end of {daemon.log_path}:\n{daemon.log_tail()}",
-                        daemon.name,
-                        daemon.log_tail(),
-                    )
-            with realm_environment(self.realm):
-                done, seen["last"] = self._readiness(http)
-            if not done and seen["last"] != seen["said"]:
-                self._progress(f"waiting: {seen['last']}")
-                seen["said"] = seen["last"]
-            return done
+            def ready() -> bool:
+                done = self._look(daemons, http, seen)
+                bar.update(max(0, seen["steps"] - shown[0]))
+                shown[0] = max(shown[0], seen["steps"])
+                return done
 
-        wait_until(ready, timeout, interval=0.25, what=lambda: (
-            f"the local cluster was not ready after {timeout:.0f} s; last seen: {seen['last']}. "
-            f"Logs are in {self.directory / 'logs'}"))
+            wait_until(ready, timeout, interval=0.25, what=lambda: (
+                f"the local cluster was not ready after {timeout:.0f} s; last seen: "
+                f"{seen['last']}. Logs are in {self.directory / 'logs'}"))
 
-    def _readiness(self, http: requests.Session) -> tuple[bool, str]:
-        """(ready?, what was seen) from the RM REST API and the NameNode's JMX."""
+    def _look(self, daemons: list[Daemon], http: requests.Session, seen: dict) -> bool:
+        """One look at the starting cluster: raise if a daemon died, say what changed."""
+        for daemon in daemons:
+            if not daemon.is_alive():
+                raise DaemonDiedError(
+                    f"{daemon.name} exited while the cluster was starting; "
+                    f"end of {daemon.log_path}:\n{daemon.log_tail()}",
+                    daemon.name,
+                    daemon.log_tail(),
+                )
+        with realm_environment(self.realm):
+            done, seen["last"], seen["steps"] = self._readiness(http)
+        if not done and seen["last"] != seen["said"]:
+            self._progress(f"waiting: {seen['last']}")
+            seen["said"] = seen["last"]
+        return done
+
+    def _readiness(self, http: requests.Session) -> tuple[bool, str, int]:
+        """(ready?, what was seen, steps done of nodemanagers + 3) from the RM REST API
+        and the NameNode's JMX."""
         who = self._who(http)  # the web APIs refuse anonymous calls
         try:
             info = http.get(f"{self.rm_url}/ws/v1/cluster/info", params=who, timeout=2).json()
@@ -448,13 +461,15 @@ class LocalCluster:
             live = len(json.loads(bean.get("LiveNodes") or "{}"))
             safemode = bean.get("Safemode", "starting")
         except (requests.RequestException, ValueError, KeyError, KerberosError) as exc:
-            return False, f"daemons starting ({type(exc).__name__})"
+            return False, f"daemons starting ({type(exc).__name__})", 0
         seen = (
             f"ResourceManager {state}, {running}/{self.nodemanagers} NodeManagers running, "
             f"{live} DataNode(s) live, HDFS {'in safe mode' if safemode else 'writable'}"
         )
         ready = state == "STARTED" and running >= self.nodemanagers and live >= 1 and not safemode
-        return ready, seen
+        steps = ((state == "STARTED") + min(running, self.nodemanagers) + (live >= 1)
+                 + (not safemode))
+        return ready, seen, steps
 
     def _prepare_hdfs(self) -> None:
         """Create the folders an ordinary install has: /tmp (1777) and the user's home."""

@@ -89,6 +89,10 @@ def test_env_create_ls_rm(cluster_environ, tmp_path):
     assert [(e["name"], e["backend"], e["packages"]) for e in listed] == [("tiny", "pip", ["six"])]
     assert listed[0]["zip"] == made["zip"] and listed[0]["zip_mb"] > 0
     assert knit("env", "ls", "--envs-dir", envs).stdout.startswith("tiny ")
+    told = knit("env", "create", "told", "six", "--backend", "pip", "--envs-dir", envs).stderr
+    assert "knit: building environment told with pip: six" in told
+    assert "knit: built environment told in" in told and "MB zipped)" in told
+    knit("env", "rm", "told", "--envs-dir", envs)
     assert knit("env", "rm", "tiny", "--envs-dir", envs).stdout.strip() == "removed tiny"
     assert not Path(made["zip"]).exists() and knit("env", "ls", "--envs-dir", envs).stdout == ""
     assert "no environment 'tiny'" in knit("env", "rm", "tiny", "--envs-dir", envs,

@@ -41,17 +41,16 @@ def test_uploads_say_size_time_and_rate(cluster_environ, tmp_path):
     assert "12.0 MB in" in uploaded and uploaded.endswith("MB/s)")
 
 
-def test_a_terminal_gets_a_bar_and_progress_false_gets_nothing(cluster_environ, tmp_path):
-    big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(12 * 2**20))
+def in_terminal(args: list[str], timeout: float = 300) -> str:
+    """Run ``args`` with a terminal (30 x 120) as stdout and stderr; what it showed."""
     main, terminal = pty.openpty()
-    # A terminal of 30 rows and 120 columns (a new pty has 0 x 0, where tqdm draws nothing).
+    # A new pty is 0 x 0, where tqdm draws nothing.
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-    child = subprocess.Popen([sys.executable, "-c", SCRIPT, str(big)], stdin=subprocess.DEVNULL,
-                             stdout=terminal, stderr=terminal, close_fds=True)
+    child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+                             close_fds=True)
     os.close(terminal)
     seen = b""
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             chunk = os.read(main, 65536)
@@ -61,9 +60,38 @@ def test_a_terminal_gets_a_bar_and_progress_false_gets_nothing(cluster_environ, 
             break
         seen += chunk
     os.close(main)
-    assert child.wait(timeout=60) == 0, seen.decode(errors="replace")[-3000:]
     text = seen.decode(errors="replace")
-    loud, quiet = text.split("QUIET-FROM-HERE", 1)
+    assert child.wait(timeout=60) == 0, text[-3000:]
+    return text
+
+
+def test_a_terminal_gets_a_bar_and_progress_false_gets_nothing(cluster_environ, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * 2**20))
+    loud, quiet = in_terminal([sys.executable, "-c", SCRIPT, str(big)]).split("QUIET-FROM-HERE", 1)
     assert "uploading big.bin: " in loud and "12.0M/12.0M" in loud  # tqdm's bar, finished
     assert "uploaded big.bin: 12.0 MB in" in loud
     assert "DONE" in quiet and "big.bin" not in quiet and "%|" not in quiet
+
+
+def test_cluster_start_and_containers_starting_show_bars(tmp_path):
+    knit = [sys.executable, "-m", "knit"]
+    folder = str(tmp_path / "cluster")
+    up = in_terminal([*knit, "cluster", "up", "--dir", folder, "--free-ports",
+                      "--nodemanagers", "1"])
+    try:
+        assert "cluster starting: " in up and "4/4" in up
+        env = dict(line.removeprefix("export ").split("=", 1) for line in subprocess.run(
+            [*knit, "cluster", "env", "--dir", folder], capture_output=True, text=True,
+            check=True, timeout=60).stdout.splitlines())
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            ran = in_terminal([*knit, "run", "-n", "2", "echo ran"])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        assert "containers started: " in ran and "2/2" in ran and ran.count("ran\r\n") >= 2
+    finally:
+        subprocess.run([*knit, "cluster", "down", "--dir", folder], capture_output=True,
+                       timeout=120)
