@@ -1,5 +1,5 @@
 """Launch latency: submit -> all N worker containers RUNNING, from a cold Python
-process, knit against Hadoop's DistributedShell (and Skein when installed).
+process, knit against Hadoop's DistributedShell, Skein (when installed) and knit 0.2.4.
 
 Every launch starts in a new process, as a user's script does: for knit a fresh
 ``python -c "from knit import Knit; Knit().start(...)"`` (so the Python import and the
@@ -17,7 +17,11 @@ distinct host identities, YARN's stock 1 s NodeManager heartbeat and room for 20
 containers of 128 MB. ``--trace`` breaks knit's launches into phases, from the
 client's marks, the ResourceManager's reports and the ApplicationMaster's log.
 
+With ``--knit024 VENV`` knit 0.2.4 from PyPI (the seeds' system) runs too, from a
+cold process per launch, in a virtualenv of its own.
+
 Run: python benchmarks/launch_latency.py [--sizes 1 10 50 200] [--repeat 3] [--trace]
+     [--knit024 ~/.knit/knit024-venv]
 """
 
 from __future__ import annotations
@@ -81,6 +85,29 @@ spec = skein.ApplicationSpec(name="skein-bench", services={"worker": skein.Servi
 with skein.Client() as client:
     print(client.submit(spec), flush=True)
 """
+
+
+#: knit 0.2.4 from PyPI (the seeds' own system), in a virtualenv of its own. The RM of
+#: the local cluster wants a user name, which 0.2.4 sends only with a password (any);
+#: its pre-flight checks use the REST API without one, so they are off. It kills its
+#: applications when its process exits: the driver waits on stdin until told.
+KNIT024_DRIVER = r"""
+import sys
+from knit import Knit
+k = Knit(autodetect=True, password="unused", replication_factor=1)
+print(k.start("sleep 300", num_containers=int(sys.argv[1]), memory=128, checks=False), flush=True)
+sys.stdin.read()
+"""
+
+
+def knit024_python(folder: str) -> str:
+    """The Python of a virtualenv holding knit 0.2.4 from PyPI, made on first use."""
+    python = os.path.join(folder, "bin", "python")
+    if not os.path.exists(python):
+        print(f"installing knit 0.2.4 from PyPI into {folder}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", folder], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "knit==0.2.4"], check=True)
+    return python
 
 
 def running_count(api, app_id: str) -> int:
@@ -177,6 +204,26 @@ def time_skein_cold(api, env: dict, count: int) -> float:
     return elapsed
 
 
+def time_knit024_cold(api, env: dict, count: int, python: str) -> float:
+    spawned = time.time()
+    driver = subprocess.Popen([python, "-c", KNIT024_DRIVER, str(count)], env=env, cwd="/tmp",
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        app_id = driver.stdout.readline().strip()
+        if not app_id.startswith("application_"):
+            raise RuntimeError(f"knit 0.2.4 driver failed (exit {driver.poll()})")
+        elapsed = wait_running(api, app_id, count) - spawned
+        kill_and_settle(api, app_id)
+        return elapsed
+    finally:
+        driver.stdin.close()
+        try:
+            driver.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            driver.kill()
+
+
 # ------------------------------------------------------------------ tracing
 AM_MARKS = {"starting": "am_main", "registered;": "registered",
             "first container(s) granted": "first_granted",
@@ -249,7 +296,11 @@ def main() -> None:
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster up")
     parser.add_argument("--without", nargs="*", default=[], choices=["locality", "prestart"],
                         help="measure knit without named asks / the background JVM start")
+    parser.add_argument("--knit024", metavar="VENV",
+                        help="also time knit 0.2.4 from PyPI, installed into this virtualenv "
+                             "if it is not there (e.g. ~/.knit/knit024-venv)")
     args = parser.parse_args()
+    args.knit024_python = knit024_python(os.path.expanduser(args.knit024)) if args.knit024 else None
     cluster = LocalCluster(directory=args.dir, nodemanagers=args.nodemanagers, ports="free",
                            nodemanager_memory_mb=8192, nodemanager_vcores=64, extra_conf=STOCK,
                            progress=print).up()
@@ -261,7 +312,7 @@ def main() -> None:
         print("Skein is not installed (pip install knit[bench]): no Skein column")
     print(f"{args.nodemanagers} NodeManagers, 1 s heartbeat; medians of {args.repeat}")
     print(f"{'N':>4} {'knit':>7} {'DS':>7} {'DS/knit':>8} {'Skein':>7} {'Sk/knit':>8} "
-          f"{'warm':>7} {'client':>7}")
+          f"{'0.2.4':>7} {'0.2.4/k':>8} {'warm':>7} {'client':>7}")
     try:
         run(args, cluster, env, warm, has_skein)
     finally:
@@ -273,7 +324,7 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
     api = warm.yarn_api
     time_knit_warm(warm, 1)  # the first start() of this process starts its JVM
     for count in args.sizes:
-        ours, shell, theirs, warm_total, client = [], [], [], [], []
+        ours, shell, theirs, old, warm_total, client = [], [], [], [], [], []
         trace = {}
         for _ in range(args.repeat):
             elapsed, trace = time_knit_cold(api, env, count, args.trace, tuple(args.without))
@@ -282,12 +333,14 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
                 shell.append(time_distributedshell(api, cluster, env, count))
             if has_skein:
                 theirs.append(time_skein_cold(api, env, count))
+            if args.knit024_python:
+                old.append(time_knit024_cold(api, env, count, args.knit024_python))
             overhead, total = time_knit_warm(warm, count)
             client.append(overhead)
             warm_total.append(total)
         knit_s = statistics.median(ours)
         line = f"{count:>4} {knit_s:>7.2f}"
-        for other in (shell, theirs):
+        for other in (shell, theirs, old):
             line += (f" {statistics.median(other):>7.2f} {statistics.median(other) / knit_s:>8.2f}"
                      if other else f" {'-':>7} {'-':>8}")
         line += f" {statistics.median(warm_total):>7.2f} {statistics.median(client):>7.3f}"

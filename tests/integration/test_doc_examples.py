@@ -74,3 +74,18 @@ def test_knit_example_runs(cluster_environ, hadoop_env, path, marker, tmp_path, 
     workers = [line for line in printed.splitlines()
                if line.startswith("== container_") and not line.split()[1].endswith("_000001")]
     assert len(workers) == 3, printed
+
+
+def test_async_dask_example_runs(cluster_environ, capsys):
+    import asyncio
+
+    from distributed import Client
+
+    from knit.dask_yarn import DaskYARNCluster
+
+    code = example(ROOT / "docs" / "dask.rst", "async with DaskYARNCluster(asynchronous=True)")
+    namespace = {"Client": Client, "DaskYARNCluster": DaskYARNCluster}  # imported above it
+    body = textwrap.indent(code, "    ")
+    exec(compile(f"async def main():\n{body}\n", "dask.rst example", "exec"), namespace)  # noqa: S102
+    asyncio.run(namespace["main"]())
+    assert "6" in capsys.readouterr().out.splitlines()  # print(await client.submit(sum, [1, 2, 3]))

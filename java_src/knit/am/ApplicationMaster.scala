@@ -293,12 +293,11 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       grants += count
       if (pending == 0) { log(s"all asked containers granted: $grants"); grants = 0 }
     }
-    def started(pending: Int): Unit = synchronized {
+    /** `waiting`: granted containers not started yet, of every burst. */
+    def started(pending: Int, waiting: Int): Unit = synchronized {
       if (starts == 0) log("first container started")
       starts += 1
-      if (pending == 0 && starts >= launcher.launchedCount) {
-        log(s"all granted containers started: $starts"); starts = 0
-      }
+      if (pending == 0 && waiting == 0) { log(s"all granted containers started: $starts"); starts = 0 }
     }
   }
 
@@ -355,7 +354,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit = {
       tracker.started(id.toString)
       events.add(s"$id started")
-      milestones.started(tracker.pending)
+      milestones.started(tracker.pending, tracker.workers.values.count(_.state == "ALLOCATED"))
     }
 
     override def onStartContainerError(id: ContainerId, t: Throwable): Unit = {

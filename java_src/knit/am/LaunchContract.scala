@@ -100,7 +100,10 @@ object LaunchContract {
         kvAccess = workers.bool("kv_access"),
         bootScript = workers.string("boot_script"),
         resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),
-        nodes = workers.obj("nodes").raw.map { case (host, _) => host -> workers.obj("nodes").int(host) }),
+        nodes = {
+          val nodes = workers.obj("nodes")
+          nodes.raw.keys.map(host => host -> nodes.int(host)).toMap
+        }),
       keepAlive = root.bool("keep_alive"),
       allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
       clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,
