@@ -16,6 +16,7 @@ from .cluster import LocalCluster, default_directory
 from . import dask_commands, env_commands
 from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
+from .progress import say
 
 
 def _port_override(text: str) -> tuple[str, int]:
@@ -23,10 +24,6 @@ def _port_override(text: str) -> tuple[str, int]:
     if not sep or not value.isdigit():
         raise argparse.ArgumentTypeError(f"expected NAME=PORT, e.g. rm_webapp=18088, not {text!r}")
     return name, int(value)
-
-
-def _say(message: str) -> None:
-    print(f"knit: {message}", file=sys.stderr, flush=True)
 
 
 def _cluster(args: argparse.Namespace) -> LocalCluster:
@@ -37,7 +34,7 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         ports=ports,
         network=getattr(args, "network", "loopback"),
         secure=getattr(args, "secure", False),
-        progress=_say,
+        progress=say,
     )
 
 
@@ -64,13 +61,13 @@ def cluster_up(args: argparse.Namespace) -> int:
 
 def cluster_down(args: argparse.Namespace) -> int:
     killed = _cluster(args).down()
-    _say("cluster stopped" + (f" (killed stragglers {killed})" if killed else ""))
+    say("cluster stopped" + (f" (killed stragglers {killed})" if killed else ""))
     return 0
 
 
 def cluster_restart(args: argparse.Namespace) -> int:
     _cluster(args).restart(args.daemon)
-    _say(f"{args.daemon} restarted")
+    say(f"{args.daemon} restarted")
     return 0
 
 
@@ -94,10 +91,10 @@ def run(args: argparse.Namespace) -> int:
     from .core import Knit
 
     if find_conf_dir() is None:
-        _say("no Hadoop configuration found (HADOOP_CONF_DIR); using the local cluster")
-        cluster = LocalCluster(directory=args.dir, progress=_say).up()
+        say("no Hadoop configuration found (HADOOP_CONF_DIR); using the local cluster")
+        cluster = LocalCluster(directory=args.dir, progress=say).up()
         os.environ.update(cluster.env())  # this process only, as `eval "$(knit cluster env)"`
-    knit = Knit(progress=_say, lang=args.lang)
+    knit = Knit(progress=say, lang=args.lang)
     knit.start(args.cmd, num_containers=args.num_containers, memory=args.memory,
                virtual_cores=args.virtual_cores, files=args.file or None, env=args.env,
                queue=args.queue, app_name=args.name)
@@ -109,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         knit.kill()
         raise
     if knit.runtime_status() not in ("FINISHED", "FAILED", "KILLED"):
-        _say(f"{knit.app_id} still runs after {args.timeout:.0f} s; killing it")
+        say(f"{knit.app_id} still runs after {args.timeout:.0f} s; killing it")
         knit.kill()
     status = knit.status()
     logs = knit.yarn_api.logs(knit.app_id, retries=30)
@@ -121,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(files.get("stdout", "").rstrip())
         if files.get("stderr", "").strip():
             print(f"-- stderr\n{files['stderr'].rstrip()}")
-    _say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")
+    say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")
     return 0 if succeeded else 1
 
 
@@ -229,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (KnitError, ValueError) as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import sys
 import time
 
 from .exceptions import KnitTimeoutError, KnitValueError
+from .progress import say
 from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
 
 #: The columns of ``knit ls``.
@@ -24,11 +25,7 @@ LS_FIELDS = ("id", "name", "state", "finalStatus", "containers", "elapsed_s", "q
 def _knit(progress: bool = False):
     from .core import Knit
 
-    return Knit(progress=_to_stderr if progress else False)
-
-
-def _to_stderr(message: str) -> None:
-    print(f"knit: {message}", file=sys.stderr, flush=True)
+    return Knit(progress=say if progress else False)
 
 
 def _emit(args: argparse.Namespace, data, text: str) -> None:
@@ -151,7 +148,7 @@ def follow(api, app_id: str, container: str | None = None, timeout: float = 3600
                     print(text_line, file=out, flush=True)
                 printed[(cid, name)] = seen + len(new)
         if ended:
-            _to_stderr(f"{app_id} {info['state']} {info.get('finalStatus', '')}")
+            say(f"{app_id} {info['state']} {info.get('finalStatus', '')}")
             return 0 if info.get("finalStatus") == "SUCCEEDED" else 3
         if time.monotonic() > deadline:
             raise KnitTimeoutError(f"{app_id} still runs after {timeout:.0f} s of following "

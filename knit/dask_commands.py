@@ -12,6 +12,7 @@ import argparse
 import json
 
 from .exceptions import KnitError
+from .progress import say
 
 
 def _cluster_class():
@@ -23,19 +24,13 @@ def _cluster_class():
     return DaskYARNCluster
 
 
-def _say(message: str) -> None:
-    import sys
-
-    print(f"knit: {message}", file=sys.stderr, flush=True)
-
-
 def start(args: argparse.Namespace) -> int:
     """Start a remote-mode Dask cluster; print its scheduler address and application."""
     cluster = _cluster_class()(
         deploy_mode="remote", env=args.env, packages=args.package or None,
         cpus=args.cpus, memory=args.memory, queue=args.queue, app_name=args.name,
         scheduler_memory=args.scheduler_memory, dashboard_address=":0",
-        progress=False if args.json else _say)
+        progress=False if args.json else say)
     cluster.start(args.workers, cpus=args.cpus, memory=args.memory)
     info = {"application": cluster.scheduler_knit.app_id, "scheduler": cluster.scheduler_address,
             "dashboard": cluster.dashboard_link, "workers_application": cluster.knit.app_id,

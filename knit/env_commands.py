@@ -7,17 +7,15 @@ import argparse
 import json
 import sys
 
+from .progress import say
+
 
 def _creator(args: argparse.Namespace):
     from .conda import CondaCreator
 
     return CondaCreator(conda_envs=args.envs_dir, channels=getattr(args, "channel", None),
                         backend=getattr(args, "backend", None),
-                        progress=None if args.json else _say)
-
-
-def _say(message: str) -> None:
-    print(f"knit: {message}", file=sys.stderr, flush=True)
+                        progress=None if args.json else say)
 
 
 def create(args: argparse.Namespace) -> int:

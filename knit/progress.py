@@ -12,6 +12,12 @@ import threading
 from typing import Iterator, Protocol
 
 
+def say(message: str) -> None:
+    """Tell the person at the command line: ``knit: MESSAGE`` on stderr (the CLI's
+    progress callable)."""
+    print(f"knit: {message}", file=sys.stderr, flush=True)
+
+
 class Bar(Protocol):
     def update(self, n: int = 1) -> object: ...
 

@@ -101,3 +101,17 @@ def test_a_browser_shows_the_page(service, tmp_path):
     subprocess.run([*common, f"--screenshot={screenshot}", url], capture_output=True,
                    timeout=120, check=True)
     assert screenshot.stat().st_size > 10_000
+
+
+def test_only_those_yarn_lets_view_the_application_see_its_page(cluster_environ):
+    bob = os.environ.get("KNIT_OTHER_USER") or "knit-other"  # the web APIs trust user.name here
+    with Knit(progress=False) as private, Knit(progress=False) as shared:
+        private.start("sleep 600", keep_alive=True)
+        shared.start("sleep 600", keep_alive=True, acls={"view_users": [bob]})
+
+        def status_for(url: str, user: str) -> int:
+            return requests.get(url, params={"user.name": user}, timeout=30).status_code
+
+        assert status_for(private.dashboard_link, getpass.getuser()) == 200
+        assert status_for(private.dashboard_link, bob) == 403
+        assert status_for(shared.dashboard_link, bob) == 200

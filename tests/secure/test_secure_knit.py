@@ -111,3 +111,16 @@ def test_environments_ship_once_and_both_visibilities_localize(secure_environ, t
     assert runs[1].stager.uploaded == []  # the content-hash cache found it in HDFS
     assert runs[2].stager.uploaded == [archive]  # PRIVATE copies live apart from PUBLIC ones
     assert sum(str(e["path"]).endswith(f"{name}.zip") for e in runs[2].list_envs()) == 2
+
+
+def test_the_status_page_through_the_kerberized_proxy(secure_environ):
+    import lxml.html
+    import requests
+
+    with Knit(**QUIET) as k:
+        k.start("sleep 600", num_containers=1, keep_alive=True)
+        # The proxy wants SPNEGO (the owner's ticket), then names the owner to the AM.
+        assert requests.get(k.dashboard_link, timeout=30).status_code == 401
+        reply = k.yarn_api.session.get(k.dashboard_link, timeout=30)
+        assert reply.status_code == 200, reply.text[:500]
+        assert k.app_id in lxml.html.fromstring(reply.text).findtext(".//h1")

@@ -431,6 +431,11 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     def servesPageTo(address: java.net.InetAddress): Boolean = pageProxyFrom.contains(address)
 
     def pageProxyUrl: String = ApplicationMaster.this.pageProxyUrl
+
+    def mayView(user: Option[String]): Boolean = StatusPage.mayView(user,
+      owner = sys.env.getOrElse("USER", ""), viewAcl = contract.acls.get("VIEW_APP"),
+      adminAcl = conf.get("yarn.admin.acl", "*"), aclsEnabled = conf.getBoolean("yarn.acl.enable", false),
+      groups = u => org.apache.hadoop.security.Groups.getUserToGroupsMappingService(conf).getGroupsSet(u).asScala.toSet)
   }
 }
 

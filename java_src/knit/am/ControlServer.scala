@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets.UTF_8
 import java.security.MessageDigest
 import java.util.concurrent.{ArrayBlockingQueue, ThreadPoolExecutor, TimeUnit}
 
+import scala.jdk.CollectionConverters._
+
 import com.sun.net.httpserver.{HttpExchange, HttpServer}
 
 /** The ApplicationMaster's control endpoint, for the client that submitted it (and
@@ -69,7 +71,8 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   }
 
   /** `GET /`: the read-only status page, without the secret, to the ResourceManager's
-    * proxy only (which applies YARN's view ACLs); anyone else is sent to the proxy. */
+    * proxy only (anyone else is sent to the proxy), for the users YARN's view ACL
+    * allows (the proxy names its user in a `proxy-user` cookie). */
   private def page(exchange: HttpExchange): Unit = {
     val method = exchange.getRequestMethod
     val (code, body) =
@@ -79,7 +82,12 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
         else if (!actions.servesPageTo(exchange.getRemoteAddress.getAddress)) {
           exchange.getResponseHeaders.set("Location", actions.pageProxyUrl)
           (302, s"see ${actions.pageProxyUrl}")
-        } else (200, actions.statusPage())
+        } else {
+          val cookies = Option(exchange.getRequestHeaders.get("Cookie")).map(_.asScala.toSeq).getOrElse(Nil)
+          val user = StatusPage.proxyUser(cookies)
+          if (actions.mayView(user)) (200, actions.statusPage())
+          else (403, s"${user.getOrElse("an anonymous user")} may not view this application (YARN's view ACL)")
+        }
       } catch { case e: Exception => (500, e.toString) }
     val bytes = body.getBytes(UTF_8)
     exchange.getResponseHeaders.set("Content-Type",
@@ -167,5 +175,7 @@ object ControlServer {
     def servesPageTo(address: java.net.InetAddress): Boolean
     /** Where others are sent: the page through the ResourceManager's proxy. */
     def pageProxyUrl: String
+    /** Whether the user the proxy serves may see the page (YARN's view ACL). */
+    def mayView(user: Option[String]): Boolean
   }
 }

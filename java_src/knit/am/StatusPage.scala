@@ -97,6 +97,32 @@ object StatusPage {
       s"""<td>${c.memoryMb} MB</td><td>${c.vcores}</td><td$why>$exit</td><td>$logs</td></tr>"""
   }
 
+  /** Whether `user` may view the application, as YARN decides for its own pages: with
+    * ACLs off everyone may; else the owner, the users and groups of the view ACL
+    * (`"users groups"`, `*` for all) and the cluster's administrators (`adminAcl`).
+    * `groups` gives a user's groups. No user (an anonymous request) may not. */
+  def mayView(user: Option[String], owner: String, viewAcl: Option[String], adminAcl: String,
+              aclsEnabled: Boolean, groups: String => Set[String]): Boolean =
+    !aclsEnabled || user.exists { u =>
+      def allows(acl: String): Boolean = {
+        val trimmed = acl.trim
+        trimmed == "*" || {
+          val (users, groupList) = acl.span(_ != ' ')
+          val names = users.split(",").map(_.trim).filter(_.nonEmpty).toSet
+          val groupNames = groupList.trim.split(",").map(_.trim).filter(_.nonEmpty).toSet
+          names.contains(u) || (groupNames.nonEmpty && (groups(u) & groupNames).nonEmpty)
+        }
+      }
+      u == owner || viewAcl.exists(allows) || allows(adminAcl)
+    }
+
+  /** The user the ResourceManager's proxy says it serves (its `proxy-user` cookie). */
+  def proxyUser(cookieHeaders: Seq[String]): Option[String] =
+    cookieHeaders.flatMap(_.split(";")).map(_.trim).collectFirst {
+      case c if c.startsWith("proxy-user=") =>
+        java.net.URLDecoder.decode(c.stripPrefix("proxy-user="), java.nio.charset.StandardCharsets.UTF_8)
+    }.filter(_.nonEmpty)
+
   /** The addresses the ResourceManager's web proxy connects from (the hosts of
     * `yarn.web-proxy.address`, else of every ResourceManager web address), as
     * Hadoop's own AM filter allows them. `conf` reads a YARN property. */

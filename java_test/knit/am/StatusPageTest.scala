@@ -43,4 +43,25 @@ class StatusPageTest {
     assertTrue(StatusPage.proxyAddresses(conf.get).contains(InetAddress.getByName("127.0.0.3")))
     assertEquals("http://127.0.0.3:9046/proxy/application_1_0001/", StatusPage.proxyUrl(conf.get, "application_1_0001"))
   }
+
+  @Test def viewersAreTheOwnerTheViewAclAndTheAdmins(): Unit = {
+    val groups = Map("carol" -> Set("analysts"), "dave" -> Set("ops"))
+    def may(user: String, viewAcl: Option[String], admin: String = "root", enabled: Boolean = true) =
+      StatusPage.mayView(Option(user), "alice", viewAcl, admin, enabled, u => groups.getOrElse(u, Set.empty))
+    assertTrue(may("alice", None))
+    assertFalse(may("bob", None))
+    assertFalse(may(null, Some("*")))                 // anonymous
+    assertTrue(may("bob", Some("bob ")))               // users, no groups
+    assertTrue(may("carol", Some(" analysts")))        // groups only
+    assertFalse(may("dave", Some("bob analysts")))
+    assertTrue(may("dave", Some("*")))
+    assertTrue(may("root", None))                      // an administrator
+    assertTrue(may("bob", None, enabled = false))      // ACLs off: YARN shows everyone
+  }
+
+  @Test def theProxyNamesItsUserInACookie(): Unit = {
+    assertEquals(Some("bob"), StatusPage.proxyUser(Seq("a=1; proxy-user=bob; b=2")))
+    assertEquals(Some("x y"), StatusPage.proxyUser(Seq("other=1", "proxy-user=x+y")))
+    assertEquals(None, StatusPage.proxyUser(Seq("hadoop.auth=abc")))
+  }
 }
