@@ -132,16 +132,12 @@ def _show_containers_starting(knit, count: int, timeout: float) -> None:
         return
     deadline = time.monotonic() + timeout
     with count_bar(count, "containers started", "container") as bar:
-        shown = 0
-        while (shown < count and time.monotonic() < deadline
+        while (bar.done < count and time.monotonic() < deadline
                and knit.runtime_status() not in FINAL_STATES):
             try:
-                started = sum(c["state"] != "ALLOCATED" for c in knit.get_containers())
+                bar.to(sum(c["state"] != "ALLOCATED" for c in knit.get_containers()))
             except KnitError:  # the ApplicationMaster just ended
                 return
-            if started > shown:
-                bar.update(min(started, count) - shown)
-                shown = min(started, count)
             time.sleep(0.25)
 
 

@@ -390,7 +390,6 @@ class DaskYARNCluster(Cluster):
         deadline = loop.time() + (timeout if timeout else float("inf"))
         with count_bar(n_workers, "Dask workers connected", "worker",
                        enabled=not self.quiet and not self.asynchronous) as bar:
-            shown = 0
             while len(self.observed) < n_workers:
                 self._raise_if_failed()
                 if self.knit.app_id:
@@ -405,10 +404,7 @@ class DaskYARNCluster(Cluster):
                         f"{timeout:.0f} s; containers: {self._container_summary()}; read the "
                         "logs with cluster.get_logs()")
                 await asyncio.sleep(0.25)
-                connected = min(len(self.observed), n_workers)
-                if connected > shown:
-                    bar.update(connected - shown)
-                    shown = connected
+                bar.to(len(self.observed))
 
     def _container_summary(self) -> str:
         states = [c["state"] for c in self._containers]

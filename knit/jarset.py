@@ -179,7 +179,7 @@ def download(jars: list[Jar], cache: Path, base_url: str,
                 import requests
 
                 local.session = requests.Session()
-            return jar, fetch_one(local.session, jar, cache, base_url, timeout, bar.update)
+            return jar, fetch_one(local.session, jar, cache, base_url, timeout, bar.add)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             fetched = dict(pool.map(fetch, jars))

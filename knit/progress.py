@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from typing import Iterator, Protocol
+from typing import Iterator
 
 
 def say(message: str) -> None:
@@ -18,13 +18,30 @@ def say(message: str) -> None:
     print(f"knit: {message}", file=sys.stderr, flush=True)
 
 
-class Bar(Protocol):
-    def update(self, n: int = 1) -> object: ...
+class Bar:
+    """What a long wait reports to: :meth:`to` moves it forward to a count (never
+    back, never past ``total``); it draws only where someone watches."""
 
+    def __init__(self, total: int | None, drawn=None):
+        self.total, self.done, self._drawn = total, 0, drawn
+        self._lock = threading.Lock()
 
-class _Silent:
-    def update(self, n: int = 1) -> None:
-        """Nothing to show."""
+    def to(self, done: int) -> None:
+        """``done`` of ``total`` (bytes, workers, steps) are done."""
+        with self._lock:
+            self._move(done)
+
+    def add(self, count: int) -> None:
+        """``count`` more are done (from any thread)."""
+        with self._lock:
+            self._move(self.done + count)
+
+    def _move(self, done: int) -> None:
+        done = done if self.total is None else min(done, self.total)
+        if done > self.done:
+            if self._drawn is not None:
+                self._drawn.update(done - self.done)
+            self.done = done
 
 
 def in_notebook() -> bool:
@@ -43,21 +60,22 @@ def interactive() -> bool:
 def byte_bar(total: int, description: str, enabled: bool = True) -> Iterator[Bar]:
     """A bar counting ``total`` bytes (with rate and time left), if someone watches."""
     with _bar(enabled, total=total, desc=description, unit="B", unit_scale=True,
-              unit_divisor=1024) as bar:
-        yield bar
+              unit_divisor=1024) as drawn:
+        yield Bar(total, drawn)
 
 
 @contextlib.contextmanager
 def count_bar(total: int, description: str, unit: str, enabled: bool = True) -> Iterator[Bar]:
     """A bar counting ``total`` things (workers, containers), if someone watches."""
-    with _bar(enabled, total=total, desc=description, unit=f" {unit}") as bar:
-        yield bar
+    with _bar(enabled, total=total, desc=description, unit=f" {unit}") as drawn:
+        yield Bar(total, drawn)
 
 
 @contextlib.contextmanager
-def _bar(enabled: bool, **options) -> Iterator[Bar]:
+def _bar(enabled: bool, **options):
+    """A tqdm bar, or None where nobody watches."""
     if not (enabled and interactive()):
-        yield _Silent()
+        yield None
         return
     if in_notebook():
         from tqdm.auto import tqdm  # a widget where ipywidgets is installed

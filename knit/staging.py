@@ -156,14 +156,10 @@ class Stager:
         worker = threading.Thread(target=copy, name="knit-upload", daemon=True)
         with byte_bar(size, f"uploading {name}") as bar:
             worker.start()
-            shown = 0
             while worker.is_alive():
                 worker.join(0.2)
-                written = self.client.uploadProgress(remote)
-                if written > shown:
-                    bar.update(written - shown)
-                    shown = written
-            bar.update(size - shown)
+                bar.to(self.client.uploadProgress(remote))
+            bar.to(size)
         if "error" in outcome:
             raise outcome["error"]
 

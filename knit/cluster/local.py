@@ -413,12 +413,9 @@ class LocalCluster:
         seen = {"last": "nothing yet", "said": "", "steps": 0}
         with count_bar(self.nodemanagers + 3, "cluster starting", "step",
                        enabled=self._show_bars) as bar:
-            shown = [0]
-
             def ready() -> bool:
                 done = self._look(daemons, http, seen)
-                bar.update(max(0, seen["steps"] - shown[0]))
-                shown[0] = max(shown[0], seen["steps"])
+                bar.to(seen["steps"])
                 return done
 
             wait_until(ready, timeout, interval=0.25, what=lambda: (
