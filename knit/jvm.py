@@ -8,12 +8,15 @@ import os
 import re
 import secrets
 import select
+import shlex
 import shutil
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+from .cds import SharedArchive, sharing_order
+from .cds import enabled as cds_enabled
 from .exceptions import (ClusterUnreachableError, JVMError, KnitTimeoutError,
                          RemoteFileNotFoundError, RemotePermissionError, ToolNotFoundError)
 
@@ -140,17 +143,25 @@ class Gateway:
     One gateway serves every ``Knit`` of the process without Kerberos; each
     Kerberos login (ticket cache, or principal and keytab) has a gateway of its own,
     since Hadoop keeps one login user per JVM. ``KRB5_CONFIG``, which MIT tools
-    read, is passed on to the JVM (which by itself reads only /etc/krb5.conf).
+    read, is passed on to the JVM (which by itself reads only /etc/krb5.conf), and
+    ``HADOOP_CLIENT_OPTS`` adds JVM flags, as for Hadoop's own commands. Its Hadoop
+    classes come from a class-data sharing archive once one is built
+    (:mod:`knit.cds`): about 0.6 s less for every cold start.
     """
 
     def __init__(self, knit_jar: Path, timeout: float = 120.0):
         from py4j.java_gateway import GatewayParameters, JavaGateway
 
         _set_py4j_log_level(logging.NOTSET)
-        classpath = os.pathsep.join([str(knit_jar), *hadoop_classpath()])
+        java = java_executable()
+        classpath = sharing_order([str(knit_jar), *hadoop_classpath()])
+        flags = ["-Xmx512m", *LEAN_FLAGS, *java_opens_flags(), *kerberos_flags(),
+                 *shlex.split(os.environ.get("HADOOP_CLIENT_OPTS", ""))]
+        self.shared_archive = SharedArchive(java, classpath, flags) if cds_enabled() else None
+        sharing = self.shared_archive.flags() if self.shared_archive else []
         token = secrets.token_hex(24)
-        command = [java_executable(), "-Xmx512m", *LEAN_FLAGS, *java_opens_flags(),
-                   *kerberos_flags(), "-cp", classpath, "knit.client.GatewayMain"]
+        command = [java, *flags, *sharing, "-cp", os.pathsep.join(classpath),
+                   "knit.client.GatewayMain"]
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "KNIT_GATEWAY_TOKEN": token},
@@ -178,6 +189,8 @@ class Gateway:
                 if line.isdigit():
                     return int(line)
             if self.process.poll() is not None:
+                if self.shared_archive is not None:
+                    self.shared_archive.jvm_exited(self.process.returncode)
                 time.sleep(0.2)  # let the stderr thread catch the last lines
                 raise JVMError("the knit client JVM exited at start-up (exit "
                                f"{self.process.returncode}):\n" + "\n".join(self._stderr[-20:]))
@@ -197,6 +210,8 @@ class Gateway:
             self.process.kill()
             self.process.wait(timeout=10)
         self.java.close()
+        if self.shared_archive is not None:
+            self.shared_archive.jvm_exited(self.process.returncode)
 
 
 def _set_py4j_log_level(level: int) -> None:

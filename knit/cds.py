@@ -1,0 +1,196 @@
+"""Class-data sharing for the client JVM: its Hadoop classes mapped from an archive.
+
+A cold client JVM spends most of its first second loading and verifying the few
+thousand classes of Hadoop's HDFS and YARN clients. Java's class-data sharing (CDS)
+keeps them, parsed and verified, in an archive the JVM maps at start. knit makes one
+per user and per classpath, without asking:
+
+1. a JVM with no archive yet records the classes it loads (``-XX:DumpLoadedClassList``);
+2. when it has exited cleanly, a background process dumps the archive from that list
+   (``java -Xshare:dump``, a few seconds; the user's process does not wait for it);
+3. every later client JVM with the same Java and the same jars maps it.
+
+The archives live in ``$KNIT_CDS_DIR`` (default ``~/.cache/knit/cds``, mode 700: an
+archive is code, so only its owner may write one). Each is named by a digest of the
+Java runtime, the JVM flags and every jar's path, size and modification time, so a
+changed jar means a new archive, never a stale one. ``KNIT_CDS=0`` turns it off. A
+dump that fails leaves a ``.failed`` note with Java's message and is not retried.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+#: A build older than this is taken for dead (its lock is ignored).
+STALE_LOCK_SECONDS = 600
+#: How long a dump may take before it is abandoned.
+DUMP_TIMEOUT_SECONDS = 300
+
+
+def enabled() -> bool:
+    """Whether knit uses class-data sharing (``KNIT_CDS=0`` turns it off)."""
+    return os.environ.get("KNIT_CDS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_dir() -> Path:
+    """Where the archives live: ``$KNIT_CDS_DIR``, else ``$XDG_CACHE_HOME/knit/cds``
+    (``~/.cache/knit/cds``)."""
+    if os.environ.get("KNIT_CDS_DIR"):
+        return Path(os.environ["KNIT_CDS_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "knit" / "cds"
+
+
+def sharing_order(classpath: list[str]) -> list[str]:
+    """``classpath`` with its jars (and ``dir/*`` wildcards) first, folders last.
+
+    Java refuses to archive classes from a classpath whose entries before the last
+    archived jar include a non-empty folder (such as ``HADOOP_CONF_DIR``); folders
+    hold only configuration files here, which no jar shadows.
+    """
+    def is_jars(entry: str) -> bool:
+        return entry.endswith(("*", ".jar")) or Path(entry).is_file()
+
+    return [e for e in classpath if is_jars(e)] + [e for e in classpath if not is_jars(e)]
+
+
+def _expanded(entry: str) -> list[str]:
+    if entry.endswith("*"):
+        return sorted(glob.glob(entry[:-1] + "*.jar") + glob.glob(entry[:-1] + "*.JAR"))
+    return [entry]
+
+
+def _stamp(path: str) -> str:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def archive_key(java: str, classpath: list[str], flags: list[str]) -> str:
+    """A digest of everything an archive depends on: the Java runtime (its binary
+    and module image), the JVM flags, and every classpath jar's path, size and
+    modification time."""
+    home = Path(os.path.realpath(java)).parent.parent
+    parts = [_stamp(os.path.realpath(java)), _stamp(str(home / "lib" / "modules")), *flags]
+    parts += [_stamp(jar) for entry in classpath for jar in _expanded(entry)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+class SharedArchive:
+    """The archive of one client JVM's command line: the flags that use or record it,
+    and the build once the recording JVM has exited.
+
+    Parameters
+    ----------
+    java : str
+        The ``java`` binary.
+    classpath : list of str
+        The JVM's classpath, in :func:`sharing_order`.
+    flags : list of str
+        Every other JVM flag (they must be the same when dumping).
+    """
+
+    def __init__(self, java: str, classpath: list[str], flags: list[str]):
+        self.java, self.classpath, self.jvm_flags = java, classpath, flags
+        self.folder = cache_dir()
+        self.key = archive_key(java, classpath, flags)
+        self.archive = self.folder / f"{self.key}.jsa"
+        self.failed = self.folder / f"{self.key}.failed"
+        self.lock = self.folder / f"{self.key}.lock"
+        self.recording: Path | None = None
+
+    def flags(self) -> list[str]:
+        """The JVM flags: map the archive if there is one, else record the classes
+        loaded (unless a build runs or failed before)."""
+        if self.archive.is_file():
+            # A mismatch (which the key makes unlikely) must not print to stdout,
+            # where the gateway reports its port: Java then just loads the classes.
+            return [f"-XX:SharedArchiveFile={self.archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+        if self.failed.exists() or self._build_running():
+            return []
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            logger.debug("no class-data sharing: %s", exc)
+            return []
+        self.recording = self.folder / f"{self.key}.{os.getpid()}.classlist"
+        return [f"-XX:DumpLoadedClassList={self.recording}"]
+
+    def _build_running(self) -> bool:
+        try:
+            return time.time() - self.lock.stat().st_mtime < STALE_LOCK_SECONDS
+        except FileNotFoundError:
+            return False
+
+    def jvm_exited(self, returncode: int) -> None:
+        """Start the archive's build in the background if this JVM recorded its
+        classes and exited cleanly (a killed JVM's list may be cut short)."""
+        recording, self.recording = self.recording, None
+        if recording is None:
+            return
+        if returncode != 0 or not recording.is_file() or recording.stat().st_size == 0:
+            recording.unlink(missing_ok=True)
+            return
+        try:
+            fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            recording.unlink(missing_ok=True)  # another process builds it
+            return
+        os.close(fd)
+        spec = {"java": self.java, "classpath": self.classpath, "flags": self.jvm_flags,
+                "classlist": str(recording), "archive": str(self.archive),
+                "failed": str(self.failed), "lock": str(self.lock)}
+        subprocess.Popen(  # noqa: S603 - our own module, our own arguments
+            [sys.executable, "-m", "knit.cds", json.dumps(spec)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True)
+
+
+def build(spec: dict) -> bool:
+    """Dump the archive a :class:`SharedArchive` asked for (in its own process).
+
+    Returns whether the archive was written; when Java fails, the ``.failed`` note
+    gets its last lines (a dump killed by a signal is tried again by a later JVM).
+    The class list and the lock are removed either way.
+    """
+    archive = Path(spec["archive"])
+    partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
+    command = [spec["java"], *[f for f in spec["flags"] if not f.startswith("-Xshare")],
+               "-Xshare:dump", f"-XX:SharedClassListFile={spec['classlist']}",
+               f"-XX:SharedArchiveFile={partial}", "-Xlog:cds=error",
+               "-cp", os.pathsep.join(spec["classpath"])]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False,
+                                timeout=DUMP_TIMEOUT_SECONDS)
+        ok = result.returncode == 0 and partial.is_file()
+        if ok:
+            os.replace(partial, archive)
+        elif result.returncode > 0:  # killed by a signal (a cluster's `down`): retried later
+            Path(spec["failed"]).write_text(
+                f"{' '.join(command)}\nexit {result.returncode}\n"
+                + (result.stdout + result.stderr)[-3000:])
+        return ok
+    except subprocess.TimeoutExpired:
+        Path(spec["failed"]).write_text(f"the dump took over {DUMP_TIMEOUT_SECONDS} s")
+        return False
+    finally:
+        partial.unlink(missing_ok=True)
+        Path(spec["classlist"]).unlink(missing_ok=True)
+        Path(spec["lock"]).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    os.nice(10)
+    build(json.loads(sys.argv[1]))
