@@ -37,6 +37,7 @@ import sys
 import time
 from datetime import datetime
 
+import knit.cds
 from knit import Knit
 from knit.cluster import LocalCluster
 
@@ -139,9 +140,24 @@ def app_named(api, name: str, after_ms: int) -> str | None:
                  and a["startedTime"] >= after_ms), None)
 
 
+def prepare_client_archive(api, env: dict, timeout: float = 180) -> str:
+    """One cold launch, then the wait for the class-data sharing archive its client
+    JVM recorded (knit.cds): the state of a user's machine after its first start."""
+    started = time.monotonic()
+    time_knit_cold(api, env, 1, False)
+    folder = knit.cds.cache_dir()
+    while time.monotonic() - started < timeout and any(folder.glob("*.lock")):
+        time.sleep(0.5)
+    if any(folder.glob("*.failed")):
+        return f"failed (see {folder}/*.failed)"
+    return f"ready in {folder} ({time.monotonic() - started:.1f} s after the first launch)"
+
+
 def time_knit_cold(api, env: dict, count: int, trace: bool,
                    without: tuple[str, ...] = ()) -> tuple[float, dict]:
     spawned = time.time()
+    if "cds" in without:
+        env = {**env, "KNIT_CDS": "0"}
     child = subprocess.run([sys.executable, "-c", KNIT_DRIVER, str(count), *without], env=env,
                            capture_output=True, text=True, timeout=600)
     if child.returncode != 0:
@@ -294,8 +310,8 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true", help="print knit's phases per size")
     parser.add_argument("--no-baselines", action="store_true", help="knit only (for --trace)")
     parser.add_argument("--keep-cluster", action="store_true", help="leave the cluster up")
-    parser.add_argument("--without", nargs="*", default=[], choices=["locality", "prestart"],
-                        help="measure knit without named asks / the background JVM start")
+    parser.add_argument("--without", nargs="*", default=[], choices=["locality", "prestart", "cds"],
+                        help="measure knit without named asks / the background JVM start / the client JVM's class-data sharing archive")
     parser.add_argument("--knit024", metavar="VENV",
                         help="also time knit 0.2.4 from PyPI, installed into this virtualenv "
                              "if it is not there (e.g. ~/.knit/knit024-venv)")
@@ -323,6 +339,7 @@ def main() -> None:
 def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> None:
     api = warm.yarn_api
     time_knit_warm(warm, 1)  # the first start() of this process starts its JVM
+    print(f"client JVM class-data sharing archive: {prepare_client_archive(api, env)}", flush=True)
     for count in args.sizes:
         ours, shell, theirs, old, warm_total, client = [], [], [], [], [], []
         trace = {}
