@@ -13,8 +13,9 @@ per user and per classpath, without asking:
 The archives live in ``$KNIT_CDS_DIR`` (default ``~/.cache/knit/cds``, mode 700: an
 archive is code, so only its owner may write one). Each is named by a digest of the
 Java runtime, the JVM flags and every jar's path, size and modification time, so a
-changed jar means a new archive, never a stale one. ``KNIT_CDS=0`` turns it off. A
-dump that fails leaves a ``.failed`` note with Java's message and is not retried.
+changed jar means a new archive, never a stale one; the four newest are kept.
+``KNIT_CDS=0`` turns it off. A dump that fails leaves a ``.failed`` note with Java's
+message and is not retried.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 STALE_LOCK_SECONDS = 600
 #: How long a dump may take before it is abandoned.
 DUMP_TIMEOUT_SECONDS = 300
+#: Archives kept (the newest; about 50 MB each): one per Java and set of jars in use.
+KEEP_ARCHIVES = 4
 
 
 def enabled() -> bool:
@@ -158,6 +161,20 @@ class SharedArchive:
             start_new_session=True, close_fds=True)
 
 
+def prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
+    """Delete all but the ``keep`` newest archives of ``folder`` (a JVM that maps one
+    keeps its mapping)."""
+    def modified(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:  # pruned by another process meanwhile
+            return 0.0
+
+    archives = sorted(folder.glob("*.jsa"), key=modified, reverse=True)
+    for old in archives[keep:]:
+        old.unlink(missing_ok=True)
+
+
 def build(spec: dict) -> bool:
     """Dump the archive a :class:`SharedArchive` asked for (in its own process).
 
@@ -177,6 +194,7 @@ def build(spec: dict) -> bool:
         ok = result.returncode == 0 and partial.is_file()
         if ok:
             os.replace(partial, archive)
+            prune(archive.parent)
         elif result.returncode > 0:  # killed by a signal (a cluster's `down`): retried later
             Path(spec["failed"]).write_text(
                 f"{' '.join(command)}\nexit {result.returncode}\n"

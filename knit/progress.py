@@ -41,6 +41,8 @@ class Bar:
         if done > self.done:
             if self._drawn is not None:
                 self._drawn.update(done - self.done)
+                if done == self.total:  # tqdm skips redraws within 0.1 s: show the end
+                    self._drawn.refresh()
             self.done = done
 
 

@@ -120,3 +120,12 @@ def test_a_failed_dump_leaves_java_s_message(cache, jars):
     assert not cds.build(_spec(archive, cache / "missing.classlist"))
     assert not archive.archive.exists() and not archive.lock.exists()
     assert "missing.classlist" in archive.failed.read_text()
+
+
+def test_only_the_newest_archives_are_kept(tmp_path):
+    for age, name in enumerate("abcdef"):
+        (tmp_path / f"{name}.jsa").write_bytes(b"")
+        os.utime(tmp_path / f"{name}.jsa", (1000 - age, 1000 - age))
+    (tmp_path / "x.failed").write_text("")
+    cds.prune(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsa", "b.jsa", "c.jsa", "d.jsa", "x.failed"]

@@ -14,6 +14,9 @@ class Drawn:
     def update(self, count: int) -> None:
         self.n += count
 
+    def refresh(self) -> None:
+        pass
+
 
 def test_a_bar_moves_forward_only_and_stops_at_its_total():
     drawn = Drawn()
@@ -37,3 +40,17 @@ def test_adds_from_many_threads_are_all_counted():
     unwatched = Bar(5)  # nobody watching: nothing drawn, still counted
     unwatched.to(3)
     assert unwatched.done == 3
+
+
+def test_the_finished_bar_is_drawn_even_right_after_a_redraw():
+    import io
+
+    from tqdm import tqdm
+
+    out = io.StringIO()
+    with tqdm(total=10, file=out, mininterval=60, leave=False) as drawn:  # no redraw due
+        bar = Bar(10, drawn)
+        bar.to(4)
+        assert "10/10" not in out.getvalue()
+        bar.to(10)
+        assert "10/10" in out.getvalue()

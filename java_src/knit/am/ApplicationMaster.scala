@@ -88,6 +88,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val jvmStart = java.time.Instant.ofEpochMilli(java.lang.management.ManagementFactory.getRuntimeMXBean.getStartTime)
     log(s"starting $attemptId (JVM started $jvmStart): ${spec.target} containers of ${spec.memoryMb} MB, " +
       s"${spec.vcores} vcores, max_restarts=${spec.maxRestarts}")
+    log(ClassDataSharing.describe())
     rm.init(conf)
     rm.start()
     nm.init(conf)
@@ -526,4 +527,21 @@ final class StateStore(conf: YarnConfiguration, file: String) {
         println(s"${java.time.Instant.now} knit-am: reading the previous attempt's state failed: $e")
         Saved(None, 0, Map.empty)
     }
+}
+
+/** What the ApplicationMaster's JVM says about its class-data sharing (see the boot
+  * script of `knit.client.AmLaunch`), for its log. */
+object ClassDataSharing {
+  def describe(arguments: Seq[String] = java.lang.management.ManagementFactory.getRuntimeMXBean
+                 .getInputArguments.asScala.toSeq,
+               vmInfo: String = System.getProperty("java.vm.info", "")): String = {
+    def flag(name: String) = arguments.collectFirst { case a if a.startsWith(s"-XX:$name=") => a.split("=", 2)(1) }
+    (flag("SharedArchiveFile"), flag("DumpLoadedClassList")) match {
+      // With an archive named, Java shares nothing at all when it cannot map that one.
+      case (Some(archive), _) if vmInfo.contains("sharing") => s"classes mapped from this node's archive $archive"
+      case (Some(archive), _) => s"this node's archive $archive could not be mapped: classes loaded from the jars"
+      case (None, Some(_)) => "recording the classes it loads, for this node's class-data sharing archive"
+      case _ => "no class-data sharing archive on this node (KNIT_CDS=0, or another ApplicationMaster records one)"
+    }
+  }
 }

@@ -234,11 +234,7 @@ class Client {
         YarnConfiguration.DEFAULT_YARN_CROSS_PLATFORM_APPLICATION_CLASSPATH: _*).map(_.trim))
       .mkString(ApplicationConstants.CLASS_PATH_SEPARATOR)
     val heapMb = math.max(64, (contract.amMemoryMb * 0.6).toInt)
-    val command = (Seq(Environment.JAVA_HOME.$$() + "/bin/java", s"-Xmx${heapMb}m") ++
-      contract.amJavaOptions.map(Client.shellQuote) ++ Seq("knit.am.ApplicationMaster",
-      "1>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stdout",
-      "2>>" + ApplicationConstants.LOG_DIR_EXPANSION_VAR + "/am.stderr")
-    ).mkString(" ")
+    val command = AmLaunch.command(s"-Xmx${heapMb}m" +: contract.amJavaOptions)
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
     // The AM reads contract and secret from HDFS as the application's user: localizing
@@ -248,7 +244,8 @@ class Client {
     // Without Kerberos the AM's HDFS identity is this variable (as MapReduce's AM does).
     val identity: Map[String, String] =
       if (UserGroupInformation.isSecurityEnabled) Map.empty else Map("HADOOP_USER_NAME" -> user)
-    val values = (identity + (LaunchContract.ContractVar -> contractFile)).map { case (k, v) => k -> Client.shellSafe(v) }
+    val values = (identity ++ AmLaunch.environment() + (LaunchContract.ContractVar -> contractFile))
+      .map { case (k, v) => k -> Client.shellSafe(v) }
     launch.setEnvironment((values + ("CLASSPATH" -> classpath)).asJava) // YARN expands the classpath
     launch.setCommands(java.util.Collections.singletonList(command))
     launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
