@@ -143,14 +143,33 @@ def app_named(api, name: str, after_ms: int) -> str | None:
 def prepare_client_archive(api, env: dict, timeout: float = 180) -> str:
     """One cold launch, then the wait for the class-data sharing archive its client
     JVM recorded (knit.cds): the state of a user's machine after its first start."""
-    started = time.monotonic()
+    started, since = time.monotonic(), time.time()
     time_knit_cold(api, env, 1, False)
     folder = knit.cds.cache_dir()
     while time.monotonic() - started < timeout and any(folder.glob("*.lock")):
         time.sleep(0.5)
-    if any(folder.glob("*.failed")):
-        return f"failed (see {folder}/*.failed)"
+    failed = [p for p in folder.glob("*.failed") if p.stat().st_mtime >= since]
+    if failed:
+        return f"failed (see {failed[0]})"
     return f"ready in {folder} ({time.monotonic() - started:.1f} s after the first launch)"
+
+
+def prepare_node_archives(cluster: LocalCluster, tries: int = 16) -> str:
+    """Short applications run to their end until every NodeManager holds an
+    ApplicationMaster class-data sharing archive (the first ApplicationMaster on a
+    node records and dumps one when it ends cleanly): the state of a cluster a user
+    has run a few applications on."""
+    def nodes_with_archive() -> int:
+        return sum(1 for folder in cluster.directory.glob("nodemanager-*/local")
+                   if any(folder.glob("usercache/*/knit-cds/*.jsa")))
+
+    knit = Knit(progress=False)
+    for _ in range(tries):
+        if nodes_with_archive() == cluster.nodemanagers:
+            break
+        knit.start("true")
+        knit.wait_for_completion(300)
+    return f"{nodes_with_archive()} of {cluster.nodemanagers} NodeManagers"
 
 
 def time_knit_cold(api, env: dict, count: int, trace: bool,
@@ -340,6 +359,7 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
     api = warm.yarn_api
     time_knit_warm(warm, 1)  # the first start() of this process starts its JVM
     print(f"client JVM class-data sharing archive: {prepare_client_archive(api, env)}", flush=True)
+    print(f"ApplicationMaster archives: {prepare_node_archives(cluster)}", flush=True)
     for count in args.sizes:
         ours, shell, theirs, old, warm_total, client = [], [], [], [], [], []
         trace = {}

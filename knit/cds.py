@@ -15,7 +15,7 @@ archive is code, so only its owner may write one). Each is named by a digest of 
 Java runtime, the JVM flags and every jar's path, size and modification time, so a
 changed jar means a new archive, never a stale one; the four newest are kept.
 ``KNIT_CDS=0`` turns it off. A dump that fails leaves a ``.failed`` note with Java's
-message and is not retried.
+message and is not tried again for a day.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +40,8 @@ STALE_LOCK_SECONDS = 600
 DUMP_TIMEOUT_SECONDS = 300
 #: Archives kept (the newest; about 50 MB each): one per Java and set of jars in use.
 KEEP_ARCHIVES = 4
+#: A failed dump is tried again after this long (its note says why it failed).
+RETRY_FAILED_SECONDS = 86400
 
 
 def enabled() -> bool:
@@ -121,15 +125,22 @@ class SharedArchive:
             # A mismatch (which the key makes unlikely) must not print to stdout,
             # where the gateway reports its port: Java then just loads the classes.
             return [f"-XX:SharedArchiveFile={self.archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
-        if self.failed.exists() or self._build_running():
+        if self._failed_recently() or self._build_running():
             return []
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             logger.debug("no class-data sharing: %s", exc)
             return []
-        self.recording = self.folder / f"{self.key}.{os.getpid()}.classlist"
+        # One file per JVM: a process may start several (a login each, a dead one replaced).
+        self.recording = self.folder / f"{self.key}.{os.getpid()}.{secrets.token_hex(4)}.classlist"
         return [f"-XX:DumpLoadedClassList={self.recording}"]
+
+    def _failed_recently(self) -> bool:
+        try:
+            return time.time() - self.failed.stat().st_mtime < RETRY_FAILED_SECONDS
+        except FileNotFoundError:
+            return False
 
     def _build_running(self) -> bool:
         try:
@@ -163,7 +174,7 @@ class SharedArchive:
 
 def prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
     """Delete all but the ``keep`` newest archives of ``folder`` (a JVM that maps one
-    keeps its mapping)."""
+    keeps its mapping), and class lists left by builds that were killed."""
     def modified(path: Path) -> float:
         try:
             return path.stat().st_mtime
@@ -173,6 +184,9 @@ def prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
     archives = sorted(folder.glob("*.jsa"), key=modified, reverse=True)
     for old in archives[keep:]:
         old.unlink(missing_ok=True)
+    for leftover in folder.glob("*.classlist"):  # of builds killed before they ended
+        if time.time() - modified(leftover) > STALE_LOCK_SECONDS:
+            leftover.unlink(missing_ok=True)
 
 
 def build(spec: dict) -> bool:
@@ -195,7 +209,7 @@ def build(spec: dict) -> bool:
         if ok:
             os.replace(partial, archive)
             prune(archive.parent)
-        elif result.returncode > 0:  # killed by a signal (a cluster's `down`): retried later
+        elif result.returncode > 0:  # Java's verdict (a signal, as from a cluster's `down`, is none)
             Path(spec["failed"]).write_text(
                 f"{' '.join(command)}\nexit {result.returncode}\n"
                 + (result.stdout + result.stderr)[-3000:])
@@ -209,6 +223,11 @@ def build(spec: dict) -> bool:
         Path(spec["lock"]).unlink(missing_ok=True)
 
 
+def _stop(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # runs build()'s clean-up; no .failed note
+
+
 if __name__ == "__main__":
     os.nice(10)
+    signal.signal(signal.SIGTERM, _stop)
     build(json.loads(sys.argv[1]))

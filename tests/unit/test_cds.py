@@ -129,3 +129,41 @@ def test_only_the_newest_archives_are_kept(tmp_path):
     (tmp_path / "x.failed").write_text("")
     cds.prune(tmp_path, keep=4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsa", "b.jsa", "c.jsa", "d.jsa", "x.failed"]
+
+
+def test_two_jvms_of_one_process_record_to_files_of_their_own(cache, jars):
+    first = cds.SharedArchive(java_executable(), [f"{jars}/*"], [])
+    second = cds.SharedArchive(java_executable(), [f"{jars}/*"], [])
+    first.flags(), second.flags()
+    assert first.recording != second.recording  # a dead JVM's clean-up spares the new one's
+
+
+def test_a_failed_dump_is_tried_again_a_day_later(cache, jars):
+    archive = cds.SharedArchive(java_executable(), [f"{jars}/*"], [])
+    cache.mkdir(mode=0o700)
+    archive.failed.write_text("exit 1")
+    assert archive.flags() == []
+    os.utime(archive.failed, (0, 0))
+    assert archive.flags() == [f"-XX:DumpLoadedClassList={archive.recording}"]
+
+
+def test_a_build_stopped_by_sigterm_cleans_up_and_blames_nobody(cache, tmp_path):
+    import json
+    import signal
+    import sys
+    import time
+
+    slow_java = tmp_path / "java"
+    slow_java.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow_java.chmod(0o755)
+    cache.mkdir(mode=0o700)
+    classlist, lock = cache / "k.1.classlist", cache / "k.lock"
+    classlist.write_text("java/lang/Object\n")
+    lock.touch()
+    spec = {"java": str(slow_java), "classpath": ["x.jar"], "flags": [], "classlist": str(classlist),
+            "archive": str(cache / "k.jsa"), "failed": str(cache / "k.failed"), "lock": str(lock)}
+    builder = subprocess.Popen([sys.executable, "-m", "knit.cds", json.dumps(spec)])
+    time.sleep(1.5)
+    builder.send_signal(signal.SIGTERM)
+    assert builder.wait(timeout=30) == 128 + signal.SIGTERM
+    assert sorted(p.name for p in cache.iterdir()) == []

@@ -14,7 +14,8 @@ import org.apache.hadoop.yarn.api.ApplicationConstants
   * the later ones map their Hadoop classes from it instead of loading and verifying
   * them again. The archive is named by a digest of the Java runtime, the flags (but
   * the heap size) and every classpath jar's size and time, so a changed node gets a
-  * new one; the three newest are kept. The
+  * new one; the three newest are kept. A failed dump leaves a `.failed` note (Java's
+  * message), tried again a day later. The
   * classpath is YARN's (`CLASSPATH`), reordered for sharing: jars first, folders (the
   * configuration) last, and `knit.jar` by its stable path in the node's cache.
   * `KNIT_CDS=0` in the submitting process turns it off.
@@ -45,12 +46,15 @@ object AmLaunch {
       |           for entry in "${jars[@]}"; do stat -L -c '%n %s %Y' $entry; done
       |           stat -L -c '%s %Y' "$JAVA_HOME/lib/modules"; } 2>/dev/null | sha256sum | cut -c1-24)"
       |  archive="$root/$key.jsa"
-      |  # left by ApplicationMasters killed while recording
-      |  find "$root" -maxdepth 1 \( -name '*.lock' -o -name '*.classlist' \) -mmin +120 \
-      |    -exec rm -rf {} + 2>/dev/null
+      |  lock="$root/$key.lock"  # holds the pid of the script that records
+      |  holder="$(cat "$lock" 2>/dev/null)"
+      |  if [ -n "$holder" ] && [ ! -d "/proc/$holder" ]; then  # killed while recording
+      |    rm -f "$lock" "$root/$key".*.classlist
+      |  fi
       |  if [ -s "$archive" ]; then
       |    sharing=("-XX:SharedArchiveFile=$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
-      |  elif [ ! -e "$root/$key.failed" ] && mkdir "$root/$key.lock" 2>/dev/null; then
+      |  elif [ -z "$(find "$root" -maxdepth 1 -name "$key.failed" -mmin -1440)" ] &&
+      |      (set -o noclobber; echo $$ >"$lock") 2>/dev/null; then
       |    record="$root/$key.$CONTAINER_ID.classlist"
       |    sharing=("-XX:DumpLoadedClassList=$record")
       |  fi
@@ -73,7 +77,7 @@ object AmLaunch {
       |  fi
       |  rm -f "$partial" "$notes"
       |fi
-      |rm -f "$record"; rmdir "$root/$key.lock" 2>/dev/null
+      |rm -f "$record" "$lock"
       |exit "$status"
       |""".stripMargin
 
