@@ -146,7 +146,11 @@ def prepare_client_archive(api, env: dict, timeout: float = 180) -> str:
     started, since = time.monotonic(), time.time()
     time_knit_cold(api, env, 1, False)
     folder = knit.cds.cache_dir()
-    while time.monotonic() - started < timeout and any(folder.glob("*.lock")):
+    def building() -> bool:
+        return any(time.time() - lock.stat().st_mtime < knit.cds.STALE_LOCK_SECONDS
+                   for lock in folder.glob("*.lock"))
+
+    while time.monotonic() - started < timeout and building():
         time.sleep(0.5)
     failed = [p for p in folder.glob("*.failed") if p.stat().st_mtime >= since]
     if failed:

@@ -174,7 +174,7 @@ class SharedArchive:
 
 def prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
     """Delete all but the ``keep`` newest archives of ``folder`` (a JVM that maps one
-    keeps its mapping), and class lists left by builds that were killed."""
+    keeps its mapping), and the class lists and locks of builds that were killed."""
     def modified(path: Path) -> float:
         try:
             return path.stat().st_mtime
@@ -184,8 +184,8 @@ def prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
     archives = sorted(folder.glob("*.jsa"), key=modified, reverse=True)
     for old in archives[keep:]:
         old.unlink(missing_ok=True)
-    for leftover in folder.glob("*.classlist"):  # of builds killed before they ended
-        if time.time() - modified(leftover) > STALE_LOCK_SECONDS:
+    for leftover in [*folder.glob("*.classlist"), *folder.glob("*.lock")]:
+        if time.time() - modified(leftover) > STALE_LOCK_SECONDS:  # of builds killed
             leftover.unlink(missing_ok=True)
 
 
