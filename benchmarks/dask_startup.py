@@ -86,7 +86,7 @@ def run(args) -> None:
     started = time.monotonic()
     worker_environment(None, None, None, None)
     print(f"worker environment ready (built or cached) in {time.monotonic() - started:.1f} s")
-    measure_yarn(1, 10)  # ship the environment and warm the NodeManagers' caches
+    measure_yarn(max(args.workers), 10)  # ship the environment to every node (NodeManagers cache it)
     print(f"{'N':>3} {'YARN start s':>13} {'Local start s':>14} {'YARN ms/task':>13} "
           f"{'Local ms/task':>14} {'overhead ratio':>15}")
     for workers in args.workers:
