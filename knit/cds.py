@@ -148,6 +148,17 @@ class SharedArchive:
         except FileNotFoundError:
             return False
 
+    def _take_lock(self) -> bool:
+        for _ in range(2):
+            try:
+                os.close(os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return True
+            except FileExistsError:
+                if self._build_running():
+                    return False
+                self.lock.unlink(missing_ok=True)  # left by a build that was killed
+        return False
+
     def jvm_exited(self, returncode: int) -> None:
         """Start the archive's build in the background if this JVM recorded its
         classes and exited cleanly (a killed JVM's list may be cut short)."""
@@ -157,12 +168,9 @@ class SharedArchive:
         if returncode != 0 or not recording.is_file() or recording.stat().st_size == 0:
             recording.unlink(missing_ok=True)
             return
-        try:
-            fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
+        if not self._take_lock():
             recording.unlink(missing_ok=True)  # another process builds it
             return
-        os.close(fd)
         spec = {"java": self.java, "classpath": self.classpath, "flags": self.jvm_flags,
                 "classlist": str(recording), "archive": str(self.archive),
                 "failed": str(self.failed), "lock": str(self.lock)}

@@ -167,3 +167,18 @@ def test_a_build_stopped_by_sigterm_cleans_up_and_blames_nobody(cache, tmp_path)
     builder.send_signal(signal.SIGTERM)
     assert builder.wait(timeout=30) == 128 + signal.SIGTERM
     assert sorted(p.name for p in cache.iterdir()) == []
+
+
+def test_a_lock_left_by_a_killed_build_does_not_block_the_next(cache, jars):
+    import time
+
+    archive = cds.SharedArchive(java_executable(), [f"{jars}/*"], ["-XX:+UseSerialGC"])
+    archive.flags()
+    archive.recording.write_text("java/lang/Object\nHello\n")
+    archive.lock.touch()
+    os.utime(archive.lock, (0, 0))
+    archive.jvm_exited(0)  # builds in the background
+    deadline = time.monotonic() + 60
+    while not archive.archive.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert archive.archive.exists()
