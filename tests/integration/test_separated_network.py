@@ -105,9 +105,11 @@ def test_files_env_logs_and_scaling_across_hosts(separated, tmp_path):
         def live_outputs():
             outs = [files["stdout"] for cid, files in k.logs().items()
                     if not cid.endswith("_000001")]
-            return outs if len(outs) == 2 and all("shipped" in out for out in outs) else None
+            # both lines: the data file's, then the Python's prefix (printed a moment later)
+            return outs if len(outs) == 2 and all(len(out.splitlines()) >= 2 for out in outs) else None
 
         for out in wait_for(live_outputs, what="live logs from both nodes"):
+            assert out.splitlines()[0] == "shipped"
             assert out.splitlines()[1].endswith("/pyenv.zip/pyenv")
         k.add_containers(2)
         wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 4,
