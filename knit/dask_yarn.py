@@ -405,6 +405,8 @@ class DaskYARNCluster(Cluster):
                         "logs with cluster.get_logs()")
                 await asyncio.sleep(0.25)
                 bar.to(len(self.observed))
+        if self.knit.app_id:  # workers can connect before the last look at the containers
+            await self._refresh()
 
     def _container_summary(self) -> str:
         states = [c["state"] for c in self._containers]
