@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from .utils import cache_folder
+
 logger = logging.getLogger(__name__)
 
 #: A build older than this is taken for dead (its lock is ignored).
@@ -52,10 +54,7 @@ def enabled() -> bool:
 def cache_dir() -> Path:
     """Where the archives live: ``$KNIT_CDS_DIR``, else ``$XDG_CACHE_HOME/knit/cds``
     (``~/.cache/knit/cds``)."""
-    if os.environ.get("KNIT_CDS_DIR"):
-        return Path(os.environ["KNIT_CDS_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "knit" / "cds"
+    return cache_folder("cds", "KNIT_CDS_DIR")
 
 
 def sharing_order(classpath: list[str]) -> list[str]:

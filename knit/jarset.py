@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .exceptions import JarDownloadError
+from .utils import cache_folder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_FILE = PACKAGE_DIR / "java_libs" / "hadoop-jars.lock"
@@ -93,10 +94,7 @@ def lock_key(path: Path = LOCK_FILE) -> str:
 def cache_dir() -> Path:
     """knit's jar cache: ``$KNIT_JARS_DIR``, else ``$XDG_CACHE_HOME/knit/jars``
     (``~/.cache/knit/jars``)."""
-    if os.environ.get("KNIT_JARS_DIR"):
-        return Path(os.environ["KNIT_JARS_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "knit" / "jars"
+    return cache_folder("jars", "KNIT_JARS_DIR")
 
 
 def maven_local_repository() -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from .exceptions import KnitTypeError
 
@@ -40,3 +42,12 @@ def triple_slash(path: str) -> str:
     if path.startswith("hdfs://") and not path.startswith("hdfs:///"):
         return "hdfs:///" + path[len("hdfs://"):]
     return path
+
+
+def cache_folder(name: str, override: str) -> Path:
+    """A folder of knit's per-user cache: ``$override`` when set, else
+    ``$XDG_CACHE_HOME/knit/<name>`` (``~/.cache/knit/<name>``)."""
+    if os.environ.get(override):
+        return Path(os.environ[override])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "knit" / name
