@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from . import sessions
 from .exceptions import ApplicationError, KnitError, NotFoundError, RequestRefusedError
 from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI
@@ -32,8 +33,7 @@ class AMClient:
         self.api, self.app_id, self.secret = api, app_id, secret
         self.timeout, self.reconnect_timeout = timeout, reconnect_timeout
         self._address: str | None = None
-        self._session = requests.Session()
-        self._session.trust_env = False  # the AM is on the cluster, never behind a proxy
+        self._session = sessions.session(use_proxies=False)  # the AM is on the cluster
 
     def __repr__(self) -> str:
         return f"AMClient<{self.app_id} at {self._address or 'unresolved'}>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import shlex
 import sys
 import time
@@ -34,11 +35,19 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         ports=ports,
         network=getattr(args, "network", "loopback"),
         secure=getattr(args, "secure", False),
+        https=getattr(args, "https", False),
         progress=say,
     )
 
 
+ROOT_WARNING = ("warning: started by root, this local cluster runs every user's containers "
+                "as root (YARN's default container executor runs them as the NodeManager's "
+                "user): on a machine others use, start it as an ordinary user")
+
+
 def cluster_up(args: argparse.Namespace) -> int:
+    if os.geteuid() == 0:
+        say(ROOT_WARNING)
     cluster = _cluster(args).up(timeout=args.timeout)
     status = cluster.status()
     print(f"ResourceManager  {status['resourcemanager']}")
@@ -55,6 +64,9 @@ def cluster_up(args: argparse.Namespace) -> int:
               f"config {realm.krb5_conf})")
         print(f"you are          {realm.user_principal(user)} (keytab {realm.keytab(user)}, "
               f"tickets in {realm.ccache(user)})")
+    if cluster.ca_certificate is not None:
+        print(f"HTTPS            web endpoints need the cluster's CA: {cluster.ca_certificate} "
+              "(e.g. SSL_CERT_FILE, or YARNAPI(verify=...))")
     print(f"Use it from a shell with: eval \"$(knit cluster env --dir {shlex.quote(str(cluster.directory))})\"")
     return 0
 
@@ -85,13 +97,13 @@ def cluster_env(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run a command in YARN containers and print each container's output."""
-    import os
-
     from .conf import find_conf_dir
     from .core import Knit
 
     if find_conf_dir() is None:
         say("no Hadoop configuration found (HADOOP_CONF_DIR); using the local cluster")
+        if os.geteuid() == 0:
+            say(ROOT_WARNING)
         cluster = LocalCluster(directory=args.dir, progress=say).up()
         os.environ.update(cluster.env())  # this process only, as `eval "$(knit cluster env)"`
     knit = Knit(progress=say, lang=args.lang)
@@ -197,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("--secure", action="store_true",
                                 help="Kerberos: a KDC of its own, RPC, data transfer and web "
                                      "endpoints authenticated (see docs/security.rst)")
+            action.add_argument("--https", action="store_true",
+                                help="YARN's web endpoints over HTTPS only, with a CA of the "
+                                     "cluster's own (DIR/tls/ca.pem)")
             action.add_argument("--free-ports", action="store_true",
                                 help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,

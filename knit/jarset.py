@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import sessions
 from .exceptions import JarDownloadError
 from .utils import cache_folder
 
@@ -174,9 +175,7 @@ def download(jars: list[Jar], cache: Path, base_url: str,
     with byte_bar(total, "Hadoop jars", enabled=progress is not None) as bar:
         def fetch(jar: Jar) -> tuple[Jar, Path]:
             if not hasattr(local, "session"):
-                import requests
-
-                local.session = requests.Session()
+                local.session = sessions.session()
             return jar, fetch_one(local.session, jar, cache, base_url, timeout, bar.add)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -221,6 +220,10 @@ def fetch_one(session, jar: Jar, cache: Path, base_url: str, timeout: float,
         os.replace(part, target)
         return target
     except requests.RequestException as exc:
+        if sessions.is_tls_failure(exc):
+            raise JarDownloadError(
+                f"could not download {url}: "
+                f"{sessions.tls_failure_message(url, session.trust.source)}") from exc
         raise JarDownloadError(
             f"could not download {url}: {_reason(exc)}{_mirror_hint()}") from exc
     finally:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from .cds import SharedArchive, sharing_order
+from .sessions import java_proxy_options
 from .cds import enabled as cds_enabled
 from .exceptions import (ClusterUnreachableError, JVMError, KnitTimeoutError,
                          RemoteFileNotFoundError, RemotePermissionError, ToolNotFoundError)
@@ -144,7 +145,9 @@ class Gateway:
     Kerberos login (ticket cache, or principal and keytab) has a gateway of its own,
     since Hadoop keeps one login user per JVM. ``KRB5_CONFIG``, which MIT tools
     read, is passed on to the JVM (which by itself reads only /etc/krb5.conf), and
-    ``HADOOP_CLIENT_OPTS`` adds JVM flags, as for Hadoop's own commands. Its Hadoop
+    ``HADOOP_CLIENT_OPTS`` adds JVM flags, as for Hadoop's own commands;
+    ``https_proxy``/``http_proxy``/``no_proxy`` become the JVM's proxy properties
+    (:func:`knit.sessions.java_proxy_options`). Its Hadoop
     classes come from a class-data sharing archive once one is built
     (:mod:`knit.cds`): about 0.6 s less for every cold start.
     """
@@ -156,7 +159,7 @@ class Gateway:
         java = java_executable()
         classpath = sharing_order([str(knit_jar), *hadoop_classpath()])
         flags = ["-Xmx512m", *LEAN_FLAGS, *java_opens_flags(), *kerberos_flags(),
-                 *shlex.split(os.environ.get("HADOOP_CLIENT_OPTS", ""))]
+                 *java_proxy_options(), *shlex.split(os.environ.get("HADOOP_CLIENT_OPTS", ""))]
         self.shared_archive = SharedArchive(java, classpath, flags) if cds_enabled() else None
         sharing = self.shared_archive.flags() if self.shared_archive else []
         token = secrets.token_hex(24)

@@ -23,6 +23,7 @@ from .exceptions import (
     YARNConnectionError,
     YARNException,
 )
+from . import sessions
 from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
 
@@ -114,10 +115,7 @@ class YARNAPI:
         self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
         self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
         self.retry_for = retry_for
-        self.session = requests.Session()
-        self.session.verify = verify
-        if _is_loopback(rm):
-            self.session.trust_env = False  # a user's proxy settings must not capture loopback
+        self.session = sessions.session(verify)  # OS trust store; loopback never proxied
         self.credentials = Credentials(principal, keytab) if kerberos else None
         if self.credentials is not None:
             self.session.auth = spnego_auth(self.credentials)
@@ -198,6 +196,8 @@ class YARNAPI:
             return True
 
     def _unreachable(self, url: str, exc: Exception) -> YARNConnectionError:
+        if sessions.is_tls_failure(exc):
+            return YARNConnectionError(sessions.tls_failure_message(url, self.session.trust.source))
         if isinstance(exc, requests.Timeout):
             return YARNConnectionError(
                 f"no reply from {url} within {self.timeout:.0f} s: {_CONNECTION_HINT}")
@@ -331,12 +331,22 @@ class YARNAPI:
 
     # --------------------------------------------------------------- logs
     def logs(self, app_id: str, shell: bool = False, retries: int = 10,
-             delay: float = 1.0) -> dict[str, dict[str, str]]:
+             delay: float = 1.0, aggregation_timeout: float = 120.0) -> dict[str, dict[str, str]]:
         """Logs of every container of an application, as plain text.
 
         While the application runs, each container's files are read from its
         NodeManager; after it ends (or with ``shell=True``) the aggregated logs
-        are read with ``yarn logs``, retried while aggregation lags.
+        are read with ``yarn logs`` once YARN says aggregation has finished.
+
+        Parameters
+        ----------
+        retries, delay : int, float
+            Further reads (``delay`` s apart) when aggregation has finished and
+            ``yarn logs`` still shows nothing.
+        aggregation_timeout : float
+            Seconds to wait for YARN's ``logAggregationStatus`` to leave
+            ``NOT_START``/``RUNNING`` (a loaded cluster can take tens of seconds);
+            after it, what has been aggregated so far is returned.
 
         Returns
         -------
@@ -347,28 +357,29 @@ class YARNAPI:
             live = self.live_logs(app_id)
             if live:
                 return live
+        deadline = time.monotonic() + aggregation_timeout
+        status = self._log_aggregation_status(app_id)
+        # Every node uploads its part when the application ends; until YARN says they
+        # all have, `yarn logs` shows only the parts already there.
+        while status in AGGREGATING and time.monotonic() < deadline:
+            time.sleep(delay)
+            status = self._log_aggregation_status(app_id)
         for attempt in range(retries + 1):
-            # Every node uploads its part when the application ends; until YARN says
-            # they all have, `yarn logs` shows only the parts already there.
-            aggregating = self._log_aggregation_running(app_id)
-            found = {} if aggregating else self._aggregated_logs(app_id)
-            if found:
-                return found
-            if attempt < retries:
-                time.sleep(delay)
-        if aggregating:
             found = self._aggregated_logs(app_id)
-            if found:
-                return found  # what is there after the retries, rather than nothing
+            if found or status == "DISABLED":
+                break
+            time.sleep(delay)
+        if found:
+            return found
         raise NotFoundError(
-            f"no logs for {app_id} after {retries} retries: log aggregation may be off "
-            "(yarn.log-aggregation-enable) or still running; try again later", "NotFoundException")
+            f"no logs for {app_id}: YARN's log aggregation status is {status or 'unknown'}"
+            + (" (log aggregation is off: yarn.log-aggregation-enable)" if status == "DISABLED"
+               else f" after {aggregation_timeout:.0f} s; try again later"), "NotFoundException")
 
-    def _log_aggregation_running(self, app_id: str) -> bool:
-        """Whether YARN is still collecting the ended application's logs."""
+    def _log_aggregation_status(self, app_id: str) -> str:
+        """YARN's ``logAggregationStatus`` of an ended application (``""`` while it runs)."""
         info = self.apps_info(app_id)
-        return info["state"] in FINAL_STATES and info.get("logAggregationStatus") in (
-            "NOT_START", "RUNNING", "RUNNING_WITH_FAILURE")
+        return info.get("logAggregationStatus", "") if info["state"] in FINAL_STATES else ""
 
     def live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
         """``stdout`` and ``stderr`` of each container of a running application so
@@ -472,8 +483,8 @@ class YARNAPI:
 
 
 # ------------------------------------------------------------------- helpers
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+#: Log aggregation states in which some nodes have not uploaded their part yet.
+AGGREGATING = ("NOT_START", "RUNNING", "RUNNING_WITH_FAILURE")
 
 
 def _error_from_reply(reply: requests.Response, url: str) -> YARNException:

@@ -17,34 +17,8 @@ TEST_USER="${KNIT_TEST_USER:-knit-test}"
 OTHER_USER="${KNIT_OTHER_USER:-knit-other}"
 HELPER=/usr/local/sbin/knit-netns
 
-install_system_packages() {
-  local missing=() sudo_cmd=""
-  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
-  command -v mvn >/dev/null || missing+=(maven)
-  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3 python3-venv)
-  command -v ip >/dev/null || missing+=(iproute2)
-  command -v setpriv >/dev/null || missing+=(util-linux)
-  # The secure cluster's KDC and tools, and what building python-gssapi needs.
-  [ -x /usr/sbin/krb5kdc ] || missing+=(krb5-kdc)
-  [ -x /usr/sbin/kadmin.local ] || missing+=(krb5-admin-server)
-  command -v kinit >/dev/null || missing+=(krb5-user)
-  command -v krb5-config >/dev/null || missing+=(libkrb5-dev)
-  command -v gcc >/dev/null || missing+=(gcc)
-  # A real browser for the ApplicationMaster's status page (tests/integration/test_status_page.py).
-  command -v chromium >/dev/null || missing+=(chromium)
-  /usr/bin/python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null || missing+=(python3-dev)
-  if [ "$(id -u)" -eq 0 ]; then
-    command -v sudo >/dev/null || missing+=(sudo)
-    command -v rsync >/dev/null || missing+=(rsync)
-  else
-    sudo_cmd="sudo"
-  fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "test.sh: installing ${missing[*]} with apt-get" >&2
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
-  fi
-}
+# shellcheck source=tools/system-packages.sh
+source tools/system-packages.sh
 
 make_user() {
   id -u "$1" >/dev/null 2>&1 ||
@@ -55,7 +29,7 @@ make_user() {
 
 # Root: prepare the machine, then hand over to the unprivileged test user.
 if [ "$(id -u)" -eq 0 ]; then
-  install_system_packages
+  install_system_packages test
   make_user "$TEST_USER"
   make_user "$OTHER_USER"
   install -m 755 -o root -g root knit/cluster/knit-netns "$HELPER"
@@ -76,13 +50,16 @@ EOF
     --exclude=/target --exclude=__pycache__ --exclude='/knit/java_libs/*.jar' ./ "$tree/"
   chown -R "$TEST_USER:" "$tree"
   echo "test.sh: running the suite as $TEST_USER in $tree" >&2
+  # A clean environment, but for the trust store, proxy and mirror settings a company
+  # network needs (KNIT_KEPT_VARIABLES in tools/system-packages.sh).
+  mapfile -t kept < <(kept_environment)
   exec runuser -u "$TEST_USER" -- env -i HOME="/home/$TEST_USER" USER="$TEST_USER" \
     LOGNAME="$TEST_USER" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 CI="${CI:-}" \
-    KNIT_OTHER_USER="$OTHER_USER" bash "$tree/tools/test.sh" "$@"
+    KNIT_OTHER_USER="$OTHER_USER" "${kept[@]}" bash "$tree/tools/test.sh" "$@"
 fi
 
 # An ordinary user from here on.
-install_system_packages
+install_system_packages test
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 [ -x .venv/bin/python ] || "$python" -m venv .venv

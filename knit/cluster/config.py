@@ -17,6 +17,7 @@ from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
 from .kdc import Realm, auth_to_local
 from .network import Network
 from .ports import ClusterPorts
+from .tls import ClusterTls
 
 #: The HTTP authentication filter's signing secret, in the client conf dir (mode 600).
 HTTP_SECRET = "http-signature-secret"
@@ -78,6 +79,7 @@ class ClusterConfig:
     nodemanager_vcores: int = 32
     extra: tuple[tuple[str, str, str], ...] = ()
     realm: Realm | None = None
+    tls: ClusterTls | None = None
 
     @property
     def hadoop_home(self) -> Path:
@@ -143,7 +145,9 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         "yarn.resourcemanager.resource-tracker.address": f"{host}:{ports.resource_tracker}",
         "yarn.resourcemanager.admin.address": f"{host}:{ports.rm_admin}",
         "yarn.resourcemanager.webapp.address": f"{host}:{ports.rm_webapp}",
-        "yarn.http.policy": "HTTP_ONLY",
+        # With --https the same port serves HTTPS only, as many company clusters do.
+        "yarn.resourcemanager.webapp.https.address": f"{host}:{ports.rm_webapp}",
+        "yarn.http.policy": "HTTPS_ONLY" if config.tls else "HTTP_ONLY",
         # Applications are protected by their ACLs (view/modify: owner, whom start(acls=)
         # names, and the cluster's owner as administrator), as on a shared cluster.
         "yarn.acl.enable": "true",
@@ -194,6 +198,7 @@ def nodemanager_yarn_site(config: ClusterConfig, index: int) -> dict[str, str]:
         "yarn.nodemanager.bind-host": host,  # YARN then names the node by this address
         "yarn.nodemanager.address": f"{host}:{ports.rpc}",
         "yarn.nodemanager.webapp.address": f"{host}:{ports.http}",
+        "yarn.nodemanager.webapp.https.address": f"{host}:{ports.http}",
         "yarn.nodemanager.localizer.address": f"{host}:{ports.extra}",
         "yarn.nodemanager.local-dirs": str(folder / "local"),
         "yarn.nodemanager.log-dirs": str(folder / "logs"),
@@ -286,6 +291,9 @@ def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
         sites["core-site.xml"].update(secure_core_site(config, config.realm))
         sites["hdfs-site.xml"].update(secure_hdfs_site(config.realm))
         sites["yarn-site.xml"].update(secure_yarn_site(config.realm))
+    if config.tls is not None:
+        sites["ssl-server.xml"] = config.tls.ssl_server()
+        sites["ssl-client.xml"] = config.tls.ssl_client()
     for file_name, key, value in config.extra:
         sites.setdefault(file_name, {})[key] = value
     return sites
@@ -307,6 +315,9 @@ def write_conf_dir(folder: Path, sites: dict[str, dict[str, str]]) -> Path:
     """Write the site files and the log4j config into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for file_name, properties in sites.items():
+        if file_name == "ssl-server.xml":  # the keystore's password: the owner's alone
+            (folder / file_name).touch(mode=0o600)
+            (folder / file_name).chmod(0o600)
         write_site_file(folder / file_name, properties)
     (folder / "log4j.properties").write_text(LOG4J_PROPERTIES)
     return folder

@@ -15,7 +15,7 @@ from typing import Callable
 
 import requests
 
-from .. import jarset
+from .. import jarset, sessions
 from ..exceptions import ClusterError, DaemonDiedError, KerberosError
 from ..progress import count_bar
 from ..kerberos import Credentials, spnego_auth
@@ -24,6 +24,7 @@ from ..jvm import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net
+from . import tls as cluster_tls
 from .daemons import KERBEROS_FOLDER, Daemon, stop_all, stop_group, stray_processes
 from .kdc import REALM, Realm, realm_environment
 from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
@@ -53,10 +54,9 @@ def _raise_if_died(daemon: Daemon) -> bool:
     return False
 
 
-def _http() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # a user's http_proxy must not capture loopback calls
-    return session
+def _http(verify: str | bool = True) -> requests.Session:
+    # A user's https_proxy never captures the cluster's own (loopback) addresses.
+    return sessions.session(verify, use_proxies=False)
 
 
 class LocalCluster:
@@ -90,6 +90,12 @@ class LocalCluster:
         SPNEGO on every web endpoint. The user running it gets principal
         ``USER@KNIT.LOCAL``, a keytab and a ticket cache (:meth:`env` names them).
         Loopback network only.
+    https : bool
+        The ResourceManager's and NodeManagers' web endpoints (REST APIs, web UI, the
+        ApplicationMaster proxy) serve HTTPS only (``yarn.http.policy=HTTPS_ONLY``),
+        with a certificate from a CA of the cluster's own: :attr:`ca_certificate`, the
+        file to give clients (``SSL_CERT_FILE``, or ``verify=`` of
+        :class:`~knit.yarn_api.YARNAPI`). See :mod:`knit.cluster.tls`.
     progress : callable, optional
         Receives one-line progress messages (default: the module logger).
 
@@ -110,6 +116,7 @@ class LocalCluster:
         nodemanager_vcores: int = 32,
         extra_conf: dict[str, dict[str, str]] | None = None,
         secure: bool = False,
+        https: bool = False,
         progress: Callable[[str], None] | None = None,
     ):
         if not isinstance(nodemanagers, int) or nodemanagers < 1:
@@ -122,6 +129,7 @@ class LocalCluster:
             raise ValueError("a secure local cluster runs on the loopback network only "
                              "(its KDC listens on the master's loopback address)")
         self.secure = bool(secure)
+        self._https = bool(https)
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
         self.ports_picked_free = ports == "free"
@@ -159,8 +167,20 @@ class LocalCluster:
         return self.network.master
 
     @property
+    def https(self) -> bool:
+        """Whether YARN's web endpoints serve HTTPS only (asked for, or the running
+        cluster of this folder does)."""
+        return self._https or bool((self._read_state() or {}).get("https"))
+
+    @property
+    def ca_certificate(self) -> Path | None:
+        """The PEM certificate of the cluster's CA (with ``https``), else None."""
+        return self.directory / cluster_tls.FOLDER / "ca.pem" if self.https else None
+
+    @property
     def rm_url(self) -> str:
-        return f"http://{self.host}:{self.ports.rm_webapp}"
+        scheme = "https" if self.https else "http"
+        return f"{scheme}://{self.host}:{self.ports.rm_webapp}"
 
     @property
     def webhdfs_url(self) -> str:
@@ -230,6 +250,7 @@ class LocalCluster:
             "datanode_ports": vars(config.datanode),
             "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
             "secure": config.realm is not None,
+            "https": config.tls is not None,
             "kdc_port": config.realm.port if config.realm else None,
             "daemons": [
                 {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir),
@@ -282,7 +303,8 @@ class LocalCluster:
             if self.ports_picked_free:
                 self.ports = ClusterPorts(*picked[:7])
             check_ports_free(self.ports, self.host)
-            config = self._config(self._make_realm(picked[-1]), NodePorts(*picked[7:10]))
+            config = self._config(self._make_realm(picked[-1]), NodePorts(*picked[7:10]),
+                                  self._make_tls())
             ensure_hadoop_home(self.hadoop_home, self.conf_dir,
                                lambda: jarset.hadoop_jars(progress=self._progress))
             if config.realm is not None:
@@ -324,6 +346,15 @@ class LocalCluster:
                      users=[getpass.getuser()])
         return realm
 
+    def _make_tls(self) -> cluster_tls.ClusterTls | None:
+        """A fresh CA and server certificate for an ``https`` cluster; None otherwise."""
+        folder = self.directory / cluster_tls.FOLDER
+        if not self._https:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        self._progress("creating the cluster's CA and HTTPS certificate (keytool)")
+        return cluster_tls.create(folder, [self.host, *self.network.nodes, "localhost"])
+
     def _start_kdc(self, kdc: Daemon, realm: Realm) -> None:
         kdc.start()
         wait_until(lambda: _listening(realm.host, realm.port) or _raise_if_died(kdc), 30,
@@ -334,17 +365,20 @@ class LocalCluster:
         mode = state.get("network", {}).get("mode", "loopback")
         ports_differ = not self.ports_picked_free and state.get("ports") != self.ports.as_dict()
         secure_differs = bool(state.get("secure")) != self.secure
+        https_differs = bool(state.get("https")) != self._https
         if (state.get("nodemanagers") != self.nodemanagers or ports_differ
-                or mode != self.network_mode or secure_differs):
+                or mode != self.network_mode or secure_differs or https_differs):
             raise ClusterError(
                 f"a different cluster is running in {self.directory} "
                 f"({'secure, ' if state.get('secure') else ''}"
+                f"{'https, ' if state.get('https') else ''}"
                 f"({state.get('nodemanagers')} NodeManagers, {mode} network, ports "
                 f"{state.get('ports')}): "
                 f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
             )
 
-    def _config(self, realm: Realm | None, datanode: NodePorts) -> ClusterConfig:
+    def _config(self, realm: Realm | None, datanode: NodePorts,
+                tls: cluster_tls.ClusterTls | None = None) -> ClusterConfig:
         return ClusterConfig(
             directory=self.directory,
             ports=self.ports,
@@ -356,6 +390,7 @@ class LocalCluster:
             nodemanager_vcores=self.nodemanager_vcores,
             extra=self.extra_conf,
             realm=realm,
+            tls=tls,
         )
 
     def _nodemanager_ports(self, host: str) -> NodePorts:
@@ -409,7 +444,7 @@ class LocalCluster:
             )
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
-        http = _http()
+        http = _http(str(self.ca_certificate) if self.https else True)
         seen = {"last": "nothing yet", "said": "", "steps": 0}
         with count_bar(self.nodemanagers + 3, "cluster starting", "step",
                        enabled=self._show_bars) as bar:
@@ -507,7 +542,7 @@ class LocalCluster:
 
     def _webhdfs(self, method: str, path: str, **params: str) -> dict:
         """One WebHDFS call as the cluster's owner (the HDFS superuser)."""
-        http = _http()
+        http = _http(str(self.ca_certificate) if self.https else True)
         who = self._who(http)
         with realm_environment(self.realm):
             response = http.request(method, f"{self.webhdfs_url}{path}",

@@ -1,8 +1,10 @@
-"""A Maven repository served over HTTP on 127.0.0.1, as a company mirror would be."""
+"""A Maven repository served over HTTP (or HTTPS) on 127.0.0.1, as a company mirror
+would be."""
 
 from __future__ import annotations
 
 import functools
+import ssl
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,9 +15,11 @@ class MavenMirror:
 
     ``requests`` lists the paths asked for; ``cut_short`` names files whose
     download stops half-way (the full length announced, half the bytes sent).
+    With ``tls`` (a :class:`tests.tls.ServerCertificate`) it serves HTTPS, its URL
+    naming ``host`` (which the certificate must hold).
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, tls=None, host: str = "127.0.0.1"):
         self.requests: list[str] = []
         self.cut_short: set[str] = set()
         mirror = self
@@ -39,7 +43,12 @@ class MavenMirror:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0),
                                           functools.partial(Handler, directory=str(root)))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls.cert, tls.key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -29,8 +29,9 @@ def render() -> dict:
 
 
 def _spec(requirement: str) -> tuple[str, str]:
-    """``("name", "constraint")`` of a pip or conda requirement string."""
-    name, spec = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(.*)", requirement).groups()
+    """``("name", "constraint")`` of a pip or conda requirement string (an environment
+    marker such as ``; python_version >= '3.10'`` left out: noarch conda has none)."""
+    name, spec = re.match(r"\s*([A-Za-z0-9_.-]+)\s*([^;]*)", requirement).groups()
     return name.lower(), spec.replace(" ", "")
 
 
