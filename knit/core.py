@@ -30,7 +30,7 @@ from .exceptions import (
 from .jvm import get_gateway, java_call, java_call_mapped
 from .kerberos import Credentials, is_kerberos
 from .maven import JAVA_LIBS, installed_jar
-from .spec import ACLs, LaunchSpec, boot_script, resource_name
+from .spec import ACLs, LaunchSpec, boot_script, check_boot_script_size, resource_name
 from .staging import PUBLIC_STAGING, STAGING, Stager, file_digest
 from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI
@@ -314,6 +314,8 @@ class Knit:
                           lang=(envvars or {}).get("KNIT_LANG", self.lang),  # 0.2.4's variable
                           keep_alive=keep_alive, acls=acls,
                           max_restarts=max_restarts, worker_kv=worker_kv)
+        # The environment's prefix and key are not known before staging: the longest forms.
+        check_boot_script_size(boot_script(spec, "x" * 255 if spec.env else None, "k" * 64))
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am_memory, self.am_vcores,
                                     self._progress)

@@ -217,6 +217,7 @@ def fetch_one(session, jar: Jar, cache: Path, base_url: str, timeout: float,
                 f"{url} does not match the SHA-256 knit pins for {jar.coordinates} "
                 f"(got {digest.hexdigest()}, want {jar.sha256}): the repository or a proxy "
                 f"served another file; nothing was kept{_mirror_hint()}")
+        os.chmod(part, 0o644)  # a public artifact: other users' Hadoop may load it
         os.replace(part, target)
         return target
     except requests.RequestException as exc:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from .cds import SharedArchive, sharing_order
-from .sessions import java_proxy_options
 from .cds import enabled as cds_enabled
 from .exceptions import (ClusterUnreachableError, JVMError, KnitTimeoutError,
                          RemoteFileNotFoundError, RemotePermissionError, ToolNotFoundError)
@@ -154,6 +153,8 @@ class Gateway:
 
     def __init__(self, knit_jar: Path, timeout: float = 120.0):
         from py4j.java_gateway import GatewayParameters, JavaGateway
+
+        from .sessions import java_proxy_options  # requests: not at import (setup.py imports this module)
 
         _set_py4j_log_level(logging.NOTSET)
         java = java_executable()

@@ -114,6 +114,8 @@ class LaunchSpec:
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
             raise KnitValueError("cmd must be a non-empty shell command string")
+        if "\0" in self.cmd:
+            raise KnitValueError("cmd cannot hold a NUL character (bash would drop it)")
         if not (self.keep_alive and self.num_containers == 0):  # a service may start empty
             _positive_int("num_containers", self.num_containers)
         _positive_int("virtual_cores", self.virtual_cores)
@@ -127,6 +129,12 @@ class LaunchSpec:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise KnitValueError(f"{name} must be a non-empty string, not {value!r}")
+            if "\0" in value:
+                raise KnitValueError(f"{name} cannot hold a NUL character, not {value!r}")
+        for name in ("keep_alive", "worker_kv"):
+            if not isinstance(getattr(self, name), bool):
+                raise KnitTypeError(f"{name} must be True or False, not {getattr(self, name)!r} "
+                                    "(a string such as 'no' would count as true)")
         self._check_envvars()
         self._check_files()
         object.__setattr__(self, "files", tuple(self.files))
@@ -214,6 +222,29 @@ def check_resource_name(name: str, what: str) -> None:
         raise KnitValueError(f"{what}: {name!r} cannot be a file name in a YARN container ({shown}): "
                          "YARN writes names unquoted into its launch script; rename the file "
                          "or put it inside an archive")
+
+
+#: The largest boot script knit submits, base64-encoded (bytes). YARN hands it to the
+#: container in one environment variable, and Linux caps one such string at 128 KiB
+#: (MAX_ARG_STRLEN): above that the launch fails with "Argument list too long".
+MAX_BOOT_SCRIPT_B64 = 120 * 1024
+
+
+def check_boot_script_size(script: str) -> None:
+    """Refuse a boot script the container could not receive.
+
+    Raises
+    ------
+    KnitValueError
+        Naming the size, the limit and the fix.
+    """
+    encoded = 4 * -(-len(script.encode()) // 3)
+    if encoded > MAX_BOOT_SCRIPT_B64:
+        raise KnitValueError(
+            f"cmd and envvars make a container boot script of {encoded // 1024} KiB (encoded); "
+            f"a container can receive at most {MAX_BOOT_SCRIPT_B64 // 1024} KiB (Linux's limit "
+            "on one environment string is 128 KiB): ship large values as files (files=[...]) "
+            "and read them in the command")
 
 
 def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> str:

@@ -65,6 +65,8 @@ python=/usr/bin/python3
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+ls knit/java_libs/knit-*.jar >/dev/null 2>&1 ||
+  { echo "test.sh: pip install -e . built no knit jar (see its warnings)" >&2; exit 1; }
 
 # The Scala unit tests (ApplicationMaster book-keeping), the documentation (Sphinx,
 # warnings are errors), then the Python suite.

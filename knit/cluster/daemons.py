@@ -285,31 +285,56 @@ def _ancestors() -> set[int]:
     return pids
 
 
+def _uid(pid: int) -> int | None:
+    try:
+        return Path(f"/proc/{pid}").stat().st_uid
+    except OSError:
+        return None
+
+
+def _belongs(pid: int, folder: str, container_roots: tuple[str, ...]) -> bool:
+    """Whether ``pid`` is one of the cluster's: a daemon tagged with its folder, its
+    KDC, or a container running in one of its NodeManagers' folders."""
+    args = _cmdline(pid)
+    if f"-D{TAG_PROPERTY}={folder}" in args:
+        return True
+    if args and Path(args[0]).name == MAIN_CLASSES["kdc"] and any(_mentions(a, folder) for a in args):
+        return True
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd") + "/"
+    except OSError:
+        return False
+    return cwd.startswith(container_roots)
+
+
 def stray_processes(cluster_dir: Path) -> list[int]:
     """Processes that belong to the cluster: daemons, and containers they launched.
 
-    A process belongs to it if its command line names the cluster folder or its
-    working directory lies inside it (containers run in NodeManager folders).
-    This process, its ancestors and its own knit client JVM (which may use the
-    cluster's jars, and stops when this process exits) are never listed.
+    Only processes of the folder's owner count, and of those only the daemons (tagged
+    ``-Dknit.cluster.dir=DIR`` on their command line), the secure cluster's KDC, and
+    processes whose working directory is inside a NodeManager's folder
+    (``DIR/nodemanager-N/``: containers). Anything else that merely runs in ``DIR``
+    or names it (a shell, a Jupyter server) is never listed. This process, its
+    ancestors and its own knit client JVM are never listed either.
     """
-    folder = str(cluster_dir.resolve())
+    folder_path = cluster_dir.resolve()
+    try:
+        owner = folder_path.stat().st_uid
+    except OSError:
+        return []
+    folder = str(folder_path)
+    roots = tuple(f"{path}/" for path in folder_path.glob("nodemanager-*") if path.is_dir())
     mine = _ancestors()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in mine:
             continue
         pid = int(entry.name)
+        if _uid(pid) != owner or _is_zombie(pid):
+            continue
         if _parent(pid) == os.getpid() and CLIENT_JVM_CLASS in _cmdline(pid):
             continue
-        if _is_zombie(pid):
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            cwd = ""
-        in_folder = cwd == folder or cwd.startswith(folder + "/")
-        if in_folder or any(_mentions(arg, folder) for arg in _cmdline(pid)):
+        if _belongs(pid, folder, roots):
             found.append(pid)
     return found
 

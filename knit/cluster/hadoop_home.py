@@ -15,6 +15,7 @@ so a layout costs no copying and a second cluster downloads nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import shutil
 import subprocess
@@ -92,7 +93,8 @@ def _layout_is_current(home: Path, key: str) -> bool:
     if not marker.is_file() or marker.read_text().strip() != key:
         return False
     links = list((home / "share" / "hadoop").glob("*/**/*.jar"))
-    return bool(links) and all(link.exists() for link in links)
+    # Links into the owner's caches (made by earlier knit versions) are remade.
+    return bool(links) and all(link.exists() and not link.is_symlink() for link in links)
 
 
 def ensure_hadoop_home(
@@ -126,7 +128,24 @@ def _link_jars(home: Path, jars: list[Path]) -> None:
             if jar.name.startswith("hadoop-hdfs-"):
                 _extract_webapps(jar, share / "hdfs")
             continue
-        (share / share_subdir(jar.name) / jar.name).symlink_to(jar)
+        _place_jar(jar, share / share_subdir(jar.name) / jar.name)
+
+
+def _place_jar(jar: Path, target: Path) -> None:
+    """Put ``jar`` at ``target`` readable by every user of the machine: a hard link
+    (no copy) where the two share a file system, else a copy. A symbolic link would
+    lead other users into the owner's private caches."""
+    try:
+        os.link(jar, target)
+    except OSError:
+        shutil.copyfile(jar, target)
+    if target.stat().st_mode & 0o044 != 0o044:
+        try:
+            target.chmod(0o644)
+        except PermissionError:  # a linked file of someone else's: copy it instead
+            target.unlink()
+            shutil.copyfile(jar, target)
+            target.chmod(0o644)
 
 
 def _extract_webapps(jar: Path, dest: Path) -> None:

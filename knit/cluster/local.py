@@ -260,6 +260,43 @@ class LocalCluster:
         }
         self._state_path().write_text(json.dumps(state, indent=2))
 
+    #: Folders of the cluster that are its owner's alone: the ResourceManager's state
+    #: store (every running application's credentials and launch contract), HDFS's
+    #: blocks, the daemons' logs and the NodeManagers' folders (containers' files).
+    PRIVATE_FOLDERS = ("rm-state", "data", "logs")
+
+    def _make_private(self) -> None:
+        """Close the cluster's folder to other users but for what they need to use the
+        cluster as its clients: ``conf/``, ``hadoop/``, ``tls/ca.pem``, the realm's
+        ``krb5.conf`` and the state file (the folder itself: traverse, not list)."""
+        self.directory.chmod(0o711)
+        for name in self.PRIVATE_FOLDERS:
+            folder = self.directory / name
+            folder.mkdir(exist_ok=True)
+            folder.chmod(0o700)
+        for index in range(self.nodemanagers):
+            folder = self.directory / f"nodemanager-{index}"
+            folder.mkdir(exist_ok=True)
+            folder.chmod(0o700)
+
+    def holds_cluster(self) -> bool:
+        """Whether the folder is a local cluster's: its state file, or the layout
+        ``up`` writes (``conf/yarn-site.xml`` and ``hadoop/``)."""
+        return self._state_path().exists() or (
+            (self.conf_dir / "yarn-site.xml").is_file() and self.hadoop_home.is_dir())
+
+    def _refuse_foreign_folder(self, action: str, empty_is_fine: bool = False) -> None:
+        """Raise ClusterError unless the folder is a cluster's (or, with
+        ``empty_is_fine``, missing or empty): never act on a folder of other things."""
+        if self.holds_cluster():
+            return
+        if empty_is_fine and (not self.directory.exists() or not any(self.directory.iterdir())):
+            return
+        raise ClusterError(
+            f"{self.directory} holds no knit cluster (no {STATE_FILE}, no conf/yarn-site.xml "
+            f"and hadoop/): knit will not {action}; name the folder a cluster was started "
+            "in, or a new or empty one for `knit cluster up`")
+
     def is_running(self) -> bool:
         """Whether every daemon of this folder's cluster is alive."""
         daemons = self._daemons_from_state(self._read_state())
@@ -289,11 +326,13 @@ class LocalCluster:
             self._adopt(state)
             self._progress(f"cluster in {self.directory} is already running")
             return self
+        self._refuse_foreign_folder("start a cluster in it", empty_is_fine=True)
         if state or stray_processes(self.directory):
             self._progress("cleaning up what is left of an earlier cluster")
             self.down()
         java_executable()
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         started = time.monotonic()
         daemons: list[Daemon] = []
         try:
@@ -312,6 +351,7 @@ class LocalCluster:
             cluster_config.write_all(config)
             # A new cluster starts with no application: only restart() recovers them.
             shutil.rmtree(self.directory / "rm-state", ignore_errors=True)
+            self._make_private()
             daemons = self._daemons(config)
             if config.realm is not None:
                 self._start_kdc(daemons[0], config.realm)
@@ -575,6 +615,9 @@ class LocalCluster:
         list of int
             Pids that did not stop on SIGTERM and were killed.
         """
+        if not self.directory.exists():
+            return []
+        self._refuse_foreign_folder("stop anything")
         state = self._read_state()
         daemons = self._daemons_from_state(state)
         killed = stop_all(daemons, self.directory)

@@ -30,8 +30,16 @@ def other_cluster(tmp_path: Path, **kwargs) -> LocalCluster:
     return LocalCluster(directory=tmp_path / "other", nodemanagers=1, **kwargs)
 
 
+def _bystander(cwd: Path, *args: str) -> subprocess.Popen:
+    """A process of the user's that is no part of a cluster: a shell in its folder."""
+    return subprocess.Popen(["bash", "-c", "sleep 300", "bystander", *args], cwd=cwd,
+                            start_new_session=True)
+
+
 def test_down_after_kill_9_leaves_no_process_and_no_port(tmp_path):
     cluster = other_cluster(tmp_path).up()
+    # Started in the cluster's folder and naming it, but not the cluster's (audit item 1).
+    bystanders = [_bystander(cluster.directory), _bystander(tmp_path, f"{cluster.directory}/logs")]
     try:
         app_id = rest_apps.submit_shell(cluster.rm_url, "sleep 600")
         rest_apps.wait_am_container_running(cluster.rm_url, app_id)
@@ -47,9 +55,35 @@ def test_down_after_kill_9_leaves_no_process_and_no_port(tmp_path):
         assert not cluster.is_running()
     finally:
         cluster.down()
-    assert stray_processes(cluster.directory) == []
-    assert all(is_port_free(port) for port in cluster.ports.as_dict().values())
-    assert not (cluster.directory / "cluster.json").exists()
+    try:
+        assert stray_processes(cluster.directory) == []
+        assert all(is_port_free(port) for port in cluster.ports.as_dict().values())
+        assert not (cluster.directory / "cluster.json").exists()
+        assert [b.poll() for b in bystanders] == [None, None], "down() killed a bystander"
+    finally:
+        for bystander in bystanders:
+            bystander.kill()
+            bystander.wait()
+
+
+def test_up_and_down_refuse_a_folder_that_holds_no_cluster_and_signal_nothing(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "notes.txt").write_text("a user's own files")
+    bystanders = [_bystander(scratch), _bystander(tmp_path, f"{scratch}/notes.txt")]
+    try:
+        for verb in ("down", "up"):
+            result = subprocess.run([sys.executable, "-m", "knit", "cluster", verb, "--dir",
+                                     str(scratch)], capture_output=True, text=True, timeout=120)
+            assert result.returncode != 0
+            assert f"{scratch} holds no knit cluster" in result.stderr
+            assert "Traceback" not in result.stderr
+        assert [b.poll() for b in bystanders] == [None, None]
+        assert sorted(path.name for path in scratch.iterdir()) == ["notes.txt"]
+    finally:
+        for bystander in bystanders:
+            bystander.kill()
+            bystander.wait()
 
 
 def _cmd(pid: int) -> str:

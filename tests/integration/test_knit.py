@@ -153,11 +153,19 @@ def test_allocation_timeout_fails_fast(cluster_environ):
     ({"max_restarts": -2}, ValueError, "max_restarts must be -1"),
     ({"files": ["hdfs:///no/such/file.txt"]}, FileNotFoundError, "does not exist in HDFS"),
     ({"env": "/no/such/env.zip"}, FileNotFoundError, "does not exist"),
+    # The audit's (issue 28 items 4 and 15): each used to be submitted.
+    ({"app_name": "a\0b"}, ValueError, "app_name cannot hold a NUL"),
+    ({"worker_kv": "no"}, TypeError, "worker_kv must be True or False"),
+    ({"keep_alive": 1}, TypeError, "keep_alive must be True or False"),
+    ({"envvars": {"BIG": "x" * 140_000}}, ValueError, "at most 120 KiB"),
+    ({"cmd": "echo " + "y" * 200_000}, ValueError, r"boot script of \d+ KiB"),
+    ({"cmd": "echo a\0b"}, ValueError, "cmd cannot hold a NUL"),
 ])
 def test_bad_input_is_refused_before_submission(knit, kwargs, error, match):
     before = len(knit.yarn_api.apps)
+    kwargs = {"cmd": "true", **kwargs}
     with pytest.raises(error, match=match):
-        knit.start("true", **kwargs)
+        knit.start(kwargs.pop("cmd"), **kwargs)
     assert len(knit.yarn_api.apps) == before
 
 

@@ -162,3 +162,33 @@ def test_acls_are_checked_before_submission(cluster_environ):
     with pytest.raises(TypeError, match="must be a list"):
         k.start("true", acls={"view_users": "bob"})
     assert len(k.yarn_api.apps) == before
+
+
+def test_the_cluster_folder_shows_another_user_its_configuration_and_jars_only(cluster_environ,
+                                                                               bob):
+    """Audit items 2 and 11: B uses the cluster's HADOOP_HOME (jars readable, not links
+    into the owner's private caches) but reads none of its state store, data or logs."""
+    local = cluster_environ
+    k = Knit(**QUIET)
+    k.start("sleep 300", keep_alive=True)
+    try:
+        wait_for(lambda: any(local.directory.joinpath("rm-state").rglob("*")), timeout=60,
+                 what="the ResourceManager's state store to hold the application")
+        for private in ("rm-state", "logs", "data", "nodemanager-0"):
+            probe = bob.run(["find", str(local.directory / private), "-type", "f"])
+            assert probe.returncode != 0 and "Permission denied" in probe.stderr, private
+        listing = bob.run(["ls", str(local.directory)])
+        assert listing.returncode != 0  # traverse, not list
+        assert bob.run(["cat", str(local.conf_dir / "yarn-site.xml")]).returncode == 0
+        listed = bob.hdfs("-ls", "/", hadoop_home=local.hadoop_home)
+        assert listed.returncode == 0, listed.stderr[-2000:]
+        apps = bob.python("""
+            from knit import Knit
+            knit = Knit(progress=False)
+            knit.client  # the client JVM, with the cluster's jars on its classpath
+            result = sorted(knit.yarn_api.apps())
+        """)
+        assert k.app_id in apps
+        assert not [jar for jar in local.hadoop_home.rglob("*.jar") if jar.is_symlink()]
+    finally:
+        k.kill()

@@ -24,3 +24,20 @@ def test_the_dask_cluster_module_leaves_bokeh_for_the_dashboard():
     pytest.importorskip("distributed")
     modules = imported_after("import knit.dask_yarn")
     assert "distributed" in modules and "bokeh" not in modules
+
+
+def test_setup_py_can_import_the_jar_builder_without_the_runtime_dependencies():
+    """setup.py imports knit.maven in pip's isolated build environment, where requests,
+    lxml, py4j and the rest are not installed; an import of one of them there made
+    `pip install -e .` skip building the jar (setuptools only warns)."""
+    guard = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def guarded(name, *args, **kwargs):\n"
+        "    if name.split('.')[0] in {'requests', 'lxml', 'py4j', 'tqdm', 'truststore', 'argcomplete'}:\n"
+        "        raise ModuleNotFoundError(name)\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = guarded\n"
+        "from knit.maven import build_knit_jar\n"
+    )
+    subprocess.run([sys.executable, "-c", guard], check=True, timeout=120)

@@ -84,7 +84,12 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
   }
 
   /** A container ended; true if it must be replaced (a failure within the restart policy). */
-  def completed(id: String, exitStatus: Int, diagnostics: String): Boolean = synchronized {
+  def completed(id: String, reportedStatus: Int, diagnostics: String): Boolean = synchronized {
+    // A command that never ran (bash could not even start) is a failure, whatever the
+    // exit status the NodeManager reports with it (it has reported 0).
+    val exitStatus =
+      if (reportedStatus == 0 && ContainerTracker.neverRan(diagnostics)) ContainerTracker.LaunchFailed
+      else reportedStatus
     _workers.get(id) match {
       case Some(w) if w.state == "ALLOCATED" || w.state == "RUNNING" =>
         w.exitStatus = Some(exitStatus)
@@ -159,4 +164,14 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
     if (failed.size <= _restarts) (true, s"all containers succeeded ($counts)")
     else (false, s"$counts; failed containers: " + failed.map(describe).mkString("; "))
   }
+}
+
+object ContainerTracker {
+  /** The exit status knit records for a container whose command could not be started. */
+  val LaunchFailed: Int = -1
+
+  private val NeverRanMarks = Seq("Cannot run program", "Argument list too long", "error=7,")
+
+  /** Whether YARN's diagnostics say the container's process could not be started. */
+  def neverRan(diagnostics: String): Boolean = NeverRanMarks.exists(diagnostics.contains)
 }

@@ -56,6 +56,18 @@ class ContainerTrackerTest {
     assertFalse("only the first line of YARN's diagnostics", text.contains("stack trace"))
   }
 
+  @Test def aContainerThatCouldNotBeLaunchedFailsWhateverItsReportedExitStatus(): Unit = {
+    val t = tracker()
+    t.request(1)
+    t.allocated("c2", "n1:1", "", 128, 1); t.started("c2")
+    t.completed("c2", 0, "Exception from container-launch.\njava.io.IOException: Cannot run program " +
+      "\"bash\": error=7, Argument list too long")
+    assertTrue(t.isDone)
+    assertFalse(t.summary._1)
+    assertEquals(Seq("c2"), t.failures.map(_.id))
+    assertEquals(Some(ContainerTracker.LaunchFailed), t.failures.head.exitStatus)
+  }
+
   @Test def removedContainersAreNotFailures(): Unit = {
     val t = tracker()
     t.request(1)
