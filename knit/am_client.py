@@ -5,7 +5,8 @@ from __future__ import annotations
 import requests
 
 from . import sessions
-from .exceptions import ApplicationError, KnitError, NotFoundError, RequestRefusedError
+from .exceptions import (ApplicationError, KnitError, KnitTimeoutError, NotFoundError,
+                         RequestRefusedError)
 from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI
 
@@ -74,6 +75,8 @@ class AMClient:
             It refused the request (HTTP 400, 413), with its reason.
         ApplicationError
             The application has ended.
+        KnitTimeoutError
+            It accepted the connection but sent no reply within ``timeout`` s.
         KnitError
             No attempt of the ApplicationMaster could be reached in time.
         """
@@ -91,6 +94,14 @@ class AMClient:
                                     f"{address}: {exc}") from exc
                 stale, self._address = address, None
                 self._address = self._await_new_attempt(address)
+            except requests.Timeout as exc:  # connected, but no reply: stopped or overloaded
+                raise KnitTimeoutError(
+                    f"the ApplicationMaster of {self.app_id} at {address} did not answer "
+                    f"{method} {path} within {self.timeout:.0f} s (is it stopped or "
+                    "overloaded? its log is in `knit logs`)") from exc
+            except requests.RequestException as exc:
+                raise KnitError(f"calling the ApplicationMaster of {self.app_id} at {address} "
+                                f"failed: {exc}") from exc
         return _reply(reply)
 
     def _await_new_attempt(self, old: str) -> str:

@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (KnitError, ValueError) as exc:
+    except (KnitError, ValueError, FileNotFoundError) as exc:
         say(f"error: {exc}")
         return 1
     except KeyboardInterrupt:

@@ -57,6 +57,11 @@ def find_conf_dir(environ: dict[str, str] | None = None) -> Path | None:
                     f"{variable}={value} but {folder} is not a folder: point {variable} at the "
                     "folder holding core-site.xml and yarn-site.xml, or unset it"
                 )
+            if not any((folder / name).is_file() for name in ("core-site.xml", "yarn-site.xml")):
+                raise ConfigError(
+                    f"{variable}={value} but {folder} holds no core-site.xml or yarn-site.xml "
+                    f"(knit would fall back to localhost): point {variable} at the cluster's "
+                    "configuration folder, or unset it")
             return folder
     tarball = Path(environ["HADOOP_HOME"]) / "etc" / "hadoop" if environ.get("HADOOP_HOME") else None
     if tarball is not None and tarball.is_dir():

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 
 from . import checks as checks_module
 from . import records
 from .am_client import AMClient
+from .arguments import port, seconds, whole_number
 from .conf import hdfs_uri, load_conf
 from .contract import AppMasterSettings, Resource, launch_contract, to_json
 from .env import archive_top_folder, is_archive, zip_env
@@ -93,12 +97,20 @@ class Knit:
         principal, keytab = kwargs.pop("principal", None), kwargs.pop("keytab", None)
         if principal and "user" not in kwargs:  # HDFS and YARN know the user by its short name
             kwargs["user"] = principal.split("@")[0].split("/")[0]
-        self.am_memory = int(kwargs.pop("am_memory", 384))
-        self.am_vcores = int(kwargs.pop("am_vcores", 1))
-        self.am_max_attempts = int(kwargs.pop("am_max_attempts", 2))
-        self.start_timeout = float(kwargs.pop("start_timeout", 120))
-        self.allocation_timeout = float(kwargs.pop("allocation_timeout", 300))
-        self.client_timeout = float(kwargs.pop("client_timeout", 0))
+        self.am_memory = whole_number("am_memory", kwargs.pop("am_memory", 384), minimum=32)
+        self.am_vcores = whole_number("am_vcores", kwargs.pop("am_vcores", 1))
+        self.am_max_attempts = whole_number("am_max_attempts", kwargs.pop("am_max_attempts", 2))
+        self.start_timeout = seconds("start_timeout", kwargs.pop("start_timeout", 120))
+        self.allocation_timeout = seconds("allocation_timeout",
+                                          kwargs.pop("allocation_timeout", 300))
+        self.client_timeout = seconds("client_timeout", kwargs.pop("client_timeout", 0),
+                                      zero_means="no limit")
+        for name in ("rm_port", "nn_port"):
+            if kwargs.get(name) is not None:
+                kwargs[name] = port(name, kwargs[name])
+        if kwargs.get("replication_factor") is not None:
+            kwargs["replication_factor"] = whole_number("replication_factor",
+                                                        kwargs["replication_factor"])
         progress = kwargs.pop("progress", None)
         unknown = set(kwargs) - _SETTINGS
         if unknown:
@@ -402,14 +414,14 @@ class Knit:
             resources.append(self._describe(resource_name(path), uri, kind, "PRIVATE", path))
         env_prefix, env_key = None, ""
         if spec.env:
-            archive = self._pack_env(spec.env)
-            if archive.startswith("hdfs://"):
-                uri = hdfs_uri(archive, self.conf)
-            else:
-                uri = self.stager.ship(archive, spec.env_visibility)
-                env_key = file_digest(archive)[1][:20]
-            name = resource_name(archive)
-            top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
+            with self._packed_env(spec.env) as archive:
+                if archive.startswith("hdfs://"):
+                    uri = hdfs_uri(archive, self.conf)
+                else:
+                    uri = self.stager.ship(archive, spec.env_visibility)
+                    env_key = file_digest(archive)[1][:20]
+                name = resource_name(archive)
+                top = None if archive.startswith("hdfs://") else archive_top_folder(Path(archive))
             env_prefix = f"{name}/{top}" if top else name
             resources.append(self._describe(name, uri, "ARCHIVE", spec.env_visibility, spec.env))
         return resources, env_prefix, env_key
@@ -423,12 +435,19 @@ class Knit:
             raise KnitValueError(f"{given!r} is an HDFS folder; ship files or archives")
         return Resource.from_status(name, status, kind, visibility)
 
-    def _pack_env(self, env: str) -> str:
+    @contextlib.contextmanager
+    def _packed_env(self, env: str) -> Iterator[str]:
+        """``env`` as an archive: itself, or an environment folder zipped into a
+        temporary folder that is removed once the archive is staged."""
         path = Path(env)
         if env.startswith("hdfs://") or path.is_file():
-            return env
+            yield env
+            return
         folder = Path(tempfile.mkdtemp(prefix="knit-env-"))
-        return str(zip_env(path, folder / f"{path.resolve().name}.zip"))
+        try:
+            yield str(zip_env(path, folder / f"{path.resolve().name}.zip"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _wait_running(self) -> None:
         seen = {"state": ""}
@@ -651,8 +670,9 @@ class Knit:
             raise KnitValueError(f"n must be a whole number >= 0, not {n!r}")
         params = {"n": n}
         if virtual_cores is not None or memory is not None:
-            spec = LaunchSpec(cmd="-", num_containers=max(n, 1), virtual_cores=virtual_cores or 1,
-                              memory=memory or 128)
+            spec = LaunchSpec(cmd="-", num_containers=max(n, 1),
+                              virtual_cores=1 if virtual_cores is None else virtual_cores,
+                              memory=128 if memory is None else memory)
             checks_module.check_fits(self.yarn_api, spec, self.conf)
             params.update({k: v for k, v in (("vcores", virtual_cores), ("memory", memory)) if v})
         return int(self.am.call("PUT", "/containers/target", **params)["target"])

@@ -15,15 +15,17 @@ DASHBOARD_KEY = "dask.dashboard"
 PUBLISHER = Path(__file__).with_name("dask_publish.py")
 
 
-def scheduler_command() -> str:
+def scheduler_command(dashboard: bool = True) -> str:
     """The scheduler container's command: it listens on its node's YARN address, on
-    any free port, and publishes its address through the preload."""
+    any free port (its dashboard too, unless ``dashboard`` is False), and publishes its
+    address through the preload."""
+    board = '--dashboard-address "$NM_HOST:0"' if dashboard else "--no-dashboard"
     return ('exec "$PYTHON_BIN" -m distributed.cli.dask_scheduler --host "$NM_HOST" '
-            f'--port 0 --dashboard-address "$NM_HOST:0" --preload {PUBLISHER.name}')
+            f'--port 0 {board} --preload {PUBLISHER.name}')
 
 
 def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: str,
-                           app_name: str, timeout: float) -> str:
+                           app_name: str, timeout: float, dashboard: bool = True) -> str:
     """Run the scheduler as a keep-alive YARN application; return its address.
 
     Raises
@@ -35,7 +37,7 @@ def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: 
     KnitTimeoutError
         No address published within ``timeout`` seconds (the application is killed).
     """
-    knit.start(scheduler_command(), num_containers=1, virtual_cores=cpus, memory=memory,
+    knit.start(scheduler_command(dashboard), num_containers=1, virtual_cores=cpus, memory=memory,
                env=env, queue=queue, app_name=app_name, keep_alive=True, files=[str(PUBLISHER)],
                worker_kv=True)
 

@@ -76,8 +76,9 @@ class DaskYARNCluster(Cluster):
         Workers to start at once (default 0: call :meth:`start` or :meth:`scale`).
     cpus, memory : int
         Default vcores and MB of a worker container (threads = cpus).
-    dashboard_address : str
-        Where the scheduler's dashboard listens (``":0"`` for any free port).
+    dashboard_address : str or None
+        Where the scheduler's dashboard listens (``":0"`` for any free port; None: no
+        dashboard, as in distributed).
     deploy_mode : {'local', 'remote'}
         ``local``: the scheduler runs in this process, and the workers' application
         ends when this process does. ``remote``: the scheduler runs in a YARN
@@ -112,7 +113,7 @@ class DaskYARNCluster(Cluster):
                  channels: list[str] | None = None, conda_pars: dict | None = None,
                  n_workers: int = 0, cpus: int = 1, memory: int = 2048,
                  queue: str = "default", app_name: str = "dask",
-                 dashboard_address: str = ":8787", deploy_mode: str = "local",
+                 dashboard_address: str | None = ":8787", deploy_mode: str = "local",
                  scheduler_memory: int = 1024, scheduler_cpus: int = 1,
                  application: str | None = None, asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
         if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
@@ -135,6 +136,9 @@ class DaskYARNCluster(Cluster):
         self._env_request = (env, packages, channels, conda_pars)
         self._env: str | None = None
         self._ip = scheduler_host or ip
+        if dashboard_address is not None and not isinstance(dashboard_address, str):
+            raise KnitTypeError(f"dashboard_address must be an address string such as ':8787' "
+                                f"or None (no dashboard), not {dashboard_address!r}")
         self._dashboard_address = dashboard_address
         self._queue, self._app_name = queue, app_name
         self._cpus, self._memory = cpus, memory
@@ -182,7 +186,7 @@ class DaskYARNCluster(Cluster):
         else:
             ip = self._ip or await self._run(self._guess_ip)
             dashboard = self._dashboard_address
-            if dashboard.startswith(":"):  # the scheduler's interface, not every interface
+            if dashboard is not None and dashboard.startswith(":"):  # the scheduler's interface
                 dashboard = f"{ip}{dashboard}"
             self.local_cluster = await LocalCluster(
                 n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
@@ -207,7 +211,8 @@ class DaskYARNCluster(Cluster):
         memory, cpus = self._scheduler_size
         timeout = self.knit.start_timeout + self.knit.allocation_timeout
         address = await self._run(start_remote_scheduler, self.scheduler_knit, self._env, memory,
-                                  cpus, self._queue, f"{self._app_name}-scheduler", timeout)
+                                  cpus, self._queue, f"{self._app_name}-scheduler", timeout,
+                                  self._dashboard_address is not None)
         self._log(f"scheduler {address} runs in {self.scheduler_knit.app_id}")
         await self._run(self.scheduler_knit.update_record, env=self._env)
         return address

@@ -81,13 +81,25 @@ def env_files(env_path: Path) -> list[Path]:
     links); dangling links are skipped. A link to a folder *inside* the
     environment (a venv's ``lib64 -> lib``) is skipped, as its files are packed
     under their real path, and following it would pack them twice; a link to a
-    folder outside the environment is followed.
+    folder outside the environment is followed once, unless it leads to a folder
+    already packed or to one holding the environment (a loop: each such link is
+    skipped, so nothing is packed twice and the walk ends).
     """
     found = []
+    seen = {env_path.resolve()}
     for folder, subfolders, files in os.walk(env_path, followlinks=True):
         here = Path(folder)
-        subfolders[:] = sorted(name for name in subfolders
-                               if not _links_inside(here / name, env_path))
+        kept = []
+        for name in sorted(subfolders):
+            path = here / name
+            if _links_inside(path, env_path):
+                continue
+            real = path.resolve()
+            if real in seen or env_path.resolve().is_relative_to(real):
+                continue
+            seen.add(real)
+            kept.append(name)
+        subfolders[:] = kept
         for name in sorted(files):
             path = here / name
             if path.exists():  # not a dangling symlink

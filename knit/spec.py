@@ -178,9 +178,9 @@ class LaunchSpec:
             names[name] = path
 
     def _check_env(self) -> None:
-        path = Path(self.env)
         if not isinstance(self.env, str):
             raise KnitTypeError(f"env must be a path string, not {type(self.env).__name__}")
+        path = Path(self.env)
         check_resource_name(resource_name(self.env), "env")
         if self.env.startswith("hdfs://"):
             if not is_archive(self.env):

@@ -173,7 +173,8 @@ class YARNAPI:
         if reply.status_code >= 400:
             raise _error_from_reply(reply, url)
         if not json_reply:
-            return reply.text
+            # Byte-exact (parse_yarn_logs counts LogLength in bytes), whatever the charset.
+            return reply.content.decode("utf-8", "surrogateescape")
         try:
             return reply.json() if reply.content else {}
         except ValueError as exc:
@@ -424,7 +425,8 @@ class YARNAPI:
         command = [self._yarn_command(), *args]
         logger.debug("running %s", " ".join(command))
         env = {**os.environ, **(self.credentials.tool_environment() if self.credentials else {})}
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False,
+        result = subprocess.run(command, capture_output=True, text=True, errors="surrogateescape",
+                                timeout=300, check=False,
                                 stdin=subprocess.DEVNULL, env=env)
         if check and result.returncode != 0:
             raise YARNException(f"`{' '.join(command)}` failed (exit {result.returncode}): "
@@ -515,32 +517,50 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
 _CONTAINER_HEADER = re.compile(r"^Container: (container_\S+)(?: on (\S+))?")
 
 
-def parse_yarn_logs(text: str) -> dict[str, dict[str, str]]:
-    """Split ``yarn logs`` output into ``{container_id: {log_type: contents}}``; each
-    entry also names its node (``nodeId``, as knit 0.2.4's entries did)."""
+def parse_yarn_logs(text: str | bytes) -> dict[str, dict[str, str]]:
+    """Split ``yarn logs`` (or a NodeManager's ``containerlogs``) output into
+    ``{container_id: {log_type: contents}}``; each entry also names its node
+    (``nodeId``, as knit 0.2.4's entries did).
+
+    Each file's contents are taken by its ``LogLength:`` (bytes), not up to an ``End
+    of LogType:`` line, so a container printing header-shaped lines cannot cut its
+    own output short or invent containers. ``str`` input is re-encoded as UTF-8
+    with ``surrogateescape`` (how knit decodes these replies), so lengths match.
+    """
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
     logs: dict[str, dict[str, str]] = {}
-    container, log_type, body, reading = None, None, [], False
-    for line in text.splitlines():
+    container, log_type, length, position = None, None, None, 0
+    while position < len(data):
+        end = data.find(b"\n", position)
+        end = len(data) if end < 0 else end
+        line = data[position:end].decode("utf-8", "replace")
+        position = end + 1
         header = _CONTAINER_HEADER.match(line)
-        if header and not reading:
+        if header:
             container = header.group(1)
             logs.setdefault(container, {})
             if header.group(2):  # host_port in the aggregated file's name: host:port
                 host, sep, port = header.group(2).rpartition("_")
                 node = f"{host}:{port}" if sep and port.isdigit() and ":" not in host else header.group(2)
                 logs[container]["nodeId"] = node
-        elif line.startswith("LogType:") and not reading:
-            log_type = line[len("LogType:"):].strip()
-        elif line.startswith("LogContents:") and not reading:
-            reading, body = True, []
-        elif reading and line.startswith("End of LogType:"):
+        elif line.startswith("LogType:"):
+            log_type, length = line[len("LogType:"):].strip(), None
+        elif line.startswith("LogLength:"):
+            value = line[len("LogLength:"):].strip()
+            length = int(value) if value.isdigit() else None
+        elif line.startswith("LogContents:"):
+            if length is None:  # no length given: up to the end marker
+                marker = f"End of LogType:{log_type}".encode()
+                stop = data.find(b"\n" + marker, position - 1)
+                stop = len(data) if stop < 0 else stop
+                body = data[position:stop] if stop >= position else b""
+                position = stop + 1
+            else:
+                body = data[position:position + length]
+                position += length
             if container and log_type:
-                if body and body[-1] == "":
-                    body.pop()  # the separator line `yarn logs` puts after the contents
-                logs[container][log_type] = "".join(line + "\n" for line in body)
-            reading, log_type = False, None
-        elif reading:
-            body.append(line)
+                logs[container][log_type] = body.decode("utf-8", "replace")
+            log_type, length = None, None
     return logs
 
 

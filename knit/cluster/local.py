@@ -133,14 +133,17 @@ class LocalCluster:
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
         self.ports_picked_free = ports == "free"
-        self.ports = ClusterPorts() if self.ports_picked_free else ClusterPorts.from_overrides(ports)
+        self._port_overrides = {} if ports in (None, "free") else dict(ports)
+        self.ports = self._requested_ports()
         self.network = net.loopback(nodemanagers)
         self.network_mode = network
         state = self._read_state()
-        if state and "network" in state:  # a cluster of this folder: its real addresses
+        if state and "network" in state:
+            # A cluster of this folder: every verb acts on its real addresses and ports,
+            # whatever this object was asked for (status, restart, env of a --free-ports
+            # cluster used the default ports: audit item 6).
             self.network = Network.from_dict(state["network"])
-            if self.ports_picked_free:
-                self.ports = ClusterPorts(**state["ports"])
+            self.ports = ClusterPorts(**state["ports"])
         self.nodemanager_memory_mb = nodemanager_memory_mb
         self.nodemanager_vcores = nodemanager_vcores
         self.extra_conf = tuple(
@@ -151,6 +154,10 @@ class LocalCluster:
         self._progress = progress or logger.info
         self._show_bars = progress is not None  # a person asked to be told
         self._started_here = False
+
+    def _requested_ports(self) -> ClusterPorts:
+        return ClusterPorts() if self.ports_picked_free else ClusterPorts.from_overrides(
+            self._port_overrides)
 
     # ----------------------------------------------------------------- where
     @property
@@ -330,6 +337,7 @@ class LocalCluster:
         if state or stray_processes(self.directory):
             self._progress("cleaning up what is left of an earlier cluster")
             self.down()
+        self.ports = self._requested_ports()  # not the ports of the cluster that was here
         java_executable()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._make_private()
@@ -403,7 +411,8 @@ class LocalCluster:
 
     def _adopt(self, state: dict) -> None:
         mode = state.get("network", {}).get("mode", "loopback")
-        ports_differ = not self.ports_picked_free and state.get("ports") != self.ports.as_dict()
+        ports_differ = any(state.get("ports", {}).get(name) != port
+                           for name, port in self._port_overrides.items())
         secure_differs = bool(state.get("secure")) != self.secure
         https_differs = bool(state.get("https")) != self._https
         if (state.get("nodemanagers") != self.nodemanagers or ports_differ

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from knit import Knit
-from knit.exceptions import ApplicationError
+from knit.exceptions import ApplicationError, KnitTimeoutError
 
 from ..integration.waiting import wait_for
 
@@ -88,3 +91,34 @@ def test_refused_asks_leave_the_application_running(cluster_environ):
         k.kill()
     with pytest.raises(ApplicationError):
         k.get_containers()
+
+
+def _am_pid(app_id: str) -> int:
+    """The pid of the application's ApplicationMaster JVM on this machine."""
+    key = app_id.replace("application_", "container_", 1)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"knit.am.ApplicationMaster" in cmdline and f"CONTAINER_ID={key}_".encode() in environ:
+            return int(entry.name)
+    raise AssertionError(f"no ApplicationMaster process of {app_id}")
+
+
+def test_a_stopped_application_master_is_a_knit_timeout_not_a_raw_error(cluster_environ):
+    """Audit item 13: a SIGSTOPped AM made get_containers() raise requests' ReadTimeout."""
+    k = Knit(**QUIET)
+    k.start("sleep 600", num_containers=1, keep_alive=True)
+    pid = _am_pid(k.app_id)
+    try:
+        k.am.timeout = 3
+        os.kill(pid, signal.SIGSTOP)
+        with pytest.raises(KnitTimeoutError, match="did not answer GET /containers within 3 s"):
+            k.get_containers()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        k.kill()

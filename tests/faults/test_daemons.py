@@ -4,6 +4,9 @@ These restart daemons of the session's cluster, and leave it whole again."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -118,3 +121,24 @@ def _answers(k: Knit) -> bool:
 def _whole_cluster(cluster_environ):
     yield
     assert cluster_environ.is_running(), "a test left a daemon of the cluster stopped"
+
+
+def test_cli_status_and_restart_act_on_the_clusters_own_ports(cluster_environ):
+    """Audit item 6: for a --free-ports cluster `knit cluster status` showed the default
+    ports (another cluster's), and `restart namenode` returned while HDFS was in safe mode."""
+    local = cluster_environ
+    cli = [sys.executable, "-m", "knit", "cluster"]
+    shown = subprocess.run([*cli, "status", "--dir", str(local.directory)], capture_output=True,
+                           text=True, timeout=120)
+    status = json.loads(shown.stdout)
+    assert status["resourcemanager"] == local.rm_url
+    assert status["namenode"] == local.fs_default
+    restarted = subprocess.run([*cli, "restart", "namenode", "--dir", str(local.directory)],
+                               capture_output=True, text=True, timeout=300)
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    safemode = subprocess.run([str(local.hadoop_home / "bin" / "hdfs"), "dfsadmin", "-safemode",
+                               "get"], capture_output=True, text=True, timeout=120)
+    assert "Safe mode is OFF" in safemode.stdout, safemode.stdout + safemode.stderr
+    k = Knit(**QUIET)
+    k.start("true")  # staging into HDFS works at once
+    assert k.wait_for_completion(120) is True

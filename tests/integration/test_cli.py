@@ -134,3 +134,9 @@ def test_submit_wait_exits_with_the_result(cluster_environ):
     failed = knit("submit", "exit 3", "--wait", "--json", check_code=3)
     assert json.loads(failed.stdout)["finalStatus"] == "FAILED"
     assert "error" in knit("submit", "true", "--memory", "-5", check_code=1).stderr
+
+
+def test_a_missing_file_is_one_error_line_not_a_traceback(cluster_environ):
+    done = knit("submit", "true", "--file", "/no/such/file.txt", check_code=1)
+    assert "Traceback" not in done.stderr
+    assert "file to ship '/no/such/file.txt' does not exist" in done.stderr

@@ -195,9 +195,11 @@ def test_packages_make_the_worker_env_and_a_version_mismatch_warns(cluster_envir
     assert remote == ("six", dask.__version__)  # dask added, at the local version
 
 
-def test_async_use(dask_env):
+def test_async_use_without_a_dashboard(dask_env):
+    # dashboard_address=None is distributed's "no dashboard" (audit item 12: it crashed).
     async def main():
-        async with DaskYARNCluster(asynchronous=True, **QUIET) as cluster:
+        async with DaskYARNCluster(asynchronous=True, **{**QUIET, "dashboard_address": None}) as cluster:
+            assert "dashboard" not in cluster.local_cluster.scheduler.services
             await cluster.start(1, **SMALL)
             async with Client(cluster, asynchronous=True) as client:
                 assert await client.submit(lambda x: x * 2, 21) == 42

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import uuid
 import venv
 import zipfile
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -40,8 +42,12 @@ def stdout_lines(k: Knit) -> list[str]:
 def test_env_folder_is_zipped_and_runs_python(knit, tmp_path):
     env_dir = tmp_path / "pyenv"
     venv.create(env_dir, with_pip=False, symlinks=True)
+    (env_dir / "up").symlink_to(tmp_path)  # a link to a folder holding the environment
+    scratch = Path(tempfile.gettempdir())
+    zips_before = set(scratch.glob("knit-env-*"))
     knit.start('$PYTHON_BIN -c "import sys; print(sys.prefix)"; echo CONDA_PREFIX=$CONDA_PREFIX; '
                "python -c 'print(42)'", env=str(env_dir))
+    assert set(scratch.glob("knit-env-*")) <= zips_before  # the zip went once staged
     prefix, conda_prefix, answer = stdout_lines(knit)
     assert conda_prefix == f"CONDA_PREFIX={prefix}"
     assert prefix.endswith("/pyenv.zip/pyenv") and "/filecache/" in prefix

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -53,6 +54,23 @@ def test_logs_while_running_then_kill(knit, capsys):
     assert knit.kill() is True
     assert knit.runtime_status() == "KILLED"
     assert knit.wait_for_completion(5) is False
+
+
+#: Output shaped like the headers of YARN's log files (audit item 9).
+HEADER_SHAPED = ("first\nEnd of LogType:stdout\n******\n"
+                 "Container: container_1_0001_01_000099 on ghost_1\nLogType:stdout\nLogLength:2\n"
+                 "LogContents:\nlast")
+
+
+def test_output_shaped_like_log_headers_is_read_whole_live_and_aggregated(knit):
+    knit.start(f"printf '%s\\n' {shlex.quote(HEADER_SHAPED)}; sleep 2", num_containers=1)
+    live = wait_for(lambda: [f["stdout"] for f in worker_logs(knit).values()
+                             if f.get("stdout", "").endswith("last\n")], what="live output")
+    assert live == [HEADER_SHAPED + "\n"]
+    assert knit.wait_for_completion(120) is True
+    logs = worker_logs(knit)
+    assert [f["stdout"] for f in logs.values()] == [HEADER_SHAPED + "\n"]
+    assert not [cid for cid in knit.logs() if cid.endswith("_000099")]
 
 
 def test_files_archives_and_hdfs_paths(knit, tmp_path):

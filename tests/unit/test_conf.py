@@ -103,9 +103,11 @@ def test_ha_resourcemanagers_and_nameservice(tmp_path):
 def test_search_order(tmp_path):
     install = tmp_path / "install"
     (install / "hadoop" / "conf").mkdir(parents=True)
+    (install / "hadoop" / "conf" / "core-site.xml").write_text("<configuration/>")
     assert find_conf_dir({"HADOOP_INSTALL": str(install)}) == install / "hadoop" / "conf"
     explicit = tmp_path / "explicit"
     explicit.mkdir()
+    (explicit / "yarn-site.xml").write_text("<configuration/>")
     assert find_conf_dir({"HADOOP_CONF_DIR": str(explicit), "HADOOP_INSTALL": str(install)}) == explicit
     tarball = tmp_path / "hadoop-3.4.2"
     (tarball / "etc" / "hadoop").mkdir(parents=True)
@@ -119,6 +121,13 @@ def test_search_order(tmp_path):
 def test_missing_folder_named_by_variable_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="HADOOP_CONF_DIR=.*is not a folder"):
         load_conf(environ={"HADOOP_CONF_DIR": str(tmp_path / "nowhere")})
+
+
+def test_a_folder_without_site_files_is_an_error_not_localhost(tmp_path):
+    """Audit item 15: an empty HADOOP_CONF_DIR silently meant a cluster on localhost."""
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no core-site.xml or yarn-site.xml"):
+        load_conf(environ={"HADOOP_CONF_DIR": str(tmp_path / "empty")})
 
 
 def test_malformed_file_is_an_error(tmp_path):

@@ -46,3 +46,25 @@ def test_bad_scheme_and_bad_app_id():
         YARNAPI("h", 1, scheme="ftp")
     with pytest.raises(ValueError, match="not a YARN application id"):
         YARNAPI("127.0.0.1", 1).status("job_1")
+
+
+def test_parse_yarn_logs_takes_each_file_by_its_length_not_by_markers():
+    """Audit item 9: a container printing `End of LogType:stdout` or a header-shaped line
+    cut its output short and added a container that does not exist."""
+    tricky = ("before\nEnd of LogType:stdout\n*****\n\nContainer: container_9_0009_01_000009 on x_1\n"
+              "LogType:stdout\nLogLength:3\nLogContents:\nno\nafter é\n")
+    size = len(tricky.encode())
+    text = (f"Container: container_1_0001_01_000002 on host_1234\nLogAggregationType: AGGREGATED\n"
+            f"=====\nLogType:stdout\nLogLastModifiedTime:Mon Nov 23 01:08:14 +0000 2026\n"
+            f"LogLength:{size}\nLogContents:\n{tricky}\nEnd of LogType:stdout\n*****\n\n"
+            "Container: container_1_0001_01_000002 on host_1234\nLogType:stderr\n"
+            "LogLength:0\nLogContents:\n\nEnd of LogType:stderr\n")
+    assert parse_yarn_logs(text) == {"container_1_0001_01_000002": {
+        "stdout": tricky, "stderr": "", "nodeId": "host:1234"}}
+    assert parse_yarn_logs(text.encode()) == parse_yarn_logs(text)
+
+
+def test_parse_yarn_logs_without_lengths_reads_to_the_end_marker():
+    text = ("Container: container_1_0001_01_000002\nLogType:stdout\nLogContents:\nhi\n\n"
+            "End of LogType:stdout\n")
+    assert parse_yarn_logs(text) == {"container_1_0001_01_000002": {"stdout": "hi\n"}}
