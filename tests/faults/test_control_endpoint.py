@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -121,4 +122,52 @@ def test_a_stopped_application_master_is_a_knit_timeout_not_a_raw_error(cluster_
             k.get_containers()
     finally:
         os.kill(pid, signal.SIGCONT)
+        k.kill()
+
+
+def test_a_flood_of_slow_connections_does_not_starve_the_owner(cluster_environ):
+    """Audit item 3: 100 connections sending one byte and re-opening every second made
+    every owner call fail, and the AM then ended the app for lack of its client."""
+    k = Knit(client_timeout=10, **QUIET)
+    k.start("sleep 600", num_containers=1, keep_alive=True)
+    try:
+        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
+        address = k.status()["amRPCAddress"]
+        stop = threading.Event()
+
+        def flood():
+            sockets = []
+            for _ in range(30):  # about 30 s, bounded
+                if stop.is_set():
+                    break
+                for sock in sockets:
+                    sock.close()
+                sockets = []
+                for _ in range(100):
+                    try:
+                        sock = _connect(address)
+                        sock.sendall(b"G")
+                        sockets.append(sock)
+                    except OSError:
+                        pass
+                stop.wait(1.0)
+            for sock in sockets:
+                sock.close()
+
+        flooding = threading.Thread(target=flood, daemon=True)
+        flooding.start()
+        failures, calls = [], 0
+        deadline = time.monotonic() + 25  # well past client_timeout
+        while time.monotonic() < deadline:
+            calls += 1
+            try:
+                assert len(k.get_containers()) == 1
+            except Exception as exc:  # noqa: BLE001 - counted, reported below
+                failures.append(repr(exc))
+            time.sleep(2)
+        stop.set()
+        flooding.join(60)
+        assert failures == [], f"{len(failures)} of {calls} owner calls failed: {failures[:3]}"
+        assert k.runtime_status() == "RUNNING"
+    finally:
         k.kill()

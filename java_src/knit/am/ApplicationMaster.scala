@@ -163,7 +163,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private def finished: Boolean = !contract.keepAlive && tracker.isDone
 
   private def clientGone: Boolean =
-    contract.clientTimeoutMs > 0 && System.currentTimeMillis() - control.lastContactMs > contract.clientTimeoutMs
+    contract.clientTimeoutMs > 0 && control.clientGone(contract.clientTimeoutMs)
 
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {

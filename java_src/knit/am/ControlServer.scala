@@ -30,7 +30,8 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   ControlServer.boundTimeouts()
   private val server = HttpServer.create(new InetSocketAddress(host, 0), 64)
   private val pool = new ThreadPoolExecutor(ControlServer.Threads, ControlServer.Threads, 30, TimeUnit.SECONDS,
-    new ArrayBlockingQueue[Runnable](ControlServer.Threads), new ThreadPoolExecutor.AbortPolicy())
+    new ArrayBlockingQueue[Runnable](ControlServer.Threads), new ControlServer.RefuseAndRemember(this))
+  pool.allowCoreThreadTimeOut(true)
   server.setExecutor(pool)
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
@@ -48,6 +49,16 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
 
   /** When the client last made an authorized request (start-up time before that). */
   @volatile var lastContactMs: Long = System.currentTimeMillis()
+
+  /** When the endpoint last had to turn a connection away, every thread being busy
+    * (0: never). While it does, the client may be among those turned away: its
+    * silence is then the endpoint's fault, not a sign that it has gone. */
+  @volatile var lastRefusalMs: Long = 0L
+
+  /** Whether the client has been silent for `timeoutMs` while the endpoint could
+    * have served it all along. */
+  def clientGone(timeoutMs: Long, nowMs: Long = System.currentTimeMillis()): Boolean =
+    nowMs - lastContactMs > timeoutMs && nowMs - lastRefusalMs > timeoutMs
 
   private def authorized(exchange: HttpExchange): Boolean = {
     val given = Option(exchange.getRequestHeaders.getFirst("X-Knit-Secret")).getOrElse("")
@@ -146,11 +157,23 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
 }
 
 object ControlServer {
-  /** Threads serving requests (a connection holds one until its request is read, at
-    * most RequestTimeoutS); as many more wait in a queue, beyond that connections are closed. */
-  val Threads = 32
+  /** Threads serving requests. The JDK's server reads a request on one of them, so a
+    * connection that sends its request slowly holds a thread until it is complete or
+    * RequestTimeoutS has passed: there are enough (created on demand, gone when idle)
+    * for hundreds of such connections a second; as many more wait in a queue, and
+    * beyond that connections are closed (and remembered: see `clientGone`). */
+  val Threads = 256
   /** Seconds a connection may take to send its request (headers and body). */
-  val RequestTimeoutS = 5
+  val RequestTimeoutS = 3
+
+  /** Closes a connection no thread can take, and notes when. */
+  final class RefuseAndRemember(server: => ControlServer) extends java.util.concurrent.RejectedExecutionHandler {
+    private val abort = new ThreadPoolExecutor.AbortPolicy()
+    override def rejectedExecution(task: Runnable, pool: ThreadPoolExecutor): Unit = {
+      server.lastRefusalMs = System.currentTimeMillis()
+      abort.rejectedExecution(task, pool)
+    }
+  }
   /** Longest wait of `GET /kv/KEY?wait=S`. */
   val MaxWaitS = 60.0
 

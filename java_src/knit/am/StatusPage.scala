@@ -25,6 +25,14 @@ final class EventLog(capacity: Int = 100, now: () => Instant = () => Instant.now
   * The ApplicationMaster sets it as its YARN tracking URL, so the ResourceManager's
   * web UI links to it through the ResourceManager's proxy. */
 object StatusPage {
+  /** YARN's diagnostics of a container up to the output it quotes ("Last 4096 bytes of
+    * stderr :" and the like): the page shows why a container ended, never what it
+    * printed, which only those allowed its logs may read. */
+  def withoutOutput(diagnostics: String): String =
+    OutputQuote.findFirstMatchIn(diagnostics).map(m => diagnostics.take(m.start)).getOrElse(diagnostics)
+
+  private val OutputQuote = """(?m)^\s*Last \d+ bytes of """.r
+
   final case class Row(id: String, state: String, node: String, nodeHttp: String, memoryMb: Long,
                        vcores: Int, exitStatus: Option[Int], diagnostics: String)
 
@@ -92,7 +100,8 @@ object StatusPage {
     val logs = if (c.nodeHttp.isEmpty) "" else
       s"""<a href="//${escape(c.nodeHttp)}/node/containerlogs/${escape(c.id)}/${escape(user)}">logs</a>"""
     val exit = c.exitStatus.map(_.toString).getOrElse("")
-    val why = if (c.diagnostics.trim.isEmpty) "" else s""" title="${escape(c.diagnostics.trim.take(500))}""""
+    val reason = withoutOutput(c.diagnostics).trim
+    val why = if (reason.isEmpty) "" else s""" title="${escape(reason.take(500))}""""
     s"""<tr class="container"><td>${escape(c.id)}</td><td class="${escape(c.state)}">${escape(c.state)}</td>""" +
       s"""<td>${c.memoryMb} MB</td><td>${c.vcores}</td><td$why>$exit</td><td>$logs</td></tr>"""
   }

@@ -28,6 +28,17 @@ class StatusPageTest {
     assertTrue(html.contains("""title="boom &lt;b&gt;""""))
   }
 
+  @Test def theOutputYarnQuotesInDiagnosticsIsNotShown(): Unit = {
+    val diagnostics = "Exception from container-launch.\nContainer exited with a non-zero exit code 1. " +
+      "Error file: prelaunch.err.\nLast 4096 bytes of prelaunch.err :\n\nLast 4096 bytes of stderr :\n" +
+      "password=hunter2\n"
+    val row = StatusPage.Row("container_1_0001_01_000004", "COMPLETE", "c:1", "c:8042", 128, 1, Some(1), diagnostics)
+    val html = StatusPage.render(view.copy(containers = Seq(row)))
+    assertFalse(html.contains("hunter2"))
+    assertTrue(html.contains("non-zero exit code 1"))
+    assertEquals("plain reason", StatusPage.withoutOutput("plain reason"))
+  }
+
   @Test def theEventLogKeepsTheNewest(): Unit = {
     val log = new EventLog(capacity = 2)
     Seq("one", "two", "three").foreach(log.add)
