@@ -40,6 +40,8 @@ if [ "$(id -u)" -eq 0 ]; then
 Defaults!$HELPER !use_pty
 $TEST_USER ALL=($OTHER_USER) NOPASSWD: ALL
 $TEST_USER ALL=(root) NOPASSWD: $HELPER
+# The second user too, so the tests can check it cannot enter or remove the first's.
+$OTHER_USER ALL=(root) NOPASSWD: $HELPER
 EOF
   visudo -cqf "$sudoers"
   install -m 440 -o root -g root "$sudoers" /etc/sudoers.d/knit-test

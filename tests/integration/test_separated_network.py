@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import venv
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -187,3 +188,33 @@ def test_workers_that_cannot_reach_the_scheduler_fail_naming_its_address(separat
             cluster.start(3, cpus=1, memory=512)  # 3 failing at once: the error in ~60 s
     finally:
         cluster.close()
+
+
+def test_another_user_can_neither_enter_nor_destroy_nor_shadow_the_namespaces(separated):
+    """Audit item 7: through the documented sudo rule a second user could exec in, and
+    destroy, the first user's namespaces, reuse their subnet and make 99 namespaces."""
+    from .other_user import other_user
+
+    bob = other_user(separated)
+    helper = ["sudo", "-n", "/usr/local/sbin/knit-netns"]
+    network = separated.network
+    subnet = network.master.rsplit(".", 1)[0]
+    refused = {
+        "exec": bob.run([*helper, "exec", network.namespaces[0], "--", "true"]),
+        "destroy": bob.run([*helper, "destroy", network.name]),
+        "same subnet": bob.run([*helper, "create", "kn0b0b01", subnet, "1"]),
+        "count 08": bob.run([*helper, "create", "kn0b0b02", "198.19.201", "08"]),
+        "count 99": bob.run([*helper, "create", "kn0b0b03", "198.19.202", "99"]),
+        "bad octet": bob.run([*helper, "create", "kn0b0b04", "198.19.300", "1"]),
+    }
+    for what, done in refused.items():
+        assert done.returncode != 0 and "knit-netns:" in done.stderr, (what, done.stderr)
+    assert "belongs to uid" in refused["exec"].stderr
+    assert f"subnet {subnet} is in use" in refused["same subnet"].stderr
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                           timeout=30).stdout
+    assert "kn0b0b0" not in links  # nothing half-made
+    assert separated.is_running()
+    knit = knit_for(separated)
+    knit.start("true")
+    assert knit.wait_for_completion(120) is True
