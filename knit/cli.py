@@ -147,7 +147,7 @@ def _show_containers_starting(knit, count: int, timeout: float) -> None:
         while (bar.done < count and time.monotonic() < deadline
                and knit.runtime_status() not in FINAL_STATES):
             try:
-                bar.to(sum(c["state"] != "ALLOCATED" for c in knit.get_containers()))
+                bar.to(sum(c["state"] != "ALLOCATED" for c in knit.worker_containers()))
             except KnitError:  # the ApplicationMaster just ended
                 return
             time.sleep(0.25)

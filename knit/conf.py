@@ -247,9 +247,37 @@ def load_conf(autodetect: bool = True, pars: dict[str, str] | None = None,
 
 
 # ------------------------------------------------------------ knit 0.2.4 names
+#: knit 0.2.4's ``knit.conf.DEFAULTS``: what :func:`get_config` gives without files.
+DEFAULTS_024 = {"rm": "localhost", "rm_port": 8088, "rm_port_https": 8090,
+                "replication_factor": 3}
+
+
 def get_config(autodetect: bool = True, pars: dict[str, str] | None = None, **kwargs) -> dict:
-    """knit 0.2.4's name of :func:`load_conf` (same arguments, same result)."""
-    return load_conf(autodetect=autodetect, pars=pars, **kwargs)
+    """knit 0.2.4's configuration dictionary, with exactly its keys.
+
+    With ``autodetect``, the Hadoop properties of the configuration folder (found as
+    :func:`find_conf_dir` finds it, and holding ``core-site.xml`` and
+    ``yarn-site.xml``) plus :func:`infer_extra_params`; without such a folder, 0.2.4's
+    defaults (``rm``, ``rm_port``, ``rm_port_https``, ``replication_factor``,
+    ``user``). Without ``autodetect``, nothing (no ``user`` key). Then ``pars``, then
+    ``kwargs``. knit itself uses the richer :func:`load_conf`.
+    """
+    config: dict = {}
+    if autodetect:
+        try:
+            folder = find_conf_dir()
+        except ConfigError:
+            folder = None
+        complete = folder is not None and all(
+            (folder / name).is_file() for name in ("core-site.xml", "yarn-site.xml"))
+        if complete:
+            config = read_conf_dir(folder)
+            config.update(infer_extra_params(config))
+        else:
+            config = {**DEFAULTS_024, "user": getpass.getuser()}
+    config.update(pars or {})
+    config.update(kwargs)
+    return config
 
 
 def get_host_port(address: str) -> tuple[str, int | None]:
@@ -259,11 +287,24 @@ def get_host_port(address: str) -> tuple[str, int | None]:
 
 
 def infer_extra_params(config: dict[str, str]) -> dict:
-    """knit's settings implied by Hadoop properties (``rm``, ``rm_port``, ``nn``,
-    ``nn_port``, ``replication_factor``, ...) plus ``user``, as knit 0.2.4 named it."""
-    return {"user": getpass.getuser(), "replication_factor": DEFAULTS["replication_factor"],
-            "rm": DEFAULTS["rm"], "rm_port": DEFAULTS["rm_port"],
-            **derive({str(k): str(v) for k, v in config.items()})}
+    """knit 0.2.4's settings implied by Hadoop properties, with exactly its keys and
+    types: ``user``, ``replication_factor`` (``dfs.replication`` as given, else 3),
+    ``rm`` and ``rm_port`` (from ``yarn.resourcemanager.webapp.address``, else
+    ``yarn.resourcemanager.hostname`` and 8088), ``rm_port_https`` (from
+    ``yarn.resourcemanager.webapp.https.address``, else 8090). knit itself uses
+    :func:`derive`."""
+    if "yarn.resourcemanager.webapp.address" in config:
+        rm, rm_port = get_host_port(config["yarn.resourcemanager.webapp.address"])
+    else:
+        rm = config.get("yarn.resourcemanager.hostname", DEFAULTS_024["rm"])
+        rm_port = DEFAULTS_024["rm_port"]
+    if "yarn.resourcemanager.webapp.https.address" in config:
+        rm_port_https = get_host_port(config["yarn.resourcemanager.webapp.https.address"])[1]
+    else:
+        rm_port_https = DEFAULTS_024["rm_port_https"]
+    return {"user": getpass.getuser(),
+            "replication_factor": config.get("dfs.replication", DEFAULTS_024["replication_factor"]),
+            "rm": rm, "rm_port": rm_port, "rm_port_https": rm_port_https}
 
 
 def hdfs_uri(uri: str, conf: dict) -> str:

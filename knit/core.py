@@ -523,7 +523,7 @@ class Knit:
         logs = self.yarn_api.logs(self._require_app(), shell=shell)
         if not shell and self.yarn_api.state(self.app_id) == "RUNNING":
             try:
-                known = self.get_containers()  # YARN lists only the live ones
+                known = self.worker_containers()  # YARN lists only the live ones
             except (KnitError, ValueError):
                 known = []  # it ended meanwhile, its AM is not up yet, or not ours to ask
             for container in known:
@@ -603,9 +603,27 @@ class Knit:
         return self._am
 
     def get_containers(self) -> list[dict]:
-        """The worker containers the ApplicationMaster holds or held: id, state
-        (ALLOCATED, RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit status."""
+        """Every container of the application, as knit 0.2.4 listed them: the
+        ApplicationMaster's own first (``"am": True``), then each worker container
+        (``"am": False``) the ApplicationMaster holds or held: id, state (ALLOCATED,
+        RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit status.
+
+        :meth:`worker_containers` lists the workers alone."""
+        workers = [{**c, "am": False} for c in self.worker_containers()]
+        return [self._am_container_entry(), *workers]
+
+    def worker_containers(self) -> list[dict]:
+        """The worker containers the ApplicationMaster holds or held (not its own):
+        id, state (ALLOCATED, RUNNING, COMPLETE, REMOVED), node, memory, vcores, exit
+        status."""
         return self.get_container_report()["containers"]
+
+    def _am_container_entry(self) -> dict:
+        """The running attempt's ApplicationMaster container, shaped as a worker's entry."""
+        attempt = self.yarn_api.app_attempts(self._require_app())[-1]
+        return {"id": attempt.get("containerId", ""), "state": "RUNNING",
+                "node": attempt.get("nodeId", ""), "nodeHttpAddress": attempt.get("nodeHttpAddress", ""),
+                "memory": self.am_memory, "vcores": self.am_vcores, "exitStatus": None, "am": True}
 
     def get_container_report(self) -> dict:
         """The ApplicationMaster's view in one call: ``containers`` (as
@@ -627,7 +645,8 @@ class Knit:
         return int(self.am.call("DELETE", "/containers/pending", count=count)["withdrawn"])
 
     def get_container_statuses(self) -> dict[str, str]:
-        """``{container_id: state}`` for every worker container."""
+        """``{container_id: state}`` for every container of :meth:`get_containers`
+        (the ApplicationMaster's included, as in knit 0.2.4)."""
         return {c["id"]: c["state"] for c in self.get_containers()}
 
     def add_containers(self, num_containers: int = 1, virtual_cores: int = 1, memory: int = 128) -> None:
@@ -687,13 +706,20 @@ class Knit:
 
         Raises
         ------
-        ValueError
-            ``container_id`` is the ApplicationMaster's container.
+        KnitValueError
+            ``container_id`` is the ApplicationMaster's container (the entry of
+            :meth:`get_containers` marked ``"am": True``).
         NotFoundError
             No live worker container has that id.
         """
         if isinstance(container_id, dict):
             container_id = container_id["id"]
+        attempts = self.yarn_api.app_attempts(self._require_app())
+        if container_id in {attempt.get("containerId") for attempt in attempts}:
+            raise KnitValueError(
+                f"{container_id} is the ApplicationMaster's own container (\"am\": True in "
+                "get_containers()): removing it would end the application; remove a worker "
+                "container, or kill() the application")
         self.am.call("DELETE", f"/containers/{container_id}")
 
     def set_value(self, key: str, value: str) -> None:

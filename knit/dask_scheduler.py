@@ -45,7 +45,7 @@ def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: 
         try:
             return knit.get_value(SCHEDULER_KEY, wait=2)
         except NotFoundError:
-            failed = [c for c in knit.get_containers() if c["state"] == "COMPLETE"]
+            failed = [c for c in knit.worker_containers() if c["state"] == "COMPLETE"]
             if failed:
                 message = (f"the scheduler container {failed[0]['id']} of {knit.app_id} exited "
                            f"with code {failed[0]['exitStatus']}: {_stderr_tail(knit)}")

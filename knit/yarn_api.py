@@ -23,7 +23,7 @@ from .exceptions import (
     YARNConnectionError,
     YARNException,
 )
-from . import sessions
+from . import daemon_logs, sessions
 from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
 
@@ -238,19 +238,43 @@ class YARNAPI:
         return _items(self._request("GET", "cluster/nodes", params=params), "nodes", "node")
 
     def system_logs(self) -> dict:
-        """Where the RM and NM logs are: local folders if those daemons run on this
-        machine, and the RM's own log listing URL.
+        """Trouble-shooting: where this cluster's ResourceManager and NodeManagers run
+        and log, for those on this machine (knit 0.2.4's keys).
 
         Returns
         -------
         dict
-            ``{"resourcemanager": [...], "nodemanager": [...], "url": ".../logs/"}`` with
-            the log files of each role found on this machine.
+            ``on_rm`` (the ResourceManager runs on this machine), ``single_node`` (so
+            does the cluster's only NodeManager); for daemons of this cluster running
+            here, ``rm_proc``/``nm_proc`` (a ``psutil.Process`` where psutil is
+            installed, else the pid) and ``rm_logfile``/``nm_logfile``; and
+            ``resourcemanager``/``nodemanager`` (every such log file) and ``url``
+            (the ResourceManager's own log listing).
         """
-        found: dict[str, Any] = {"resourcemanager": set(), "nodemanager": set()}
-        for role, folder in _local_daemon_log_dirs():
-            found[role].update(str(path) for path in Path(folder).glob(f"*{role}*.log*"))
-        found = {role: sorted(paths) for role, paths in found.items()}
+        addresses = daemon_logs.local_addresses()
+        nodes = self.nodes()
+        on_rm = daemon_logs.is_local(self.rm, addresses)
+        single_node = on_rm and len(nodes) == 1 and daemon_logs.is_local(
+            nodes[0].get("nodeHostName", ""), addresses)
+        found: dict[str, Any] = {"single_node": single_node, "on_rm": on_rm,
+                                 "resourcemanager": [], "nodemanager": []}
+        rm_pid = daemon_logs.listening_pid(self.rm_port) if on_rm else None
+        if rm_pid is not None:
+            found["rm_proc"] = daemon_logs.process(rm_pid)
+            found["rm_logfile"] = daemon_logs.log_file(rm_pid)
+            found["resourcemanager"] = [found["rm_logfile"]] if found["rm_logfile"] else []
+        for node in nodes:
+            host, _, port = node.get("nodeHTTPAddress", "").rpartition(":")
+            if not port.isdigit() or not daemon_logs.is_local(host, addresses):
+                continue
+            pid = daemon_logs.listening_pid(int(port))
+            if pid is None:
+                continue
+            logfile = daemon_logs.log_file(pid)
+            if "nm_proc" not in found:
+                found["nm_proc"], found["nm_logfile"] = daemon_logs.process(pid), logfile
+            if logfile:
+                found["nodemanager"].append(logfile)
         found["url"] = f"{self.scheme}://{self.rm}:{self.rm_port}{self.gateway_path}/logs/"
         return found
 
@@ -562,27 +586,3 @@ def parse_yarn_logs(text: str | bytes) -> dict[str, dict[str, str]]:
                 logs[container][log_type] = body.decode("utf-8", "replace")
             log_type, length = None, None
     return logs
-
-
-def _local_daemon_log_dirs() -> list[tuple[str, str]]:
-    """(role, log folder) of RM/NM processes on this machine, from their command lines."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        role = ("resourcemanager" if any(a.endswith(".ResourceManager") for a in args)
-                else "nodemanager" if any(a.endswith(".NodeManager") for a in args) else None)
-        if role is None:
-            continue
-        for arg in args:
-            if arg.startswith(("-Dyarn.log.dir=", "-Dhadoop.log.dir=")):
-                found.append((role, arg.split("=", 1)[1]))
-                break
-    for variable in ("YARN_LOG_DIR", "HADOOP_LOG_DIR"):
-        if os.environ.get(variable):
-            found += [(role, os.environ[variable]) for role in ("resourcemanager", "nodemanager")]
-    return found

@@ -106,6 +106,7 @@ class Daemon:
             f"-Dhadoop.log.dir={self.cluster_dir / 'logs'}",
             f"-Dyarn.log.dir={self.cluster_dir / 'logs'}",
             f"-Dhadoop.log.file={self.name}.log",
+            f"-Dyarn.log.file={self.name}.log",
             f"-Dhadoop.id.str={self.name}",
             f"-Dlog4j.configuration=file:{self.conf_dir / 'log4j.properties'}",
             *self._kerberos_flags(),

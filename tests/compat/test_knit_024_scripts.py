@@ -139,20 +139,27 @@ def test_get_containers_and_statuses_as_scripts_read_them(cluster_environ):
 
     from ..integration.waiting import wait_for
 
+    from knit.exceptions import KnitException
+
     k = Knit(progress=False)
     k.start("sleep 600", num_containers=2)
     try:
-        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 2,
-                 timeout=90, what="two running containers")
+        # As in 0.2.4: the ApplicationMaster's container is listed with the workers'.
+        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 3,
+                 timeout=90, what="the ApplicationMaster's and two workers' containers")
         containers = k.get_containers()  # a list of dicts, as the 0.2.4 docs say
         am_container = k.yarn_api.app_attempts(k.app_id)[-1]["containerId"]
-        assert am_container not in [c["id"] for c in containers]
+        assert [c["id"] for c in containers][0] == am_container and containers[0]["am"] is True
         statuses = k.get_container_statuses()
         assert sorted(statuses) == sorted(c["id"] for c in containers)
         assert all("RUNNING" in status for status in statuses.values())
-        k.remove_containers(containers[0])  # an entry works as well as its id
-        wait_for(lambda: k.get_container_statuses()[containers[0]["id"]] != "RUNNING",
+        with pytest.raises(KnitException, match="the ApplicationMaster's own container"):
+            k.remove_containers(am_container)  # 0.2.4's docs warn against it; now refused
+        worker = next(c for c in containers if not c["am"])
+        k.remove_containers(worker)  # an entry works as well as its id
+        wait_for(lambda: k.get_container_statuses()[worker["id"]] != "RUNNING",
                  timeout=60, what="the removed container to stop")
+        assert k.runtime_status() == "RUNNING"
     finally:
         assert k.kill() is True
 

@@ -31,7 +31,7 @@ def kill_9(pids: list[int]) -> None:
 
 def running_ids(knit) -> set[str]:
     """Ids of the application's RUNNING worker containers, as its AM reports them."""
-    return {c["id"] for c in knit.get_containers() if c["state"] == "RUNNING"}
+    return {c["id"] for c in knit.worker_containers() if c["state"] == "RUNNING"}
 
 
 def wait_running(knit, count: int, timeout: float = 120) -> set[str]:

@@ -61,5 +61,5 @@ def test_concurrent_asks_and_withdrawals_keep_the_books(service):
     report = wait_for(consistent, what="target = live + pending")
     assert report["target"] >= 1
     assert service.scale(1) == 1
-    wait_for(lambda: sum(c["state"] == "RUNNING" for c in service.get_containers()) == 1
+    wait_for(lambda: sum(c["state"] == "RUNNING" for c in service.worker_containers()) == 1
              and service.get_container_report()["pending"] == 0, what="back to one container")

@@ -29,7 +29,7 @@ def test_stalled_connections_neither_block_the_endpoint_nor_kill_the_app(cluster
     k = Knit(client_timeout=10, **QUIET)
     k.start("sleep 600", num_containers=1, keep_alive=True)
     try:
-        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
+        wait_for(lambda: len(k.worker_containers()) == 1, what="the container")
         address = k.status()["amRPCAddress"]
         stalled = []
         for _ in range(20):  # more than the endpoint's threads
@@ -39,7 +39,7 @@ def test_stalled_connections_neither_block_the_endpoint_nor_kill_the_app(cluster
         deadline = time.monotonic() + 25  # well past client_timeout
         while time.monotonic() < deadline:
             started = time.monotonic()
-            assert len(k.get_containers()) == 1
+            assert len(k.worker_containers()) == 1
             assert time.monotonic() - started < 5, "the endpoint answered slowly"
             time.sleep(2)
         assert k.runtime_status() == "RUNNING"
@@ -78,7 +78,7 @@ def test_refused_asks_leave_the_application_running(cluster_environ):
     k = Knit(**QUIET)
     k.start("sleep 600", num_containers=1, keep_alive=True)
     try:
-        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
+        wait_for(lambda: len(k.worker_containers()) == 1, what="the container")
         # Past Python's checks, straight to the endpoint: the AM says why, and runs on.
         for params, why in (({"count": 1, "memory": 10 ** 6}, "scheduler's maximum"),
                             ({"count": 1, "vcores": 64}, "scheduler's maximum"),
@@ -87,11 +87,11 @@ def test_refused_asks_leave_the_application_running(cluster_environ):
             with pytest.raises(ValueError, match=why):
                 k.am.call("POST", "/containers", **params)
         assert k.runtime_status() == "RUNNING"
-        assert len(k.get_containers()) == 1
+        assert len(k.worker_containers()) == 1
     finally:
         k.kill()
     with pytest.raises(ApplicationError):
-        k.get_containers()
+        k.worker_containers()
 
 
 def _am_pid(app_id: str) -> int:
@@ -119,7 +119,7 @@ def test_a_stopped_application_master_is_a_knit_timeout_not_a_raw_error(cluster_
         k.am.timeout = 3
         os.kill(pid, signal.SIGSTOP)
         with pytest.raises(KnitTimeoutError, match="did not answer GET /containers within 3 s"):
-            k.get_containers()
+            k.worker_containers()
     finally:
         os.kill(pid, signal.SIGCONT)
         k.kill()
@@ -131,7 +131,7 @@ def test_a_flood_of_slow_connections_does_not_starve_the_owner(cluster_environ):
     k = Knit(client_timeout=10, **QUIET)
     k.start("sleep 600", num_containers=1, keep_alive=True)
     try:
-        wait_for(lambda: len(k.get_containers()) == 1, what="the container")
+        wait_for(lambda: len(k.worker_containers()) == 1, what="the container")
         address = k.status()["amRPCAddress"]
         stop = threading.Event()
 
@@ -161,7 +161,7 @@ def test_a_flood_of_slow_connections_does_not_starve_the_owner(cluster_environ):
         while time.monotonic() < deadline:
             calls += 1
             try:
-                assert len(k.get_containers()) == 1
+                assert len(k.worker_containers()) == 1
             except Exception as exc:  # noqa: BLE001 - counted, reported below
                 failures.append(repr(exc))
             time.sleep(2)

@@ -54,11 +54,11 @@ def test_lost_containers_are_replaced_within_the_restart_policy(cluster_environ)
     try:
         wait_running(k, 5)
         am_node = k.yarn_api.app_attempts(k.app_id)[-1]["nodeId"]
-        nodes = {c["node"] for c in k.get_containers()} - {am_node}
+        nodes = {c["node"] for c in k.worker_containers()} - {am_node}
         assert nodes, "every container on the AM's node"
         victim = sorted(nodes)[0]
         index = local.status()["network"]["nodes"].index(victim.split(":")[0])
-        lost = {c["id"] for c in k.get_containers() if c["node"] == victim}
+        lost = {c["id"] for c in k.worker_containers() if c["node"] == victim}
         local.kill(f"nodemanager-{index}")
         try:
             # YARN declares the node lost (15 s here), the AM asks for replacements.

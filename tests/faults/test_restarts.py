@@ -58,7 +58,7 @@ def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_envi
     finally:
         assert k.kill() is True
     with pytest.raises(ApplicationError):
-        k.get_containers()
+        k.worker_containers()
 
 
 def test_a_dask_cluster_computes_across_an_application_master_restart(cluster_environ):

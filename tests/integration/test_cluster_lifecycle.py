@@ -152,11 +152,11 @@ def test_lost_nodemanager_fails_the_application_instead_of_hanging(tmp_path):
         # 1536 MB workers: one per 2048 MB node, so one lands beside the AM and one alone.
         k.start("sleep 600", num_containers=2, memory=1536)
         deadline = time.monotonic() + 60
-        while len([c for c in k.get_containers() if c["state"] == "RUNNING"]) < 2:
+        while len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) < 2:
             assert time.monotonic() < deadline, "workers did not start"
             time.sleep(0.5)
         am_node = k.yarn_api.app_attempts(k.app_id)[0]["nodeId"]
-        lone = next(c for c in k.get_containers() if c["node"] != am_node)
+        lone = next(c for c in k.worker_containers() if c["node"] != am_node)
         nodemanager = next(name for name, d in cluster.status()["daemons"].items()
                            if name.startswith("nodemanager") and _nm_of(cluster, name) == lone["node"])
         os.kill(cluster.status()["daemons"][nodemanager]["pid"], signal.SIGKILL)
@@ -164,9 +164,9 @@ def test_lost_nodemanager_fails_the_application_instead_of_hanging(tmp_path):
         while k.get_container_statuses()[lone["id"]] != "COMPLETE":
             assert time.monotonic() < deadline, "the ApplicationMaster never saw the lost container"
             time.sleep(1)
-        lost = next(c for c in k.get_containers() if c["id"] == lone["id"])
+        lost = next(c for c in k.worker_containers() if c["id"] == lone["id"])
         assert lost["exitStatus"] == -100  # ContainerExitStatus.ABORTED
-        survivor = next(c["id"] for c in k.get_containers() if c["state"] == "RUNNING")
+        survivor = next(c["id"] for c in k.worker_containers() if c["state"] == "RUNNING")
         k.remove_containers(survivor)
         assert k.wait_for_completion(60) is False
         status = k.status()

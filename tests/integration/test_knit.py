@@ -107,7 +107,7 @@ def test_envvars_and_lang(cluster_environ):
 def test_memory_vcores_queue_and_name_in_status(knit):
     knit.start("sleep 300", num_containers=2, memory=256, virtual_cores=2, queue="batch",
                app_name="sized-app")
-    wait_for(lambda: [c for c in knit.get_containers() if c["state"] == "RUNNING"][1:],
+    wait_for(lambda: [c for c in knit.worker_containers() if c["state"] == "RUNNING"][1:],
              what="2 running containers")
     status = knit.status()
     assert status["name"] == "sized-app" and status["queue"] in ("batch", "root.batch")
@@ -115,13 +115,13 @@ def test_memory_vcores_queue_and_name_in_status(knit):
     # (a surplus grant, released at once by the ApplicationMaster, may be counted briefly)
     wait_for(lambda: ((s := knit.status())["allocatedMB"], s["allocatedVCores"]) == expected,
              timeout=20, what=f"allocation {expected}")
-    assert {c["memoryMb"] for c in knit.get_containers()} == {256}
+    assert {c["memoryMb"] for c in knit.worker_containers()} == {256}
     assert knit.kill()
 
 
 def test_add_and_remove_containers(knit):
     knit.start("sleep 300", num_containers=1)
-    running = lambda: [c["id"] for c in knit.get_containers() if c["state"] == "RUNNING"]  # noqa: E731
+    running = lambda: [c["id"] for c in knit.worker_containers() if c["state"] == "RUNNING"]  # noqa: E731
     wait_for(lambda: len(running()) == 1, what="1 running container")
     knit.add_containers(num_containers=2, memory=128)
     wait_for(lambda: len(running()) == 3, what="3 running containers")
@@ -289,11 +289,11 @@ def test_knit_run_cli_prints_each_containers_output(cluster_environ):
 def test_keep_alive_outlives_its_containers_but_not_its_client(cluster_environ):
     k = Knit(client_timeout=6, **QUIET)
     k.start("true", num_containers=1, keep_alive=True)
-    wait_for(lambda: [c for c in k.get_containers() if c["state"] == "COMPLETE"],
+    wait_for(lambda: [c for c in k.worker_containers() if c["state"] == "COMPLETE"],
              what="the one container to finish")
     assert k.runtime_status() == "RUNNING"  # no container left, still up (and polled)
     k.add_containers(1)
-    wait_for(lambda: len(k.get_containers()) == 2, what="a container added to the service")
+    wait_for(lambda: len(k.worker_containers()) == 2, what="a container added to the service")
     # Stop calling the ApplicationMaster: it ends the application by itself.
     wait_for(lambda: k.runtime_status() in ("FAILED", "FINISHED"), timeout=60,
              what="the application to end without its client")
@@ -311,13 +311,13 @@ def test_pending_asks_can_be_withdrawn(cluster_environ):
     k = Knit(**QUIET)
     k.start("sleep 300", num_containers=0, keep_alive=True)
     k.add_containers(2, memory=3000)
-    wait_for(lambda: len(k.get_containers()) == 2, timeout=60, what="two granted")
+    wait_for(lambda: len(k.worker_containers()) == 2, timeout=60, what="two granted")
     k.add_containers(1, memory=3000)  # two 4 GB NodeManagers hold two of these, not three
     wait_for(lambda: (r := k.get_container_report())["pending"] == 1 and len(r["containers"]) == 2,
              timeout=60, what="two granted, one pending")
     assert k.remove_pending_containers(5) == 1
     assert k.get_container_report()["pending"] == 0
-    k.remove_containers(k.get_containers()[0]["id"])  # room again: nothing withdrawn may come
+    k.remove_containers(k.worker_containers()[0]["id"])  # room again: nothing withdrawn may come
     time.sleep(4)
     report = k.get_container_report()
     assert report["pending"] == 0 and len(report["containers"]) == 2
@@ -329,7 +329,7 @@ def test_another_knit_attaches_to_a_service(cluster_environ):
     service.start("sleep 300", num_containers=1, keep_alive=True)
     other = Knit(**QUIET).attach(service.app_id)  # as another process would
     other.add_containers(1)
-    wait_for(lambda: len([c for c in service.get_containers() if c["state"] == "RUNNING"]) == 2,
+    wait_for(lambda: len([c for c in service.worker_containers() if c["state"] == "RUNNING"]) == 2,
              what="the container added through the attached Knit")
     assert other._secret == service._secret and "secret" not in repr(other)
     assert other.kill()

@@ -100,7 +100,7 @@ def test_files_env_logs_and_scaling_across_hosts(separated, tmp_path):
     app_id = k.start('cat data.txt; $PYTHON_BIN -c "import sys; print(sys.prefix)"; sleep 600',
                      num_containers=2, files=[str(data)], env=str(env_dir), keep_alive=True)
     try:
-        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 2,
+        wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 2,
                  what="2 running containers")
 
         def live_outputs():
@@ -113,12 +113,12 @@ def test_files_env_logs_and_scaling_across_hosts(separated, tmp_path):
             assert out.splitlines()[0] == "shipped"
             assert out.splitlines()[1].endswith("/pyenv.zip/pyenv")
         k.add_containers(2)
-        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 4,
+        wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 4,
                  what="4 running containers")
-        assert {c["node"].rsplit(":", 1)[0] for c in k.get_containers()} == set(separated.network.nodes)
+        assert {c["node"].rsplit(":", 1)[0] for c in k.worker_containers()} == set(separated.network.nodes)
         # Another process takes the service over and scales it down.
         other = knit_for(separated).attach(app_id)
-        victim = other.get_containers()[0]["id"]
+        victim = other.worker_containers()[0]["id"]
         other.remove_containers(victim)
         wait_for(lambda: other.get_container_statuses()[victim] in ("COMPLETE", "REMOVED"),
                  what="the removed container to stop")

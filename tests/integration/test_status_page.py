@@ -27,10 +27,10 @@ def service(cluster_environ):
     k = Knit(progress=False)
     k.start("sleep 600", num_containers=2, memory=128, keep_alive=True)
     try:
-        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 2,
+        wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 2,
                  timeout=90, what="two running workers")
         k.scale(3)
-        wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 3,
+        wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 3,
                  timeout=90, what="a third worker")
         yield k
     finally:
@@ -55,7 +55,7 @@ def test_yarn_links_to_the_page_and_its_proxy_serves_it(service):
     rows = doc.xpath("//tr[@class='container']")
     assert len(rows) == 3 and {row[1].text for row in rows} == {"RUNNING"}
     nodes = {h.text for h in doc.xpath("//h3")}
-    assert nodes == {c["node"] for c in service.get_containers()}
+    assert nodes == {c["node"] for c in service.worker_containers()}
     links = doc.xpath("//tr[@class='container']//a/@href")
     assert all("/node/containerlogs/container_" in link and link.endswith(getpass.getuser())
                for link in links)
@@ -78,7 +78,7 @@ def test_the_page_changes_nothing_and_outside_the_proxy_redirects_to_it(service)
         assert reply.status_code == 405, (method, reply.text[:500])
     # The control endpoint behind it still wants the secret.
     assert requests.get(f"http://{host}:{port}/containers", timeout=10).status_code == 403
-    assert len(service.get_containers()) == 3
+    assert len(service.worker_containers()) == 3
 
 
 def test_a_browser_shows_the_page(service, tmp_path):

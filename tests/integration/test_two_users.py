@@ -109,7 +109,7 @@ def test_another_user_cannot_read_logs_steer_or_kill(cluster_environ, bob):
     assert outcome["cli"][0] != 0 and "AccessControlException" in outcome["cli"][1], outcome
     assert outcome["control"] in (401, 403)
     assert k.runtime_status() == "RUNNING"
-    assert len(k.get_containers()) == 1  # the owner still steers it
+    assert len(k.worker_containers()) == 1  # the owner still steers it
     assert k.kill() is True
 
 
@@ -120,7 +120,7 @@ def test_acls_grant_view_and_modify_to_named_users(cluster_environ, bob):
     wait_for(lambda: _get(_am_logs_url(viewer), bob.name).status_code == 200,
              what="the granted viewer reading the AM's logs")
     # Workers' logs too, also on a node where no ApplicationMaster told it the ACLs.
-    workers = wait_for(lambda: len(running := [c for c in viewer.get_containers()
+    workers = wait_for(lambda: len(running := [c for c in viewer.worker_containers()
                                                if c["state"] == "RUNNING"]) == 2 and running,
                        what="both workers")
     for worker in workers:

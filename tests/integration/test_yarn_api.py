@@ -37,10 +37,18 @@ def test_cluster_wide_calls(api, local_cluster):
     assert repr(api) == f"YARNAPI<{local_cluster.rm_url}>"
 
 
-def test_system_logs_finds_the_local_daemons(api, local_cluster):
+def test_system_logs_finds_this_clusters_daemons_with_the_0_2_4_keys(api, local_cluster):
     found = api.system_logs()
-    assert str(local_cluster.directory / "logs" / "resourcemanager.log") in found["resourcemanager"]
-    assert len([p for p in found["nodemanager"] if str(local_cluster.directory) in p]) == 2
+    logs = local_cluster.directory / "logs"
+    assert found["on_rm"] is True and found["single_node"] is False  # two NodeManagers
+    assert found["rm_logfile"] == str(logs / "resourcemanager.log")
+    rm_pid = found["rm_proc"] if isinstance(found["rm_proc"], int) else found["rm_proc"].pid
+    assert rm_pid == local_cluster.status()["daemons"]["resourcemanager"]["pid"]
+    assert found["nm_logfile"] in (str(logs / "nodemanager-0.log"), str(logs / "nodemanager-1.log"))
+    # Only this cluster's daemons, whatever other clusters run on the machine.
+    assert found["resourcemanager"] == [str(logs / "resourcemanager.log")]
+    assert sorted(found["nodemanager"]) == [str(logs / "nodemanager-0.log"),
+                                            str(logs / "nodemanager-1.log")]
     assert found["url"] == f"{local_cluster.rm_url}/logs/"
 
 

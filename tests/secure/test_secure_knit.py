@@ -78,10 +78,10 @@ def test_a_keytab_login_needs_no_ticket_cache(secure_environ, monkeypatch):
 def test_running_logs_scaling_and_kill_go_through_spnego(secure_environ):
     k = Knit(**QUIET)
     k.start("echo up; sleep 600", num_containers=1, keep_alive=True)
-    wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 1,
+    wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 1,
              timeout=60, what="the first worker")
     k.add_containers(1)
-    wait_for(lambda: len([c for c in k.get_containers() if c["state"] == "RUNNING"]) == 2,
+    wait_for(lambda: len([c for c in k.worker_containers() if c["state"] == "RUNNING"]) == 2,
              timeout=60, what="the added worker")
     # Live logs: each NodeManager's web API, which demands SPNEGO as well.
     live = wait_for(lambda: (logs := k.logs()) and

@@ -30,7 +30,7 @@ def running_app(acls=None) -> Knit:
     """A worker that printed a line, which its owner reads through SPNEGO."""
     k = Knit(**QUIET)
     k.start("echo visible output; sleep 600", keep_alive=True, acls=acls)
-    wait_for(lambda: any(c["state"] == "RUNNING" for c in k.get_containers()), timeout=60,
+    wait_for(lambda: any(c["state"] == "RUNNING" for c in k.worker_containers()), timeout=60,
              what="the worker")
     wait_for(lambda: "visible output\n" in k.yarn_api.session.get(worker_log_url(k), timeout=30).text,
              timeout=60, what="the owner reading the worker's output on its NodeManager")
@@ -38,7 +38,7 @@ def running_app(acls=None) -> Knit:
 
 
 def worker_log_url(k: Knit) -> str:
-    (worker,) = [c for c in k.get_containers() if c["state"] == "RUNNING"]
+    (worker,) = [c for c in k.worker_containers() if c["state"] == "RUNNING"]
     node = k.yarn_api.container_status(worker["id"])["nodeHttpAddress"]
     return f"http://{node}/ws/v1/node/containerlogs/{worker['id']}/stdout"
 
@@ -74,6 +74,6 @@ def test_the_control_endpoint_still_wants_the_secret(secure_environ):
         address = k.am.address
         reply = requests.get(f"http://{address}/containers", timeout=10)
         assert reply.status_code == 403
-        assert len(k.get_containers()) == 1  # the owner's calls carry the secret
+        assert len(k.worker_containers()) == 1  # the owner's calls carry the secret
     finally:
         k.kill()

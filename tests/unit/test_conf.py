@@ -170,3 +170,37 @@ def test_two_slash_paths_are_told_from_namenodes(uri, expected):
     conf = {"fs.defaultFS": "hdfs://10.0.0.5:9000", "nn": "10.0.0.5",
             "dfs.nameservices": "prod,backup"}
     assert hdfs_uri(uri, conf) == expected
+
+
+def test_get_config_and_infer_extra_params_have_exactly_the_0_2_4_keys(tmp_path, monkeypatch):
+    """Issue 23 item 4: 0.2.4's functions, key for key and type for type."""
+    import getpass
+
+    from knit.conf import get_config, infer_extra_params
+
+    assert get_config(autodetect=False) == {}  # no user key unless configured
+    assert get_config(autodetect=False, pars={"a": "1"}, rm="r") == {"a": "1", "rm": "r"}
+    assert infer_extra_params({}) == {"user": getpass.getuser(), "replication_factor": 3,
+                                      "rm": "localhost", "rm_port": 8088, "rm_port_https": 8090}
+    props = {"yarn.resourcemanager.webapp.address": "rm.example:18088",
+             "yarn.resourcemanager.webapp.https.address": "rm.example:18090",
+             "dfs.replication": "2"}
+    assert infer_extra_params(props) == {"user": getpass.getuser(), "replication_factor": "2",
+                                         "rm": "rm.example", "rm_port": 18088,
+                                         "rm_port_https": 18090}
+    assert infer_extra_params({"yarn.resourcemanager.hostname": "h"})["rm"] == "h"
+    for name in ("HADOOP_CONF_DIR", "HADOOP_INSTALL", "HADOOP_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HADOOP_CONF_DIR", str(tmp_path / "missing"))
+    assert set(get_config()) == {"rm", "rm_port", "rm_port_https", "replication_factor", "user"}
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    for name in ("core-site.xml", "yarn-site.xml"):
+        (folder / name).write_text(
+            "<configuration><property><name>yarn.resourcemanager.webapp.address</name>"
+            "<value>rm.example:18088</value></property></configuration>")
+    monkeypatch.setenv("HADOOP_CONF_DIR", str(folder))
+    conf = get_config(user="alice")
+    assert conf["yarn.resourcemanager.webapp.address"] == "rm.example:18088"
+    assert (conf["rm"], conf["rm_port"], conf["user"]) == ("rm.example", 18088, "alice")
+    assert "nn" not in conf and "scheme" not in conf  # knit's own keys stay in load_conf
