@@ -233,3 +233,21 @@ def test_conda_creator_finds_zips_and_knit_lists_envs(cluster_environ, tmp_path)
     assert k.wait_for_completion(120), k.status()["diagnostics"]
     names = [e["name"] for e in k.list_envs()]
     assert any(name.endswith("/plain.zip") and name.startswith("/") for name in names), names
+
+
+def test_system_logs_and_config_dicts_as_0_2_4_scripts_read_them(cluster_environ):
+    """Issue 23 items 3 and 4, as a 0.2.4 user's script would use them."""
+    import knit.conf
+    from knit import Knit
+
+    k = Knit(progress=False)
+    info = k.yarn_api.system_logs()
+    assert info["on_rm"] is True and info["single_node"] is False
+    with open(info["rm_logfile"]) as log:  # the file the 0.2.4 docs say to read
+        assert "ResourceManager" in log.read(200000)
+    assert info["nm_logfile"].startswith(str(cluster_environ.directory))
+    conf = knit.conf.get_config()
+    inferred = {"user", "replication_factor", "rm", "rm_port", "rm_port_https"}
+    assert inferred <= set(conf) and not {"nn", "scheme", "lang"} & set(conf)
+    assert set(knit.conf.infer_extra_params(conf)) == inferred
+    assert knit.conf.get_config(autodetect=False) == {}
