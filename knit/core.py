@@ -629,7 +629,9 @@ class Knit:
         """The ApplicationMaster's view in one call: ``containers`` (as
         :meth:`get_containers`), ``pending`` (asks YARN has not granted yet),
         ``target`` (containers it keeps live or asked for), ``restarts`` and
-        ``max_restarts``, and ``attempt`` (its attempt number)."""
+        ``max_restarts``, ``attempt`` (its attempt number), ``am`` (its own
+        container's id) and ``ended_not_listed`` (ended containers no longer listed:
+        only the newest 100 ended ones are kept, counted in the totals)."""
         return self.am.call("GET", "/containers")
 
     def remove_pending_containers(self, count: int = 1) -> int:
@@ -706,7 +708,7 @@ class Knit:
 
         Raises
         ------
-        KnitValueError
+        RequestRefusedError
             ``container_id`` is the ApplicationMaster's container (the entry of
             :meth:`get_containers` marked ``"am": True``).
         NotFoundError
@@ -714,12 +716,6 @@ class Knit:
         """
         if isinstance(container_id, dict):
             container_id = container_id["id"]
-        attempts = self.yarn_api.app_attempts(self._require_app())
-        if container_id in {attempt.get("containerId") for attempt in attempts}:
-            raise KnitValueError(
-                f"{container_id} is the ApplicationMaster's own container (\"am\": True in "
-                "get_containers()): removing it would end the application; remove a worker "
-                "container, or kill() the application")
         self.am.call("DELETE", f"/containers/{container_id}")
 
     def set_value(self, key: str, value: str) -> None:

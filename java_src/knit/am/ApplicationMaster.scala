@@ -382,6 +382,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       "target" -> tracker.target,
       "restarts" -> tracker.restarts,
       "max_restarts" -> spec.maxRestarts,
+      "ended_not_listed" -> tracker.endedNotListed,
       "containers" -> tracker.workers.values.toSeq.sortBy(_.id).map(w => Map(
         "id" -> w.id, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
         "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)))
@@ -416,7 +417,8 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     }
 
     def remove(id: String): (Int, String) =
-      if (id == amContainer) (400, Json.obj("error" -> s"$id is the ApplicationMaster's own container"))
+      if (id == amContainer) (400, Json.obj("error" -> (s"$id is the ApplicationMaster's own container: " +
+        "removing it would end the application; remove a worker container, or kill() the application")))
       else if (removeContainer(id)) { events.add(s"$id stopped on request"); (200, Json.obj("removed" -> id)) }
       else (404, Json.obj("error" -> s"$id is not a live container of this application"))
 

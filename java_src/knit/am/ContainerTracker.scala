@@ -26,6 +26,12 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
   private var _fatal: Option[String] = None
   private val _workers = mutable.LinkedHashMap[String, Worker]()
   private val removedByUser = mutable.Set[String]()
+  // What ended containers dropped from `_workers` (beyond KeepEnded) still count for.
+  private var endedDropped = 0
+  private var completeDropped = 0
+  private var removedDropped = 0
+  private val failuresDropped = mutable.ArrayBuffer[String]()
+  private var failuresDroppedCount = 0
 
   /** Container asks not yet granted. */
   def pending: Int = synchronized(_pending)
@@ -34,6 +40,8 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
   /** Why the application must fail: a container failed with no restart left. */
   def fatal: Option[String] = synchronized(_fatal)
   def workers: Map[String, Worker] = synchronized(_workers.toMap)
+  /** Ended containers no longer listed in [[workers]] (the oldest, beyond KeepEnded). */
+  def endedNotListed: Int = synchronized(endedDropped)
   def worker(id: String): Option[Worker] = synchronized(_workers.get(id).map(_.copy()))
 
   /** Restore what an earlier attempt of the ApplicationMaster had reached. */
@@ -94,9 +102,10 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
       case Some(w) if w.state == "ALLOCATED" || w.state == "RUNNING" =>
         w.exitStatus = Some(exitStatus)
         w.diagnostics = diagnostics
-        if (removedByUser(id)) { w.state = "REMOVED"; false }
+        if (removedByUser(id)) { w.state = "REMOVED"; dropOldEnded(); false }
         else {
           w.state = "COMPLETE"
+          dropOldEnded()
           if (exitStatus == 0) { _target -= 1; false }
           else if (maxRestarts < 0 || _restarts < maxRestarts) {
             _restarts += 1
@@ -137,8 +146,27 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
   def failures: Seq[Worker] =
     synchronized(_workers.values.filter(w => w.state == "COMPLETE" && !w.exitStatus.contains(0)).toSeq)
 
+  private def ended(w: Worker): Boolean = w.state == "COMPLETE" || w.state == "REMOVED"
+
+  /** Forget the oldest ended containers beyond KeepEnded, keeping their counts (and the
+    * first failures' descriptions), so a long-lived service's report stays small. */
+  private def dropOldEnded(): Unit = {
+    val endedIds = _workers.valuesIterator.filter(ended).map(_.id).toSeq
+    endedIds.take(endedIds.size - ContainerTracker.KeepEnded).foreach { id =>
+      val w = _workers.remove(id).get
+      endedDropped += 1
+      if (w.state == "COMPLETE") completeDropped += 1
+      if (removedByUser.remove(id)) removedDropped += 1
+      if (w.state == "COMPLETE" && !w.exitStatus.contains(0)) {
+        failuresDroppedCount += 1
+        if (failuresDropped.size < ContainerTracker.KeepEnded) failuresDropped += describe(w)
+      }
+    }
+  }
+
   /** A job is done when nothing is left to run: no target, no ask, no live container. */
-  def isDone: Boolean = synchronized(_target <= 0 && _pending == 0 && liveUnlocked.isEmpty && _workers.nonEmpty)
+  def isDone: Boolean = synchronized(_target <= 0 && _pending == 0 && liveUnlocked.isEmpty &&
+    (_workers.nonEmpty || endedDropped > 0))
 
   /** Asks outstanding for longer than `timeoutMs` without any grant. */
   def allocationStalled(timeoutMs: Long): Boolean = synchronized(_pending > 0 && now() - lastProgress > timeoutMs)
@@ -149,7 +177,7 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
 
   def progress: Float = synchronized {
     if (askedTotal == 0) 0f
-    else _workers.values.count(w => w.state == "COMPLETE" || w.state == "REMOVED").toFloat / askedTotal
+    else (_workers.values.count(ended) + endedDropped).toFloat / askedTotal
   }
 
   private def describe(w: Worker): String =
@@ -158,15 +186,20 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
 
   /** (succeeded?, diagnostics) for unregistering. */
   def summary: (Boolean, String) = synchronized {
-    val failed = failures
-    val counts = s"total=${_workers.size}, completed=${_workers.values.count(_.state == "COMPLETE")}, " +
-      s"removed=${removedByUser.size}, failed=${failed.size}, restarts=${_restarts}"
-    if (failed.size <= _restarts) (true, s"all containers succeeded ($counts)")
-    else (false, s"$counts; failed containers: " + failed.map(describe).mkString("; "))
+    val failed = failuresDropped.toSeq ++ failures.map(describe)
+    val failedCount = failuresDroppedCount + failures.size
+    val counts = s"total=${_workers.size + endedDropped}, " +
+      s"completed=${_workers.values.count(_.state == "COMPLETE") + completeDropped}, " +
+      s"removed=${removedByUser.size + removedDropped}, failed=$failedCount, restarts=${_restarts}"
+    if (failedCount <= _restarts) (true, s"all containers succeeded ($counts)")
+    else (false, s"$counts; failed containers: " + failed.mkString("; "))
   }
 }
 
 object ContainerTracker {
+  /** Ended containers (complete or removed) kept in the report, the newest. */
+  val KeepEnded: Int = 100
+
   /** The exit status knit records for a container whose command could not be started. */
   val LaunchFailed: Int = -1
 

@@ -68,6 +68,36 @@ class ContainerTrackerTest {
     assertEquals(Some(ContainerTracker.LaunchFailed), t.failures.head.exitStatus)
   }
 
+  @Test def aLongLivedServiceKeepsOnlyTheNewestEndedContainersWithTheirTotals(): Unit = {
+    val t = tracker()
+    var next = 0
+    for (_ <- 1 to 5) { // five rounds of 0 -> 100 -> 0, as a scaled service does
+      t.request(100)
+      val ids = (1 to 100).map { _ => next += 1; s"c$next" }
+      ids.foreach { id => t.allocated(id, "n1:1", "", 128, 1); t.started(id) }
+      ids.foreach(id => assertTrue(t.remove(id)))
+      ids.foreach(id => t.completed(id, 143, "killed on request"))
+    }
+    assertEquals(ContainerTracker.KeepEnded, t.workers.size)
+    assertEquals(500 - ContainerTracker.KeepEnded, t.endedNotListed)
+    assertTrue(t.workers.contains("c500") && !t.workers.contains("c1"))
+    val (ok, text) = t.summary
+    assertTrue(text, ok && text.contains("total=500") && text.contains("removed=500"))
+  }
+
+  @Test def droppedFailuresStillFailTheJob(): Unit = {
+    val t = tracker()
+    t.request(150)
+    (1 to 150).foreach { i => t.allocated(s"c$i", "n1:1", "", 128, 1); t.started(s"c$i") }
+    t.completed("c1", 1, "boom")
+    (2 to 150).foreach(i => t.completed(s"c$i", 0, ""))
+    assertFalse(t.workers.contains("c1"))
+    val (ok, text) = t.summary
+    assertFalse(ok)
+    assertTrue(text, text.contains("failed=1") && text.contains("c1 on n1:1 exit code 1 (boom)"))
+    assertTrue(t.isDone)
+  }
+
   @Test def removedContainersAreNotFailures(): Unit = {
     val t = tracker()
     t.request(1)
