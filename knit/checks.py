@@ -9,9 +9,10 @@ message, since YARN queues the application until room frees up.
 from __future__ import annotations
 
 import math
+import socket
 from typing import Callable
 
-from .exceptions import PreflightError
+from .exceptions import ClusterUnreachableError, PreflightError
 from .spec import LaunchSpec
 from .yarn_api import YARNAPI
 
@@ -97,10 +98,56 @@ def check_fits(api: YARNAPI, spec: LaunchSpec, conf: dict, extra_mb: int = 0,
     return {**metrics, "need_mb": need_mb, "need_vcores": need_cores}
 
 
+#: YARN's default ResourceManager RPC port (``yarn.resourcemanager.address``).
+RM_RPC_PORT = 8032
+
+
+def rm_rpc_addresses(conf: dict) -> list[tuple[str, int]]:
+    """The ResourceManager RPC addresses the client JVM will try (each of an HA
+    pair's ``rm-ids``, else ``yarn.resourcemanager.address``), as (host, port)."""
+    return [(host, port) for host, port, _ in _rm_rpc_sources(conf)]
+
+
+def _rm_rpc_sources(conf: dict) -> list[tuple[str, int, str]]:
+    """(host, port, the property it came from) of each ResourceManager RPC address."""
+    ids = [i.strip() for i in str(conf.get("yarn.resourcemanager.ha.rm-ids", "")).split(",") if i.strip()]
+    ha = str(conf.get("yarn.resourcemanager.ha.enabled", "false")).lower() == "true"
+    suffixes = [f".{rm_id}" for rm_id in ids] if ha and ids else [""]
+    found = []
+    for suffix in suffixes:
+        key = f"yarn.resourcemanager.address{suffix}"
+        address = conf.get(key)
+        if not address:
+            key = f"yarn.resourcemanager.hostname{suffix}"
+            host = conf.get(key) or conf.get("rm") or "localhost"
+            address = f"{host}:{RM_RPC_PORT}"
+        host, _, port = str(address).rpartition(":")
+        found.append((host or str(address), int(port) if port.isdigit() else RM_RPC_PORT, key))
+    return found
+
+
+def check_rm_rpc_reachable(conf: dict, timeout: float = 10.0) -> None:
+    """Raise :class:`ClusterUnreachableError` at once when no ResourceManager RPC
+    address accepts a connection (the client JVM would retry it for minutes)."""
+    tried = []
+    for host, port, key in _rm_rpc_sources(conf):
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except OSError as exc:
+            tried.append(f"{host}:{port} (from {key}: {exc.strerror or type(exc).__name__})")
+    raise ClusterUnreachableError(
+        f"no ResourceManager answers at {', '.join(tried)}: check the address in "
+        "yarn-site.xml (or pars=), and that the ResourceManager runs", "ConnectException")
+
+
 def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vcores: int,
               progress: Callable[[str], None] = lambda message: None) -> None:
     """Raise :class:`PreflightError` (with the numbers and a fix) if the cluster
-    could never run ``spec``; tell ``progress`` if it must wait for room."""
+    could never run ``spec``, :class:`ClusterUnreachableError` if its
+    ResourceManager's RPC address answers nothing; tell ``progress`` if it must wait
+    for room."""
+    check_rm_rpc_reachable(conf)
     queue = find_queue(api.scheduler(), spec.queue)
     minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
     fit = check_fits(api, spec, conf, round_up(am_memory, minimum), am_vcores)

@@ -99,6 +99,6 @@ def test_a_wrong_resource_manager_rpc_address_fails_fast_and_names_it(cluster_en
     k = Knit(start_timeout=15, pars={"yarn.resourcemanager.address": "127.0.0.1:1"}, **QUIET)
     started = time.monotonic()
     with pytest.raises(ClusterUnreachableError,
-                       match=r"(127\.0\.0\.1|localhost):1 \(from yarn.resourcemanager.address\)"):
+                       match=r"(127\.0\.0\.1|localhost):1 \(from yarn.resourcemanager.address"):
         k.start("true")
-    assert time.monotonic() - started < 90
+    assert time.monotonic() - started < 10  # before submission (audit item 13: was 123 s)
