@@ -185,12 +185,17 @@ class DaskYARNCluster(Cluster):
             address = await self._start_remote_scheduler()
         else:
             ip = self._ip or await self._run(self._guess_ip)
-            dashboard = self._dashboard_address
-            if dashboard is not None and dashboard.startswith(":"):  # the scheduler's interface
+            dashboard, options = self._dashboard_address, {}
+            if dashboard is None:
+                # distributed serves its HTTP routes (health, metrics) even without the
+                # dashboard, on :8787 of every interface: keep them on the scheduler's
+                # address and a free port, and leave the dashboard itself off.
+                dashboard, options = f"{ip}:0", {"scheduler_kwargs": {"dashboard": False}}
+            elif dashboard.startswith(":"):  # the scheduler's interface
                 dashboard = f"{ip}{dashboard}"
             self.local_cluster = await LocalCluster(
                 n_workers=0, processes=False, protocol="tcp://", host=ip, scheduler_port=0,
-                dashboard_address=dashboard, asynchronous=True, name=self.name)
+                dashboard_address=dashboard, asynchronous=True, name=self.name, **options)
             address = self.local_cluster.scheduler_address
             _LOCAL_CLUSTERS.add(self)
         self.scheduler_comm = rpc(address)

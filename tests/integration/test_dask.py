@@ -199,7 +199,12 @@ def test_async_use_without_a_dashboard(dask_env):
     # dashboard_address=None is distributed's "no dashboard" (audit item 12: it crashed).
     async def main():
         async with DaskYARNCluster(asynchronous=True, **{**QUIET, "dashboard_address": None}) as cluster:
-            assert "dashboard" not in cluster.local_cluster.scheduler.services
+            http = cluster.local_cluster.scheduler.services["dashboard"]  # distributed's routes
+            base = f"http://{urlparse(cluster.scheduler_address).hostname}:{http.port}"
+            # (off the event loop: the scheduler answers on it)
+            status = await asyncio.to_thread(requests.get, f"{base}/status", timeout=10)
+            health = await asyncio.to_thread(requests.get, f"{base}/health", timeout=10)
+            assert status.status_code == 404 and health.status_code == 200  # no dashboard
             await cluster.start(1, **SMALL)
             async with Client(cluster, asynchronous=True) as client:
                 assert await client.submit(lambda x: x * 2, 21) == 42
