@@ -411,8 +411,10 @@ class LocalCluster:
 
     def _adopt(self, state: dict) -> None:
         mode = state.get("network", {}).get("mode", "loopback")
-        ports_differ = any(state.get("ports", {}).get(name) != port
-                           for name, port in self._port_overrides.items())
+        # up() asked for Hadoop's usual ports (or some overrides) finds another cluster
+        # if those are not the running one's; "free" takes whatever it has.
+        ports_differ = (not self.ports_picked_free
+                        and state.get("ports") != self._requested_ports().as_dict())
         secure_differs = bool(state.get("secure")) != self.secure
         https_differs = bool(state.get("https")) != self._https
         if (state.get("nodemanagers") != self.nodemanagers or ports_differ

@@ -186,7 +186,7 @@ def test_the_cluster_folder_shows_another_user_its_configuration_and_jars_only(c
             from knit import Knit
             knit = Knit(progress=False)
             knit.client  # the client JVM, with the cluster's jars on its classpath
-            result = sorted(knit.yarn_api.apps())
+            result = sorted(knit.yarn_api.apps)
         """)
         assert k.app_id in apps
         assert not [jar for jar in local.hadoop_home.rglob("*.jar") if jar.is_symlink()]
