@@ -82,4 +82,4 @@ stop_clusters() {
   done
 }
 trap stop_clusters EXIT
-.venv/bin/python -m pytest -ra "$@"
+.venv/bin/python -m pytest -ra --durations=25 "$@"
