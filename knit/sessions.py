@@ -168,18 +168,34 @@ class Session(requests.Session):
     The environment is read by knit, not by ``requests`` (``trust_env`` is off), so a
     proxy variable never captures a loopback call and ``REQUESTS_CA_BUNDLE`` adds to
     the system store rather than replacing it. ``trust.source`` names what was
-    trusted, for error messages.
+    trusted, for error messages. The trust store is read at the first HTTPS request
+    (tens of ms), so a session that only speaks HTTP never pays for it.
     """
 
     def __init__(self, verify: bool | str | None = None, *, use_proxies: bool = True):
         super().__init__()
         self.trust_env = False
         self.use_proxies = use_proxies
-        self.trust = trust(verify)
-        self.verify = self.trust.verify
-        adapter = TrustAdapter(self.trust.context)
-        self.mount("https://", adapter)
-        self.mount("http://", TrustAdapter(None))
+        self._asked_verify = verify
+        self._trust: Trust | None = None
+        if verify not in (None, True, False):
+            self._trust = trust(verify)  # a missing bundle is an error at once
+        self.verify = True if verify is None else (os.fspath(verify) if verify not in (True, False)
+                                                   else verify)
+        self._https_ready = False
+
+    @property
+    def trust(self) -> Trust:
+        """Whose certificates HTTPS requests trust (resolved on first use)."""
+        if self._trust is None:
+            self._trust = trust(self._asked_verify)
+        return self._trust
+
+    def get_adapter(self, url: str):
+        if not self._https_ready and url.lower().startswith("https://"):
+            self.mount("https://", TrustAdapter(self.trust.context))
+            self._https_ready = True
+        return super().get_adapter(url)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
