@@ -178,10 +178,11 @@ class Session(requests.Session):
         self.use_proxies = use_proxies
         self._asked_verify = verify
         self._trust: Trust | None = None
-        if verify not in (None, True, False):
+        if verify in (None, True, False):
+            self.verify = verify is not False
+        else:
             self._trust = trust(verify)  # a missing bundle is an error at once
-        self.verify = True if verify is None else (os.fspath(verify) if verify not in (True, False)
-                                                   else verify)
+            self.verify = self._trust.verify
         self._https_ready = False
 
     @property
@@ -209,7 +210,7 @@ class Session(requests.Session):
 
     def _proxies(self, url: str, explicit: dict) -> dict[str, str]:
         if not self.use_proxies or is_local_host(urlsplit(url).hostname):
-            return {}
+            return {}  # explicit proxies too: this machine is never reached through one
         return {**proxies_for(url), **explicit}
 
 

@@ -182,7 +182,7 @@ class LocalCluster:
     @property
     def ca_certificate(self) -> Path | None:
         """The PEM certificate of the cluster's CA (with ``https``), else None."""
-        return self.directory / cluster_tls.FOLDER / "ca.pem" if self.https else None
+        return self.directory / cluster_tls.FOLDER / cluster_tls.CA_FILE if self.https else None
 
     @property
     def rm_url(self) -> str:

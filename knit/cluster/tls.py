@@ -19,6 +19,8 @@ from ..exceptions import ClusterError
 from ..jvm import java_executable
 
 FOLDER = "tls"
+#: The CA's certificate in FOLDER (PEM): the one file clients are given.
+CA_FILE = "ca.pem"
 VALID_DAYS = "3650"
 
 
@@ -32,7 +34,7 @@ class ClusterTls:
     @property
     def ca_pem(self) -> Path:
         """The CA certificate, PEM: what clients are told to trust."""
-        return self.folder / "ca.pem"
+        return self.folder / CA_FILE
 
     @property
     def keystore(self) -> Path:
@@ -97,16 +99,15 @@ def create(folder: Path, hosts: list[str]) -> ClusterTls:
 
 def _keytool(tls: ClusterTls, *args) -> None:
     keytool = Path(java_executable()).with_name("keytool")
+    verb = args[0]
     command = [str(keytool), "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC",
-               *map(str, args), "-storetype", "PKCS12",
-               "-storepass", tls.password, "-validity", VALID_DAYS]
-    if args[0] in ("-exportcert", "-certreq", "-importcert"):
-        command.remove("-validity")
-        command.remove(VALID_DAYS)
-    if args[0] in ("-genkeypair",):
+               *map(str, args), "-storetype", "PKCS12", "-storepass", tls.password]
+    if verb in ("-genkeypair", "-gencert"):  # the verbs that make a certificate
+        command += ["-validity", VALID_DAYS]
+    if verb == "-genkeypair":
         command += ["-keypass", tls.password]
     try:
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
     except subprocess.CalledProcessError as exc:
-        raise ClusterError(f"keytool {args[0]} failed making the cluster's TLS certificates: "
+        raise ClusterError(f"keytool {verb} failed making the cluster's TLS certificates: "
                            f"{(exc.stderr or exc.stdout).strip()[:300]}") from exc
