@@ -29,7 +29,7 @@ from launch_latency import wait_running
 
 from knit import Knit
 from knit.cluster import LocalCluster, default_directory
-from knit.env import tar_env, zip_env
+from knit.packing import tar_env, zip_env
 
 
 def timed(function, *args, **kwargs):

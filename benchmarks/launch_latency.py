@@ -49,7 +49,7 @@ KNIT_DRIVER = r"""
 import json, sys, time
 marks = {"process": time.time()}
 from knit import Knit
-import knit.checks, knit.core
+import knit.checks, knit.java_client, knit.launch
 marks["imported"] = time.time()
 spans = []
 
@@ -60,18 +60,18 @@ def timed(owner, name, label=None):
         try:
             return original(*args, **kwargs)
         finally:
-            spans.append((label or (args[1] if name == "_java" else name), began, time.time()))
+            spans.append((label or (args[1] if name == "call" else name), began, time.time()))
     setattr(owner, name, wrapper)
 
-for owner, name in [(knit.core, "get_gateway"), (knit.checks, "preflight"),
-                    (knit.core.Knit, "_sweep_records"), (knit.core.Knit, "_stage"),
-                    (knit.core.Knit, "_room_per_node"), (knit.core.Knit, "_java"),
-                    (knit.core.Knit, "_wait_running")]:
+for owner, name in [(knit.java_client, "get_gateway"), (knit.checks, "preflight"),
+                    (knit.launch.Launcher, "sweep_records"), (knit.launch.Launcher, "stage"),
+                    (knit.launch.Launcher, "room_per_node"), (knit.java_client.JavaClient, "call"),
+                    (knit.launch.Launcher, "wait_running")]:
     timed(owner, name)
 if "locality" in sys.argv[2:]:  # measure without a lever (--without)
-    knit.core.Knit._room_per_node = lambda self, spec: {}
+    knit.launch.Launcher.room_per_node = lambda self, spec: {}
 if "prestart" in sys.argv[2:]:
-    knit.core.Knit._warm_up = lambda self: None
+    knit.java_client.JavaClient.warm_up_in_background = lambda self: None
 k = Knit(progress=False)
 marks["constructed"] = time.time()
 app_id = k.start("sleep 300", num_containers=int(sys.argv[1]), memory=128)
@@ -298,9 +298,9 @@ def phases_of(api, report: dict, spawned: float, done: float) -> dict[str, float
               "Knit() built": marks["constructed"]}
     for label, began, ended in report["spans"]:
         names = {"get_gateway": "client JVM ready", "preflight": "preflight checks",
-                 "_sweep_records": "records sweep", "_stage": "staging checks",
-                 "_room_per_node": "node room", "fileStatus": "jar status",
-                 "submit": "submitted (HDFS files + RPC)", "_wait_running": "AM registered (seen)"}
+                 "sweep_records": "records sweep", "stage": "staging checks",
+                 "room_per_node": "node room", "fileStatus": "jar status",
+                 "submit": "submitted (HDFS files + RPC)", "wait_running": "AM registered (seen)"}
         if label in names and names[label] not in points:
             points[names[label]] = ended
     info = api.status(app_id)

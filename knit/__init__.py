@@ -30,7 +30,7 @@ def __getattr__(name):
 
         return DaskYARNCluster
     if name == "zip_path":
-        from .env import zip_path
+        from .packing import zip_env
 
-        return zip_path
+        return zip_env
     raise AttributeError(f"module 'knit' has no attribute {name!r}")

@@ -1,6 +1,16 @@
-"""Calls to a running application's ApplicationMaster (its control endpoint)."""
+"""The ApplicationMaster's control API, typed: the one Python module that knows its
+paths, verbs, query names and reply keys (``java_src/knit/am/ControlServer.scala``
+serves them; ``tests/data/control_api.json`` pins both sides).
+
+:class:`AMClient` finds the endpoint of a running application through the
+ResourceManager and follows it across ApplicationMaster attempts; its replies are
+:class:`Report`, :class:`Container` and plain numbers and strings.
+"""
 
 from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
 
 import requests
 
@@ -9,6 +19,94 @@ from .exceptions import (ApplicationError, KnitError, KnitTimeoutError, NotFound
                          RequestRefusedError)
 from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI
+
+
+class ContainerState(str, enum.Enum):
+    """A worker container's state as the ApplicationMaster reports it."""
+
+    #: Granted by YARN, not yet started by its NodeManager.
+    ALLOCATED = "ALLOCATED"
+    #: Started.
+    RUNNING = "RUNNING"
+    #: Ended by itself (its exit status says how) or lost with its node.
+    COMPLETE = "COMPLETE"
+    #: Stopped on request (``remove``, or a lower target).
+    REMOVED = "REMOVED"
+
+    @property
+    def live(self) -> bool:
+        """Whether the container holds resources (allocated or running)."""
+        return self in (ContainerState.ALLOCATED, ContainerState.RUNNING)
+
+
+@dataclass(frozen=True)
+class Container:
+    """One worker container in the ApplicationMaster's report."""
+
+    id: str
+    state: ContainerState
+    node: str
+    node_http_address: str
+    memory_mb: int
+    vcores: int
+    #: None while it runs.
+    exit_status: int | None
+
+    @classmethod
+    def from_reply(cls, entry: dict) -> "Container":
+        return cls(id=entry["id"], state=ContainerState(entry["state"]), node=entry["node"],
+                   node_http_address=entry["nodeHttpAddress"], memory_mb=int(entry["memoryMb"]),
+                   vcores=int(entry["vcores"]), exit_status=entry["exitStatus"])
+
+    def as_dict(self) -> dict:
+        """The entry as :meth:`knit.Knit.worker_containers` lists it (the reply's keys)."""
+        return {"id": self.id, "state": self.state.value, "node": self.node,
+                "nodeHttpAddress": self.node_http_address, "memoryMb": self.memory_mb,
+                "vcores": self.vcores, "exitStatus": self.exit_status}
+
+
+@dataclass(frozen=True)
+class Report:
+    """The ApplicationMaster's view of its application, in one reply."""
+
+    #: The ApplicationMaster's own container id.
+    am_container: str
+    #: Its attempt number (1 for the first).
+    attempt: int
+    #: Worker containers it keeps live or has asked for.
+    target: int
+    #: Asks YARN has not granted yet.
+    pending: int
+    #: Failed containers replaced so far, and the limit (-1: none).
+    restarts: int
+    max_restarts: int
+    #: Ended containers no longer listed (only the newest 100 ended ones are kept).
+    ended_not_listed: int
+    containers: tuple[Container, ...]
+
+    @classmethod
+    def from_reply(cls, reply: dict) -> "Report":
+        return cls(am_container=reply["am"], attempt=int(reply["attempt"]),
+                   target=int(reply["target"]), pending=int(reply["pending"]),
+                   restarts=int(reply["restarts"]), max_restarts=int(reply["max_restarts"]),
+                   ended_not_listed=int(reply["ended_not_listed"]),
+                   containers=tuple(Container.from_reply(c) for c in reply["containers"]))
+
+    @property
+    def live(self) -> list[Container]:
+        """The containers holding resources."""
+        return [c for c in self.containers if c.state.live]
+
+    def as_dict(self) -> dict:
+        """The report as :meth:`knit.Knit.get_container_report` returns it."""
+        return {"am": self.am_container, "attempt": self.attempt, "target": self.target,
+                "pending": self.pending, "restarts": self.restarts,
+                "max_restarts": self.max_restarts, "ended_not_listed": self.ended_not_listed,
+                "containers": [c.as_dict() for c in self.containers]}
+
+
+#: Longest wait of one ``GET /kv/KEY?wait=S`` (the endpoint holds it up to 60 s).
+_KV_WAIT_STEP = 50.0
 
 
 class AMClient:
@@ -64,6 +162,63 @@ class AMClient:
 
         return wait_until(registered, wait, interval=0.5, what=why)
 
+    # ------------------------------------------------------------ the verbs
+    def report(self) -> Report:
+        """Containers, asks pending, target and restarts."""
+        return Report.from_reply(self.call("GET", "/containers"))
+
+    def set_target(self, n: int, memory_mb: int | None = None, vcores: int | None = None) -> int:
+        """Keep ``n`` worker containers (new ones of this size); returns the target set."""
+        return int(self.call("PUT", "/containers/target", n=n,
+                             **_size(memory_mb, vcores))["target"])
+
+    def ask(self, count: int, memory_mb: int | None = None, vcores: int | None = None) -> int:
+        """Ask for ``count`` more worker containers; returns the new target."""
+        return int(self.call("POST", "/containers", count=count,
+                             **_size(memory_mb, vcores))["target"])
+
+    def withdraw(self, count: int) -> int:
+        """Withdraw up to ``count`` asks not granted yet; returns how many were."""
+        return int(self.call("DELETE", "/containers/pending", count=count)["withdrawn"])
+
+    def remove(self, container_id: str) -> None:
+        """Stop one worker container (:class:`NotFoundError` if none such is live)."""
+        self.call("DELETE", f"/containers/{container_id}")
+
+    def heartbeat(self) -> None:
+        """Say this client is alive (what ``client_timeout`` watches)."""
+        self.call("POST", "/heartbeat")
+
+    def kv_set(self, key: str, value: str) -> None:
+        """Set ``key`` in the application's key-value store."""
+        self.call("PUT", f"/kv/{key}", data=value.encode())
+
+    def kv_get(self, key: str, wait: float = 0.0) -> str:
+        """The value of ``key``, waiting up to ``wait`` s for it to be set.
+
+        Raises
+        ------
+        NotFoundError
+            Not set within ``wait``.
+        """
+        remaining = float(wait)
+        while True:
+            try:
+                return self.call("GET", f"/kv/{key}", wait=min(remaining, _KV_WAIT_STEP))["value"]
+            except NotFoundError:
+                remaining -= _KV_WAIT_STEP
+                if remaining <= 0:
+                    raise
+
+    def kv_items(self) -> dict[str, str]:
+        """Every key and value of the store."""
+        return dict(self.call("GET", "/kv"))
+
+    def kv_delete(self, key: str) -> bool:
+        """Delete ``key``; whether it was set."""
+        return bool(self.call("DELETE", f"/kv/{key}")["deleted"])
+
+    # ------------------------------------------------------------- transport
     def call(self, method: str, path: str, data: str | None = None, **params) -> dict:
         """One request; returns the JSON reply.
 
@@ -112,6 +267,12 @@ class AMClient:
         return wait_until(moved, self.reconnect_timeout, interval=1.0,
                           what=f"a new attempt of the ApplicationMaster of {self.app_id} "
                                f"(the last one, at {old}, stopped answering)")
+
+
+def _size(memory_mb: int | None, vcores: int | None) -> dict[str, int]:
+    """The query of a container size; the parts left out keep the application's."""
+    return {name: value for name, value in (("memory", memory_mb), ("vcores", vcores))
+            if value is not None}
 
 
 def _listening(session: requests.Session, address: str) -> bool:

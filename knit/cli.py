@@ -18,6 +18,7 @@ from . import dask_commands, env_commands
 from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
 from .progress import say
+from .yarn_logs import format_logs
 
 
 def _port_override(text: str) -> tuple[str, int]:
@@ -123,13 +124,7 @@ def run(args: argparse.Namespace) -> int:
     status = knit.status()
     logs = knit.yarn_api.logs(knit.app_id, retries=30)
     am_container = knit.yarn_api.app_attempts(knit.app_id)[0].get("containerId")
-    for container, files in sorted(logs.items()):
-        if container == am_container:
-            continue
-        print(f"== {container}")
-        print(files.get("stdout", "").rstrip())
-        if files.get("stderr", "").strip():
-            print(f"-- stderr\n{files['stderr'].rstrip()}")
+    print(format_logs(logs, skip=(am_container,)))
     say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")
     return 0 if succeeded else 1
 

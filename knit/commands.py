@@ -17,6 +17,7 @@ import time
 from .exceptions import KnitTimeoutError, KnitValueError
 from .progress import say
 from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
+from .yarn_logs import format_logs
 
 #: The columns of ``knit ls``.
 LS_FIELDS = ("id", "name", "state", "finalStatus", "containers", "elapsed_s", "queue")
@@ -112,11 +113,7 @@ def logs(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, found, "")
         return 0
-    for container, files in sorted(found.items()):
-        print(f"== {container} on {files.get('nodeId') or 'an unknown node'}")
-        for name, text in sorted(files.items()):
-            if name != "nodeId" and text.strip():
-                print(f"-- {name}\n{text.rstrip()}")
+    print(format_logs(found))
     return 0
 
 

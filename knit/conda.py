@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .env import zip_env as _zip_env
+from .packing import zip_env as _zip_env
 from .exceptions import EnvError, KnitTypeError, KnitValueError
 from .progress import activity
 
@@ -114,7 +114,7 @@ class CondaCreator:
         return str(path) if path.is_dir() else None
 
     def zip_env(self, env_path: str | Path, out_file: str | Path | None = None) -> str:
-        """Zip an environment folder (see :func:`knit.env.zip_env`)."""
+        """Zip an environment folder (see :func:`knit.packing.zip_env`)."""
         return str(_zip_env(env_path, out_file))
 
     def create_env(self, env_name: str, packages: list[str] | None = None,

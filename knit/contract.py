@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from .jvm import LEAN_FLAGS, java_opens_flags
+from .java import LEAN_FLAGS, java_opens_flags
 from .spec import LaunchSpec
 from .yarn_api import KNIT_APPLICATION_TYPE
 

@@ -16,12 +16,10 @@ import subprocess
 from pathlib import Path
 
 from .exceptions import MavenError, ToolNotFoundError
-from .jvm import find_java_home
+from .java import JAVA_LIBS, PACKAGE_DIR, find_java_home, installed_jar  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-JAVA_LIBS = PACKAGE_DIR / "java_libs"
 SOURCE_POM = PACKAGE_DIR.parent / "pom.xml"
 
 
@@ -97,12 +95,6 @@ def run_maven(args: list[str], pom: Path | None = None, timeout: float = 1800) -
             output[-5000:],
         )
     return output
-
-
-def installed_jar(folder: Path = JAVA_LIBS) -> Path | None:
-    """The knit jar in ``folder`` (what ``build_knit_jar`` put there), or None."""
-    jars = sorted(Path(folder).glob("knit-*.jar"))
-    return jars[-1] if jars else None
 
 
 def build_knit_jar(dest: Path = JAVA_LIBS) -> Path:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .exceptions import KnitTypeError, KnitValueError
-from .env import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
+from .packing import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
 from .staging import VISIBILITIES
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

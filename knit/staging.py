@@ -14,6 +14,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .exceptions import PreflightError
+from .packing import is_archive
 from .jvm import java_call_mapped
 from .progress import byte_bar, interactive
 
@@ -205,3 +206,14 @@ class Stager:
                 if folder["isDirectory"]:
                     found += [dict(f) for f in java_call_mapped(self.client.listFiles, folder["path"])]
         return found
+
+
+def archives_through(hdfs, hdfs_home: str) -> list[dict]:
+    """The archives in ``hdfs_home``'s ``.knitDeps`` and ``.knitPublic``, listed through
+    an fsspec filesystem ``hdfs`` (each as it describes a file)."""
+    found = []
+    for folder in (STAGING, PUBLIC_STAGING):
+        path = f"{hdfs_home}/{folder}"
+        if hdfs.exists(path):
+            found += hdfs.find(path, detail=True).values()
+    return [dict(f) for f in found if is_archive(str(f["name"]))]

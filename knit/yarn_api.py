@@ -23,7 +23,7 @@ from .exceptions import (
     YARNConnectionError,
     YARNException,
 )
-from . import daemon_logs, sessions
+from . import daemon_logs, sessions, yarn_logs
 from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
 
@@ -121,6 +121,29 @@ class YARNAPI:
             self.session.auth = spnego_auth(self.credentials)
         elif password is not None:
             self.session.auth = HTTPBasicAuth(username or "", password)
+
+    @classmethod
+    def from_conf(cls, conf: dict, *, kerberos: bool = False, principal: str | None = None,
+                  keytab: str | None = None, username: str | None = None,
+                  password: str | None = None, verify: bool | str = True) -> "YARNAPI":
+        """The ResourceManager's API as a resolved configuration (:func:`knit.conf.load_conf`)
+        names it.
+
+        Raises
+        ------
+        KnitValueError
+            The cluster's web APIs refuse anonymous calls and neither ``username``
+            nor Kerberos is given.
+        """
+        if not (username or kerberos) and _refuses_anonymous(conf):
+            raise KnitValueError(
+                "the cluster's web APIs refuse anonymous calls (hadoop.http.authentication"
+                ".simple.anonymous.allowed=false): pass user= or username= (sent as user.name), "
+                "with password= if a gateway asks for one")
+        return cls(conf["rm"], conf["rm_port"], scheme=conf["scheme"],
+                   gateway_path=conf.get("gateway_path", ""), username=username,
+                   kerberos=kerberos, principal=principal, keytab=keytab, password=password,
+                   verify=verify)
 
     @property
     def auth(self):
@@ -357,82 +380,39 @@ class YARNAPI:
     # --------------------------------------------------------------- logs
     def logs(self, app_id: str, shell: bool = False, retries: int = 10,
              delay: float = 1.0, aggregation_timeout: float = 120.0) -> dict[str, dict[str, str]]:
-        """Logs of every container of an application, as plain text.
-
-        While the application runs, each container's files are read from its
-        NodeManager; after it ends (or with ``shell=True``) the aggregated logs
-        are read with ``yarn logs`` once YARN says aggregation has finished.
-
-        Parameters
-        ----------
-        retries, delay : int, float
-            Further reads (``delay`` s apart) when aggregation has finished and
-            ``yarn logs`` still shows nothing.
-        aggregation_timeout : float
-            Seconds to wait for YARN's ``logAggregationStatus`` to leave
-            ``NOT_START``/``RUNNING`` (a loaded cluster can take tens of seconds);
-            after it, what has been aggregated so far is returned.
+        """Logs of every container of an application, as plain text: live from the
+        NodeManagers while it runs, aggregated (``yarn logs``) after it ends or with
+        ``shell=True``; see :func:`knit.yarn_logs.application_logs`.
 
         Returns
         -------
         dict
-            ``{container_id: {"stdout": ..., "stderr": ..., other files...}}``.
+            ``{container_id: {"stdout": ..., "stderr": ..., other files..., "nodeId": ...}}``.
         """
-        if not shell and self.state(app_id) not in FINAL_STATES:
-            live = self.live_logs(app_id)
-            if live:
-                return live
-        deadline = time.monotonic() + aggregation_timeout
-        status = self._log_aggregation_status(app_id)
-        # Every node uploads its part when the application ends; until YARN says they
-        # all have, `yarn logs` shows only the parts already there.
-        while status in AGGREGATING and time.monotonic() < deadline:
-            time.sleep(delay)
-            status = self._log_aggregation_status(app_id)
-        for attempt in range(retries + 1):
-            found = self._aggregated_logs(app_id)
-            if found or status == "DISABLED":
-                break
-            time.sleep(delay)
-        if found:
-            return found
-        raise NotFoundError(
-            f"no logs for {app_id}: YARN's log aggregation status is {status or 'unknown'}"
-            + (" (log aggregation is off: yarn.log-aggregation-enable)" if status == "DISABLED"
-               else f" after {aggregation_timeout:.0f} s; try again later"), "NotFoundException")
-
-    def _log_aggregation_status(self, app_id: str) -> str:
-        """YARN's ``logAggregationStatus`` of an ended application (``""`` while it runs)."""
-        info = self.apps_info(app_id)
-        return info.get("logAggregationStatus", "") if info["state"] in FINAL_STATES else ""
+        return yarn_logs.application_logs(self, app_id, shell=shell, retries=retries, delay=delay,
+                                          aggregation_timeout=aggregation_timeout)
 
     def live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
         """``stdout`` and ``stderr`` of each container of a running application so
         far, read from the NodeManagers (``{}`` before any container exists)."""
-        return {c["id"]: {**self.container_logs(c["id"], c["nodeHttpAddress"]),
-                          "nodeId": c.get("nodeId", "")}
-                for c in self.app_containers(app_id)}
+        return yarn_logs.live_logs(self, app_id)
 
     def container_logs(self, container_id: str, node_http_address: str,
                        names: tuple[str, ...] = ("stdout", "stderr")) -> dict[str, str]:
-        """The log files ``names`` (``am.stdout`` and ``am.stderr`` for knit's
-        ApplicationMaster) of one container of a running application, read from its
-        NodeManager (which keeps them after the container ends, until the
-        application does)."""
-        files = {}
-        for name in names:
-            url = self._node_url(node_http_address, f"containerlogs/{container_id}/{name}")
-            try:
-                text = self._request("GET", url, json_reply=False)
-            except NotFoundError:
-                text = ""  # the container has not written this file yet
-            # The NodeManager wraps the file in the same headers as `yarn logs`.
-            files[name] = parse_yarn_logs(text).get(container_id, {}).get(name, "")
-        return files
+        """The log files ``names`` of one container of a running application, read
+        from its NodeManager (see :func:`knit.yarn_logs.container_logs`)."""
+        return yarn_logs.container_logs(self, container_id, node_http_address, names)
 
-    def _aggregated_logs(self, app_id: str) -> dict[str, dict[str, str]]:
-        result = self._run_yarn(["logs", "-applicationId", app_id], check=False)
-        return parse_yarn_logs(result.stdout)
+    def read_node_file(self, node_http_address: str, path: str) -> str:
+        """A text page of a NodeManager's web API (``""`` if it has none such)."""
+        try:
+            return self._request("GET", self._node_url(node_http_address, path), json_reply=False)
+        except NotFoundError:
+            return ""
+
+    def run_yarn(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        """Run Hadoop's ``yarn`` command with this API's credentials."""
+        return self._run_yarn(args, check=check)
 
     def _yarn_command(self) -> str:
         candidates = [self.yarn_cmd, shutil.which("yarn")]
@@ -509,8 +489,11 @@ class YARNAPI:
 
 
 # ------------------------------------------------------------------- helpers
-#: Log aggregation states in which some nodes have not uploaded their part yet.
-AGGREGATING = ("NOT_START", "RUNNING", "RUNNING_WITH_FAILURE")
+def _refuses_anonymous(conf: dict) -> bool:
+    """Whether the cluster's web APIs use simple auth and refuse calls naming no user."""
+    return (str(conf.get("hadoop.http.authentication.type", "simple")).lower() == "simple" and
+            str(conf.get("hadoop.http.authentication.simple.anonymous.allowed", "true")).lower()
+            == "false")
 
 
 def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
@@ -536,53 +519,3 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
     if reply.status_code == 400:
         return BadRequestError(text, exception, java_class, reply.status_code)
     return YARNException(text, exception, java_class, reply.status_code)
-
-
-_CONTAINER_HEADER = re.compile(r"^Container: (container_\S+)(?: on (\S+))?")
-
-
-def parse_yarn_logs(text: str | bytes) -> dict[str, dict[str, str]]:
-    """Split ``yarn logs`` (or a NodeManager's ``containerlogs``) output into
-    ``{container_id: {log_type: contents}}``; each entry also names its node
-    (``nodeId``, as knit 0.2.4's entries did).
-
-    Each file's contents are taken by its ``LogLength:`` (bytes), not up to an ``End
-    of LogType:`` line, so a container printing header-shaped lines cannot cut its
-    own output short or invent containers. ``str`` input is re-encoded as UTF-8
-    with ``surrogateescape`` (how knit decodes these replies), so lengths match.
-    """
-    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-    logs: dict[str, dict[str, str]] = {}
-    container, log_type, length, position = None, None, None, 0
-    while position < len(data):
-        end = data.find(b"\n", position)
-        end = len(data) if end < 0 else end
-        line = data[position:end].decode("utf-8", "replace")
-        position = end + 1
-        header = _CONTAINER_HEADER.match(line)
-        if header:
-            container = header.group(1)
-            logs.setdefault(container, {})
-            if header.group(2):  # host_port in the aggregated file's name: host:port
-                host, sep, port = header.group(2).rpartition("_")
-                node = f"{host}:{port}" if sep and port.isdigit() and ":" not in host else header.group(2)
-                logs[container]["nodeId"] = node
-        elif line.startswith("LogType:"):
-            log_type, length = line[len("LogType:"):].strip(), None
-        elif line.startswith("LogLength:"):
-            value = line[len("LogLength:"):].strip()
-            length = int(value) if value.isdigit() else None
-        elif line.startswith("LogContents:"):
-            if length is None:  # no length given: up to the end marker
-                marker = f"End of LogType:{log_type}".encode()
-                stop = data.find(b"\n" + marker, position - 1)
-                stop = len(data) if stop < 0 else stop
-                body = data[position:stop] if stop >= position else b""
-                position = stop + 1
-            else:
-                body = data[position:position + length]
-                position += length
-            if container and log_type:
-                logs[container][log_type] = body.decode("utf-8", "replace")
-            log_type, length = None, None
-    return logs

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..maven import installed_jar
+from ..java import installed_jar
 from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
 from .kdc import Realm, auth_to_local
 from .network import Network

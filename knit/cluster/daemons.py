@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..jvm import LEAN_FLAGS, java_executable, java_opens_flags
-from ..maven import installed_jar
+from ..java import LEAN_FLAGS, java_executable, java_opens_flags
+from ..java import installed_jar
 from .hadoop_home import classpath_entries, shim_classes
 from .kdc import Realm
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 from .. import jarset
 from ..exceptions import ClusterError, ToolNotFoundError
-from ..jvm import LEAN_FLAGS, find_java_home, java_opens_flags
+from ..java import LEAN_FLAGS, find_java_home, java_opens_flags
 
 #: Sub-folders of share/hadoop whose jars (and lib/ jars) make up every classpath.
 SHARE_DIRS = ["common", "common/lib", "hdfs", "hdfs/lib", "yarn", "yarn/lib"]

@@ -20,7 +20,7 @@ from ..exceptions import ClusterError, DaemonDiedError, KerberosError
 from ..progress import count_bar
 from ..kerberos import Credentials, spnego_auth
 from ..waiting import wait_until
-from ..jvm import java_executable
+from ..java import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import ClusterError
-from ..jvm import java_executable
+from ..java import java_executable
 
 FOLDER = "tls"
 #: The CA's certificate in FOLDER (PEM): the one file clients are given.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from knit import Knit
-from knit.env import zip_env
+from knit.packing import zip_env
 from knit.exceptions import PreflightError
 
 from ..channel import make_channel

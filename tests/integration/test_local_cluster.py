@@ -12,7 +12,8 @@ import pytest
 
 from knit.cluster import LocalCluster
 from knit.exceptions import ClusterError
-from knit.maven import JAVA_LIBS, hadoop_version
+from knit.java import JAVA_LIBS
+from knit.maven import hadoop_version
 
 from . import rest_apps
 

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from knit import Knit
-from knit.env import zip_env
+from knit.packing import zip_env
 from knit.exceptions import YARNAuthError
 from knit.yarn_api import YARNAPI
 

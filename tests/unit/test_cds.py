@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from knit import cds
-from knit.jvm import java_executable
+from knit.java import java_executable
 
 
 @pytest.fixture

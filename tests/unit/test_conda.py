@@ -10,7 +10,7 @@ import pytest
 
 from knit import Knit
 from knit.conda import CondaCreator
-from knit.env import zip_env
+from knit.packing import zip_env
 from knit.exceptions import EnvError
 
 from ..channel import make_channel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knit.env import env_files
+from knit.packing import env_files
 
 
 def test_a_link_to_a_folder_holding_the_environment_is_not_followed(tmp_path):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from knit.yarn_api import YARNAPI, parse_yarn_logs
+from knit.yarn_api import YARNAPI
+from knit.yarn_logs import parse_yarn_logs
 
 YARN_LOGS = """\
 Container: container_1_0001_01_000002 on host_1234

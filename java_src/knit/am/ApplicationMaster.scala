@@ -280,7 +280,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     }
     log(s"target set to $n (was $current)")
     events.add(s"target set to $n (was $current)")
-    Json.obj("target" -> tracker.target)
+    ControlReplies.target(tracker.target)
   }
 
   private def log(message: String): Unit = println(s"${java.time.Instant.now} knit-am: $message")
@@ -375,17 +375,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   }
 
   private final class Actions extends ControlServer.Actions {
-    def list(): String = Json.obj(
-      "am" -> amContainer,
-      "attempt" -> attemptId.getAttemptId,
-      "pending" -> tracker.pending,
-      "target" -> tracker.target,
-      "restarts" -> tracker.restarts,
-      "max_restarts" -> spec.maxRestarts,
-      "ended_not_listed" -> tracker.endedNotListed,
-      "containers" -> tracker.workers.values.toSeq.sortBy(_.id).map(w => Map(
-        "id" -> w.id, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
-        "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)))
+    def list(): String = ControlReplies.report(tracker, amContainer, attemptId.getAttemptId, spec.maxRestarts)
 
     private def capability(memoryMb: Option[Int], vcores: Option[Int]): Either[String, Resource] = {
       val c = Resource.newInstance(memoryMb.getOrElse(spec.memoryMb).toLong, vcores.getOrElse(spec.vcores))
@@ -395,17 +385,17 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
     def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
       if (count < 1 || count > ApplicationMaster.MaxAskPerCall)
-        (400, Json.obj("error" -> s"count must be between 1 and ${ApplicationMaster.MaxAskPerCall}, not $count"))
+        (400, ControlReplies.error(s"count must be between 1 and ${ApplicationMaster.MaxAskPerCall}, not $count"))
       else capability(memoryMb, vcores) match {
-        case Left(why) => (400, Json.obj("error" -> why))
-        case Right(c) => requestContainers(count, c); (200, Json.obj("requested" -> count, "target" -> tracker.target))
+        case Left(why) => (400, ControlReplies.error(why))
+        case Right(c) => requestContainers(count, c); (200, ControlReplies.asked(count, tracker.target))
       }
 
     def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
       if (target < 0 || target > ApplicationMaster.MaxAskPerCall)
-        (400, Json.obj("error" -> s"target must be between 0 and ${ApplicationMaster.MaxAskPerCall}, not $target"))
+        (400, ControlReplies.error(s"target must be between 0 and ${ApplicationMaster.MaxAskPerCall}, not $target"))
       else capability(memoryMb, vcores) match {
-        case Left(why) => (400, Json.obj("error" -> why))
+        case Left(why) => (400, ControlReplies.error(why))
         case Right(c) => (200, scaleTo(target, c))
       }
 
@@ -413,14 +403,13 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       val withdrawn = withdrawContainers(count)
       log(s"withdrew $withdrawn container ask(s)")
       events.add(s"withdrew $withdrawn container ask(s)")
-      Json.obj("withdrawn" -> withdrawn)
+      ControlReplies.withdrawn(withdrawn)
     }
 
     def remove(id: String): (Int, String) =
-      if (id == amContainer) (400, Json.obj("error" -> (s"$id is the ApplicationMaster's own container: " +
-        "removing it would end the application; remove a worker container, or kill() the application")))
-      else if (removeContainer(id)) { events.add(s"$id stopped on request"); (200, Json.obj("removed" -> id)) }
-      else (404, Json.obj("error" -> s"$id is not a live container of this application"))
+      if (id == amContainer) (400, ControlReplies.ownContainer(id))
+      else if (removeContainer(id)) { events.add(s"$id stopped on request"); (200, ControlReplies.removed(id)) }
+      else (404, ControlReplies.notLive(id))
 
     def keyValues: KeyValueStore = kv
 

@@ -17,6 +17,7 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
   *  - `PUT /containers/target?n=N&memory=MB&vcores=V`: set the target
   *  - `DELETE /containers/pending?count=N`: withdraw asks not granted yet
   *  - `DELETE /containers/ID`: stop a container
+  *  - `POST /heartbeat`: the client is alive (what `client_timeout_s` watches)
   *  - `GET /kv`, `GET /kv/KEY?wait=S`, `PUT /kv/KEY` (body: the value), `DELETE /kv/KEY`
   *  - `GET /`: the read-only [[StatusPage]] (no secret; for the ResourceManager's proxy)
   *
@@ -35,6 +36,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   server.setExecutor(pool)
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
+  server.createContext("/heartbeat", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/", (exchange: HttpExchange) => page(exchange))
 
   /** The port, bound already: connections wait in the backlog until [[start]]. */
@@ -68,11 +70,11 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   private def handle(exchange: HttpExchange): Unit = {
     val (code, body) =
       try {
-        if (!authorized(exchange)) (403, Json.obj("error" -> "missing or wrong X-Knit-Secret"))
+        if (!authorized(exchange)) (403, ControlReplies.error("missing or wrong X-Knit-Secret"))
         else { lastContactMs = System.currentTimeMillis(); route(exchange) }
       } catch {
-        case e: NumberFormatException => (400, Json.obj("error" -> s"bad number: ${e.getMessage}"))
-        case e: Exception => (500, Json.obj("error" -> e.toString))
+        case e: NumberFormatException => (400, ControlReplies.error(s"bad number: ${e.getMessage}"))
+        case e: Exception => (500, ControlReplies.error(e.toString))
       }
     val bytes = body.getBytes(UTF_8)
     exchange.getResponseHeaders.set("Content-Type", "application/json")
@@ -126,32 +128,33 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
       case ("PUT", "/containers/target") =>
         actions.scale(q.getOrElse("n", "-1").toInt, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
       case ("DELETE", "/containers/pending") =>
-        if (count < 1) (400, Json.obj("error" -> "count must be >= 1"))
+        if (count < 1) (400, ControlReplies.error("count must be >= 1"))
         else (200, actions.withdraw(count))
       case ("DELETE", p) if p.startsWith("/containers/") => actions.remove(p.stripPrefix("/containers/"))
+      case ("POST", "/heartbeat") => (200, ControlReplies.alive)
       case ("GET", "/kv") => (200, Json.value(actions.keyValues.snapshot))
       case (method, p) if p.startsWith("/kv/") => keyValue(method, p.stripPrefix("/kv/"), q, exchange)
-      case (method, p) => (404, Json.obj("error" -> s"no such endpoint: $method $p"))
+      case (method, p) => (404, ControlReplies.error(s"no such endpoint: $method $p"))
     }
   }
 
   private def keyValue(method: String, key: String, q: Map[String, String], exchange: HttpExchange): (Int, String) =
     KeyValueStore.badKey(key) match {
-      case Some(why) => (400, Json.obj("error" -> why))
+      case Some(why) => (400, ControlReplies.error(why))
       case None => method match {
         case "GET" =>
           val waitMs = math.min(ControlServer.MaxWaitS, q.getOrElse("wait", "0").toDouble) * 1000
           actions.keyValues.get(key, waitMs.toLong) match {
             case Some(v) => (200, Json.obj("key" -> key, "value" -> v))
-            case None => (404, Json.obj("error" -> s"no key '$key'"))
+            case None => (404, ControlReplies.error(s"no key '$key'"))
           }
         case "PUT" =>
           val body = exchange.getRequestBody.readNBytes(KeyValueStore.MaxValueBytes + 1)
           if (body.length > KeyValueStore.MaxValueBytes)
-            (413, Json.obj("error" -> s"values are at most ${KeyValueStore.MaxValueBytes} bytes"))
+            (413, ControlReplies.error(s"values are at most ${KeyValueStore.MaxValueBytes} bytes"))
           else { actions.keyValues.set(key, new String(body, UTF_8)); (200, Json.obj("key" -> key)) }
         case "DELETE" => (200, Json.obj("deleted" -> actions.keyValues.delete(key)))
-        case other => (405, Json.obj("error" -> s"$other is not allowed on /kv/KEY"))
+        case other => (405, ControlReplies.error(s"$other is not allowed on /kv/KEY"))
       }
     }
 }
