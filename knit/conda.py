@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -48,6 +49,9 @@ class CondaCreator:
         A conda installation whose ``bin/conda`` (or ``mamba``) to use.
     conda_envs : str, optional
         Where environments and their zips are kept (default ``~/.knit/envs``).
+    miniconda_url : str, optional
+        knit 0.2.4's Miniconda installer URL, accepted so 0.2.4 scripts run; knit
+        never downloads Miniconda, so it only draws a warning (see docs/compat.rst).
     channels : list of str, optional
         Conda channels (default ``["conda-forge"]``); ``file://`` URLs work.
     conda_pkgs : str, optional
@@ -62,9 +66,14 @@ class CondaCreator:
     """
 
     def __init__(self, conda_root: str | None = None, conda_envs: str | None = None,
+                 miniconda_url: str | None = None,
                  channels: list[str] | None = None, conda_pkgs: str | None = None,
                  backend: str | None = None, platforms: list[str] | None = None,
                  progress: Callable[[str], None] | None = None):
+        if miniconda_url is not None:
+            warnings.warn(f"miniconda_url={miniconda_url!r} is not used: knit never downloads "
+                          "Miniconda (it makes environments with an installed conda, "
+                          "py-rattler or pip)", DeprecationWarning, stacklevel=2)
         if backend is not None and backend not in BACKENDS:
             raise KnitValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         if channels is not None and (isinstance(channels, str) or not isinstance(channels, list)):

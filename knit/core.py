@@ -207,7 +207,8 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
               app_name: str = "knit", queue: str = "default", checks: bool = True,
               env: str | None = None, env_visibility: str = "PRIVATE",
               keep_alive: bool = False, acls: ACLs | dict | None = None,
-              max_restarts: int = 0, worker_kv: bool = False) -> str:
+              max_restarts: int = 0, worker_kv: bool = False, *, max_start_failures: int = 0,
+              start_grace: float = 60.0) -> str:
         """Start a YARN application running ``cmd`` in ``num_containers`` containers.
 
         Parameters
@@ -262,6 +263,11 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
             (:meth:`set_value`): they get the control secret as a PRIVATE file
             ``knit-control.secret``, and ``$KNIT_AM_ADDRESS``. Off by default: the
             file costs each node one more localization per application.
+        max_start_failures, start_grace : int, float
+            Crash-loop protection: when ``max_start_failures`` containers in a row
+            fail within ``start_grace`` seconds of starting (with none running longer
+            in between), the ApplicationMaster stops replacing them and ends the
+            application FAILED, saying so. 0 (the default) sets no such limit.
 
         Returns
         -------
@@ -289,7 +295,8 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
                           app_name=app_name, queue=queue, env=env, env_visibility=env_visibility,
                           lang=(envvars or {}).get("KNIT_LANG", self.lang),  # 0.2.4's variable
                           keep_alive=keep_alive, acls=acls,
-                          max_restarts=max_restarts, worker_kv=worker_kv)
+                          max_restarts=max_restarts, worker_kv=worker_kv,
+                          max_start_failures=max_start_failures, start_grace=start_grace)
         self.app_id, self._am = None, None
         self._secret = secrets.token_hex(24)  # one per application
         launcher = self._launcher()

@@ -16,6 +16,7 @@ import functools
 import logging
 import warnings
 import weakref
+from typing import Callable
 
 from distributed import LocalCluster
 from distributed.core import Status, rpc
@@ -23,8 +24,10 @@ from distributed.deploy.cluster import Cluster
 from distributed.utils import Log
 from distributed.versions import VersionMismatchWarning, error_message, get_versions
 
-from .core import Knit
+from .core import _THE_USER, Knit
+from .java import JAVA_LIBS
 from .dask_env import worker_environment
+from .dask_knits import KNIT_OPTIONS, cluster_knits
 from .progress import count_bar
 from .dask_scheduler import SCHEDULER_KEY, start_remote_scheduler
 from .dask_workers import check_worker_size, scheduler_ip, worker_command
@@ -40,9 +43,11 @@ from .yarn_api import FINAL_STATES
 
 logger = logging.getLogger(__name__)
 
-#: Worker containers that may exit before connecting, in a row, before the cluster
-#: stops replacing them and reports the failure.
+#: Worker containers that may fail in a row within START_GRACE s of starting (a
+#: worker that cannot reach its scheduler exits after its --death-timeout of 60 s)
+#: before their ApplicationMaster stops replacing them and fails the application.
 MAX_START_FAILURES = 3
+START_GRACE = 90.0
 LIVE = ("ALLOCATED", "RUNNING")
 DEPLOY_MODES = ("local", "remote")
 #: Clusters whose scheduler lives in this process: closed (their YARN application
@@ -93,12 +98,20 @@ class DaskYARNCluster(Cluster):
         then work from here.
     asynchronous : bool
         For ``await DaskYARNCluster(..., asynchronous=True)``.
-    **kwargs
-        Passed to :class:`~knit.Knit` (``rm``, ``nn``, ``queue`` is given to
-        :meth:`start` instead, ``replication_factor``, ``upload_always``, ...) and
-        through it to :class:`~knit.YARNAPI`; on a Kerberized cluster ``principal``
-        and ``keytab`` let the long-running workers' (and, remote, the scheduler's)
-        application renew its delegation tokens (see docs/security.rst).
+    loop, name
+        As for any ``distributed`` cluster manager.
+    queue, app_name : str
+        The YARN queue and application name of the workers (the scheduler's, in
+        remote mode, is ``<app_name>-scheduler``).
+    knit : Knit, optional
+        A ready :class:`~knit.Knit` for the workers' application (as dask-yarn's
+        ``skein_client=``); the connection options below must then be left out.
+    upload_always, hdfs_home, knit_home, hdfs, pars, nn, nn_port, nn_http_port, rm, rm_port, scheme, gateway_path, user, replication_factor, lang, http_auth, username, password, verify, kerberos, principal, keytab, am_memory, am_vcores, am_max_attempts, start_timeout, allocation_timeout, client_timeout, progress
+        The options of :class:`~knit.Knit`, for the workers' (and, remote, the
+        scheduler's) application. ``client_timeout`` defaults to 120 s in local
+        mode (the workers end soon after this process) and 0 in remote mode. On a
+        Kerberized cluster ``principal`` and ``keytab`` let the long-running
+        applications renew their delegation tokens (see docs/security.rst).
 
     Examples
     --------
@@ -115,7 +128,22 @@ class DaskYARNCluster(Cluster):
                  queue: str = "default", app_name: str = "dask",
                  dashboard_address: str | None = ":8787", deploy_mode: str = "local",
                  scheduler_memory: int = 1024, scheduler_cpus: int = 1,
-                 application: str | None = None, asynchronous: bool = False, loop=None, name: str | None = None, **kwargs):
+                 application: str | None = None, asynchronous: bool = False, loop=None,
+                 name: str | None = None, *, knit: Knit | None = None,
+                 upload_always: bool = False, hdfs_home: str | None = None,
+                 knit_home: str = str(JAVA_LIBS), hdfs=None, pars: dict | None = None,
+                 nn: str | None = None, nn_port: int | str | None = None,
+                 nn_http_port: int | str | None = None, rm: str | None = None,
+                 rm_port: int | str | None = None, scheme: str | None = None,
+                 gateway_path: str | None = None, user: str | None = None,
+                 replication_factor: int | None = None, lang: str | None = None,
+                 http_auth: str | None = None, username: str | None = _THE_USER,
+                 password: str | None = None, verify: bool | str | None = None,
+                 kerberos: bool | None = None, principal: str | None = None,
+                 keytab: str | None = None, am_memory: int = 384, am_vcores: int = 1,
+                 am_max_attempts: int = 2, start_timeout: float = 120,
+                 allocation_timeout: float = 300, client_timeout: float | None = None,
+                 progress: Callable[[str], None] | bool | None = None):
         if packages is not None and (isinstance(packages, str) or not isinstance(packages, list)):
             raise KnitTypeError(f"packages must be a list of strings, not {packages!r}")
         if deploy_mode not in DEPLOY_MODES:
@@ -128,10 +156,9 @@ class DaskYARNCluster(Cluster):
         check_worker_size(scheduler_cpus, scheduler_memory)
         self.deploy_mode = deploy_mode
         # A local scheduler's workers end with this process; a remote one's outlive it.
-        kwargs.setdefault("client_timeout", 120 if deploy_mode == "local" else 0)
-        self.knit = Knit(autodetect=autodetect, **kwargs)
-        #: The Knit running the scheduler's container (deploy_mode='remote').
-        self.scheduler_knit = Knit(autodetect=autodetect, **kwargs) if deploy_mode == "remote" else None
+        self.knit, self.scheduler_knit = cluster_knits(
+            deploy_mode, knit, autodetect, {name: value for name, value in locals().items()
+                                            if name in KNIT_OPTIONS})
         self._scheduler_size = (scheduler_memory, scheduler_cpus)
         self._env_request = (env, packages, channels, conda_pars)
         self._env: str | None = None
@@ -145,15 +172,13 @@ class DaskYARNCluster(Cluster):
         self._initial_workers = n_workers
         self._containers: list[dict] = []
         self._pending = 0
-        self._start_failures = 0
         self._seen_failed: set[str] = set()
-        self._ever_connected: set[str] = set()
         self._error: Exception | None = None
         self._app_running = False  # knit.start returned, and no stop() since
         self._watcher: asyncio.Task | None = None
         self.local_cluster: LocalCluster | None = None
         super().__init__(asynchronous=asynchronous, loop=loop, name=name,
-                         quiet=kwargs.get("progress") is False)
+                         quiet=progress is False or (knit is not None and knit._quiet))
         if not self.asynchronous:
             self._loop_runner.start()
             try:
@@ -297,11 +322,12 @@ class DaskYARNCluster(Cluster):
             self._env = await self._run(worker_environment, *self._env_request,
                                         None if self.quiet else self._log)
         command = worker_command(self.scheduler_address, cpus, memory)
-        self._start_failures = 0
-        # The ApplicationMaster keeps n_workers running, replacing the ones that die.
+        # The ApplicationMaster keeps n_workers running, replacing the ones that die,
+        # unless they crash-loop.
         await self._run(self.knit.start, command, num_containers=n_workers, virtual_cores=cpus,
                         memory=memory, env=self._env, app_name=self._app_name,
-                        queue=self._queue, checks=checks, keep_alive=True, max_restarts=-1)
+                        queue=self._queue, checks=checks, keep_alive=True, max_restarts=-1,
+                        max_start_failures=MAX_START_FAILURES, start_grace=START_GRACE)
         self._app_running = True
         self._log(f"started {self.knit.app_id} with {n_workers} worker container(s)")
         if self.scheduler_knit is not None:  # so another process can attach to it all
@@ -337,30 +363,30 @@ class DaskYARNCluster(Cluster):
                 self._fail(exc)
             return
         self._containers, self._pending = reply["containers"], int(reply["pending"])
-        connected = set(self.observed)
         for container in self._containers:
             if container["state"] == "COMPLETE" and container["id"] not in self._seen_failed:
                 self._seen_failed.add(container["id"])
                 self._log(f"worker container {container['id']} on {container['node']} exited "
                           f"with code {container['exitStatus']}")
-                if container["id"] not in self._ever_connected:
-                    self._start_failures += 1
-            if container["id"] in connected:
-                self._start_failures = 0
-        self._ever_connected.update(connected)
-        if self._start_failures >= MAX_START_FAILURES and self._error is None:
-            await self._run(self.knit.scale, 0)  # stop the ApplicationMaster replacing them
-            self._fail(KnitError(
-                f"{self._start_failures} worker containers of {self.knit.app_id} exited before "
-                f"connecting to the scheduler at {self.scheduler_address}; read why with "
-                "cluster.get_logs() or cluster.knit.print_logs() (if the workers could not "
-                "reach that address from their nodes, pass scheduler_host= an address of "
-                "this machine that they can reach)"))
 
     def _fail(self, error: Exception) -> None:
         if self._error is None:
-            self._error = error
-            self._log(f"the cluster failed: {error}")
+            self._error = self._in_dask_terms(error)
+            self._log(f"the cluster failed: {self._error}")
+
+    def _in_dask_terms(self, error: Exception) -> Exception:
+        """The ApplicationMaster's crash-loop verdict, said of Dask workers."""
+        if not (isinstance(error, ApplicationError) and "in a row failed within" in str(error)):
+            return error
+        explained = KnitError(
+            f"{MAX_START_FAILURES} worker containers of {self.knit.app_id} in a row exited "
+            f"before connecting to the scheduler at {self.scheduler_address} (within "
+            f"{START_GRACE:.0f} s of starting); read why with cluster.get_logs() or "
+            "cluster.knit.print_logs() (if the workers could not reach that address from "
+            "their nodes, pass scheduler_host= an address of this machine that they can "
+            f"reach). YARN says: {error}")
+        explained.__cause__ = error
+        return explained
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:

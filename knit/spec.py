@@ -7,19 +7,12 @@ import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .arguments import seconds, whole_number
 from .exceptions import KnitTypeError, KnitValueError
 from .packing import ARCHIVE_SUFFIXES, archive_top_folder, is_archive
 from .staging import VISIBILITIES
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise KnitTypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
-    if value < 1:
-        raise KnitValueError(f"{name} must be at least 1, not {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -110,6 +103,8 @@ class LaunchSpec:
     acls: ACLs | dict | None = None
     max_restarts: int = 0
     worker_kv: bool = False
+    max_start_failures: int = 0
+    start_grace: float = 60.0
 
     def __post_init__(self):
         if not isinstance(self.cmd, str) or not self.cmd.strip():
@@ -117,14 +112,16 @@ class LaunchSpec:
         if "\0" in self.cmd:
             raise KnitValueError("cmd cannot hold a NUL character (bash would drop it)")
         if not (self.keep_alive and self.num_containers == 0):  # a service may start empty
-            _positive_int("num_containers", self.num_containers)
-        _positive_int("virtual_cores", self.virtual_cores)
-        _positive_int("memory", self.memory)
+            whole_number("num_containers", self.num_containers)
+        whole_number("virtual_cores", self.virtual_cores)
+        whole_number("memory", self.memory)
         if isinstance(self.max_restarts, bool) or not isinstance(self.max_restarts, int):
             raise KnitTypeError(f"max_restarts must be a whole number, not {self.max_restarts!r}")
         if self.max_restarts < -1:
             raise KnitValueError(f"max_restarts must be -1 (always replace failed containers), 0 "
                              f"(never) or a limit, not {self.max_restarts}")
+        whole_number("max_start_failures", self.max_start_failures, minimum=0)
+        object.__setattr__(self, "start_grace", seconds("start_grace", self.start_grace))
         for name in ("app_name", "queue", "lang"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():

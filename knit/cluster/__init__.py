@@ -1,5 +1,6 @@
 """A real single-machine YARN + HDFS cluster built from Maven Central jars."""
 
-from .local import LocalCluster, default_directory
+from .local import LocalCluster
+from .state import default_directory
 
 __all__ = ["LocalCluster", "default_directory"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import os
 import shutil
@@ -13,12 +12,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import requests
 
-from .. import jarset, sessions
-from ..exceptions import ClusterError, DaemonDiedError, KerberosError
-from ..progress import count_bar
-from ..kerberos import Credentials, spnego_auth
+from .. import jarset
+from ..exceptions import ClusterError, DaemonDiedError
 from ..waiting import wait_until
 from ..java import java_executable
 from . import config as cluster_config
@@ -26,20 +22,14 @@ from .config import ClusterConfig, NodePorts
 from . import network as net
 from . import tls as cluster_tls
 from .daemons import KERBEROS_FOLDER, Daemon, stop_all, stop_group, stray_processes
-from .kdc import REALM, Realm, realm_environment
+from .kdc import REALM, Realm
 from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
+from . import web
+from .state import ClusterFolder, daemon_entries, default_directory
 
 logger = logging.getLogger(__name__)
-
-STATE_FILE = "cluster.json"
-
-
-def default_directory() -> Path:
-    """``$KNIT_CLUSTER_DIR``, else ``~/.knit/cluster``."""
-    return Path(os.environ.get("KNIT_CLUSTER_DIR", Path.home() / ".knit" / "cluster"))
-
 
 def _listening(host: str, port: int) -> bool:
     with socket.socket() as probe:
@@ -52,11 +42,6 @@ def _raise_if_died(daemon: Daemon) -> bool:
         raise DaemonDiedError(f"{daemon.name} exited while starting; end of {daemon.log_path}:\n"
                               f"{daemon.log_tail()}", daemon.name, daemon.log_tail())
     return False
-
-
-def _http(verify: str | bool = True) -> requests.Session:
-    # A user's https_proxy never captures the cluster's own (loopback) addresses.
-    return sessions.session(verify, use_proxies=False)
 
 
 class LocalCluster:
@@ -225,84 +210,24 @@ class LocalCluster:
                 f"({self.network_mode}){secure}, rm={self.rm_url}>")
 
     # ----------------------------------------------------------------- state
-    def _state_path(self) -> Path:
-        return self.directory / STATE_FILE
+    @property
+    def folder(self) -> ClusterFolder:
+        """The cluster's folder: its state file, and who may read what in it."""
+        return ClusterFolder(self.directory)
 
     def _read_state(self) -> dict | None:
-        try:
-            return json.loads(self._state_path().read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        return self.folder.read_state()
 
     def _daemons_from_state(self, state: dict | None) -> list[Daemon]:
-        if not state:
-            return []
-        return [
-            Daemon(
-                name=entry["name"],
-                role=entry["role"],
-                cluster_dir=self.directory,
-                conf_dir=Path(entry["conf_dir"]),
-                pid=entry["pid"],
-                prefix=entry.get("prefix", []),
-            )
-            for entry in state.get("daemons", [])
-        ]
-
-    def _write_state(self, daemons: list[Daemon], config: ClusterConfig) -> None:
-        state = {
-            "nodemanagers": self.nodemanagers,
-            "network": config.network.as_dict(),
-            "ports": self.ports.as_dict(),
-            "datanode_ports": vars(config.datanode),
-            "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
-            "secure": config.realm is not None,
-            "https": config.tls is not None,
-            "kdc_port": config.realm.port if config.realm else None,
-            "daemons": [
-                {"name": d.name, "role": d.role, "pid": d.pid, "conf_dir": str(d.conf_dir),
-                 "prefix": d.prefix}
-                for d in daemons
-            ],
-        }
-        self._state_path().write_text(json.dumps(state, indent=2))
-
-    #: Folders of the cluster that are its owner's alone: the ResourceManager's state
-    #: store (every running application's credentials and launch contract), HDFS's
-    #: blocks, the daemons' logs and the NodeManagers' folders (containers' files).
-    PRIVATE_FOLDERS = ("rm-state", "data", "logs")
-
-    def _make_private(self) -> None:
-        """Close the cluster's folder to other users but for what they need to use the
-        cluster as its clients: ``conf/``, ``hadoop/``, ``tls/ca.pem``, the realm's
-        ``krb5.conf`` and the state file (the folder itself: traverse, not list)."""
-        self.directory.chmod(0o711)
-        for name in self.PRIVATE_FOLDERS:
-            folder = self.directory / name
-            folder.mkdir(exist_ok=True)
-            folder.chmod(0o700)
-        for index in range(self.nodemanagers):
-            folder = self.directory / f"nodemanager-{index}"
-            folder.mkdir(exist_ok=True)
-            folder.chmod(0o700)
+        return self.folder.daemons(state)
 
     def holds_cluster(self) -> bool:
         """Whether the folder is a local cluster's: its state file, or the layout
         ``up`` writes (``conf/yarn-site.xml`` and ``hadoop/``)."""
-        return self._state_path().exists() or (
-            (self.conf_dir / "yarn-site.xml").is_file() and self.hadoop_home.is_dir())
+        return self.folder.holds_cluster()
 
     def _refuse_foreign_folder(self, action: str, empty_is_fine: bool = False) -> None:
-        """Raise ClusterError unless the folder is a cluster's (or, with
-        ``empty_is_fine``, missing or empty): never act on a folder of other things."""
-        if self.holds_cluster():
-            return
-        if empty_is_fine and (not self.directory.exists() or not any(self.directory.iterdir())):
-            return
-        raise ClusterError(
-            f"{self.directory} holds no knit cluster (no {STATE_FILE}, no conf/yarn-site.xml "
-            f"and hadoop/): knit will not {action}; name the folder a cluster was started "
-            "in, or a new or empty one for `knit cluster up`")
+        self.folder.refuse_foreign(action, empty_is_fine)
 
     def is_running(self) -> bool:
         """Whether every daemon of this folder's cluster is alive."""
@@ -340,7 +265,7 @@ class LocalCluster:
         self.ports = self._requested_ports()  # not the ports of the cluster that was here
         java_executable()
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._make_private()
+        self.folder.make_private(self.nodemanagers)
         started = time.monotonic()
         daemons: list[Daemon] = []
         try:
@@ -359,18 +284,24 @@ class LocalCluster:
             cluster_config.write_all(config)
             # A new cluster starts with no application: only restart() recovers them.
             shutil.rmtree(self.directory / "rm-state", ignore_errors=True)
-            self._make_private()
+            self.folder.make_private(self.nodemanagers)
             daemons = self._daemons(config)
             if config.realm is not None:
                 self._start_kdc(daemons[0], config.realm)
             self._start(daemons[1:] if config.realm else daemons, config)
-            self._write_state(daemons, config)
+            self.folder.write_state({
+                "nodemanagers": self.nodemanagers, "network": config.network.as_dict(),
+                "ports": self.ports.as_dict(), "datanode_ports": vars(config.datanode),
+                "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
+                "secure": config.realm is not None, "https": config.tls is not None,
+                "kdc_port": config.realm.port if config.realm else None,
+                "daemons": daemon_entries(daemons)})
             self._wait_ready(daemons, timeout)
             self._prepare_hdfs()
         except BaseException:
             stop_all(daemons, self.directory)
             net.destroy(self.network)
-            self._state_path().unlink(missing_ok=True)
+            self.folder.forget_state()
             raise
         self._started_here = True
         self._progress(f"cluster up in {time.monotonic() - started:.1f} s")
@@ -495,64 +426,10 @@ class LocalCluster:
             )
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
-        http = _http(str(self.ca_certificate) if self.https else True)
-        seen = {"last": "nothing yet", "said": "", "steps": 0}
-        with count_bar(self.nodemanagers + 3, "cluster starting", "step",
-                       enabled=self._show_bars) as bar:
-            def ready() -> bool:
-                done = self._look(daemons, http, seen)
-                bar.to(seen["steps"])
-                return done
+        web.wait_ready(self, daemons, timeout, progress=self._progress, bars=self._show_bars)
 
-            wait_until(ready, timeout, interval=0.25, what=lambda: (
-                f"the local cluster was not ready after {timeout:.0f} s; last seen: "
-                f"{seen['last']}. Logs are in {self.directory / 'logs'}"))
-
-    def _look(self, daemons: list[Daemon], http: requests.Session, seen: dict) -> bool:
-        """One look at the starting cluster: raise if a daemon died, say what changed."""
-        for daemon in daemons:
-            if not daemon.is_alive():
-                raise DaemonDiedError(
-                    f"{daemon.name} exited while the cluster was starting; "
-                    f"end of {daemon.log_path}:\n{daemon.log_tail()}",
-                    daemon.name,
-                    daemon.log_tail(),
-                )
-        with realm_environment(self.realm):
-            done, seen["last"], seen["steps"] = self._readiness(http)
-        if not done and seen["last"] != seen["said"]:
-            self._progress(f"waiting: {seen['last']}")
-            seen["said"] = seen["last"]
-        return done
-
-    def _readiness(self, http: requests.Session) -> tuple[bool, str, int]:
-        """(ready?, what was seen, steps done of nodemanagers + 3) from the RM REST API
-        and the NameNode's JMX."""
-        who = self._who(http)  # the web APIs refuse anonymous calls
-        try:
-            info = http.get(f"{self.rm_url}/ws/v1/cluster/info", params=who, timeout=2).json()
-            state = info["clusterInfo"]["state"]
-            nodes_json = http.get(f"{self.rm_url}/ws/v1/cluster/nodes",
-                                  params={"states": "RUNNING", **who}, timeout=2).json()
-            running = len(((nodes_json.get("nodes") or {}).get("node")) or [])
-            jmx = http.get(
-                f"http://{self.host}:{self.ports.namenode_http}/jmx",
-                params={"qry": "Hadoop:service=NameNode,name=NameNodeInfo", **who},
-                timeout=2,
-            ).json()
-            bean = (jmx.get("beans") or [{}])[0]
-            live = len(json.loads(bean.get("LiveNodes") or "{}"))
-            safemode = bean.get("Safemode", "starting")
-        except (requests.RequestException, ValueError, KeyError, KerberosError) as exc:
-            return False, f"daemons starting ({type(exc).__name__})", 0
-        seen = (
-            f"ResourceManager {state}, {running}/{self.nodemanagers} NodeManagers running, "
-            f"{live} DataNode(s) live, HDFS {'in safe mode' if safemode else 'writable'}"
-        )
-        ready = state == "STARTED" and running >= self.nodemanagers and live >= 1 and not safemode
-        steps = ((state == "STARTED") + min(running, self.nodemanagers) + (live >= 1)
-                 + (not safemode))
-        return ready, seen, steps
+    def _webhdfs(self, method: str, path: str, **params: str) -> dict:
+        return web.webhdfs(self, method, path, **params)
 
     def _prepare_hdfs(self) -> None:
         """Create the folders an ordinary install has: /tmp (1777) and the user's home."""
@@ -591,29 +468,6 @@ class LocalCluster:
             raise ValueError(f"not a user name: {name!r}")
         return realm.add_user(name)
 
-    def _webhdfs(self, method: str, path: str, **params: str) -> dict:
-        """One WebHDFS call as the cluster's owner (the HDFS superuser)."""
-        http = _http(str(self.ca_certificate) if self.https else True)
-        who = self._who(http)
-        with realm_environment(self.realm):
-            response = http.request(method, f"{self.webhdfs_url}{path}",
-                                    params={**params, **who}, timeout=30)
-        response.raise_for_status()
-        return response.json() if response.content else {}
-
-    def _who(self, http: requests.Session) -> dict[str, str]:
-        """Make ``http`` call the web APIs as the cluster's owner: SPNEGO with the
-        owner's keytab on a secure cluster, else the ``user.name`` parameter."""
-        realm = self.realm
-        if realm is None:
-            return {"user.name": getpass.getuser()}
-        if http.auth is None:
-            user = getpass.getuser()
-            with realm_environment(realm):
-                http.auth = spnego_auth(Credentials(realm.user_principal(user),
-                                                    str(realm.keytab(user))))
-        return {}
-
     # ----------------------------------------------------------------- down
     def down(self) -> list[int]:
         """Stop every process of this folder's cluster and wait for its ports to free.
@@ -637,7 +491,7 @@ class LocalCluster:
             net.destroy(network)
         if network is None or network.mode == "loopback":  # namespaces took their ports along
             wait_ports_free(self._ports_in_use(state))
-        self._state_path().unlink(missing_ok=True)
+        self.folder.forget_state()
         self._started_here = False
         return killed
 
@@ -696,10 +550,8 @@ class LocalCluster:
         self._progress(f"restarting {name}")
         daemon.start()
         config_daemons = [daemon if d.name == name else d for d in daemons]
-        state["daemons"] = [{"name": d.name, "role": d.role, "pid": d.pid,
-                             "conf_dir": str(d.conf_dir), "prefix": d.prefix}
-                            for d in config_daemons]
-        self._state_path().write_text(json.dumps(state, indent=2))
+        state["daemons"] = daemon_entries(config_daemons)
+        self.folder.write_state(state)
         self._wait_ready(config_daemons, timeout)
 
     # --------------------------------------------------------------- status

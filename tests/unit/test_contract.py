@@ -41,8 +41,8 @@ def test_schema_fields():
                              "allocation_timeout_s", "client_timeout_s", "records_folder",
                              "kerberos_principal"}
     assert set(contract["workers"]) == {"target", "memory_mb", "vcores", "priority",
-                                        "max_restarts", "kv_access", "boot_script", "resources",
-                                        "nodes"}
+                                        "max_restarts", "max_start_failures", "start_grace_s",
+                                        "kv_access", "boot_script", "resources", "nodes"}
     assert set(contract["workers"]["resources"][0]) == {"name", "uri", "kind", "visibility",
                                                         "size", "timestamp"}
 

@@ -59,7 +59,8 @@ object ApplicationMaster {
 
 final class ApplicationMaster(contract: LaunchContract, secret: String, conf: YarnConfiguration) {
   private val spec = contract.workers
-  private val tracker = new ContainerTracker(spec.maxRestarts)
+  private val tracker = new ContainerTracker(spec.maxRestarts, maxStartFailures = spec.maxStartFailures,
+    startGraceMs = spec.startGraceMs)
   private val done = new Object
   @volatile private var shutdownRequested = false
   private val amContainer = sys.env(Environment.CONTAINER_ID.name)

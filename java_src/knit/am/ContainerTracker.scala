@@ -12,11 +12,19 @@ import scala.collection.mutable
   * restart policy. A failed container within the policy is replaced: [[completed]]
   * returns true and the caller asks YARN for one more.
   *
+  * A crash loop ends the replacing: when `maxStartFailures` containers in a row fail
+  * within `startGraceMs` of starting (or before they start), with no container having
+  * run longer than that in between, the tracker turns [[fatal]] and replaces no more.
+  *
   * @param maxRestarts failed containers replaced over the application's life; -1 for always
+  * @param maxStartFailures start failures in a row that end the application; 0 for no limit
+  * @param startGraceMs how long a container must run for its failure not to count as one
   */
-final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => System.currentTimeMillis()) {
+final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => System.currentTimeMillis(),
+                             maxStartFailures: Int = 0, startGraceMs: Long = 0) {
   final case class Worker(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int,
-                          var state: String, var exitStatus: Option[Int] = None, var diagnostics: String = "")
+                          var state: String, var exitStatus: Option[Int] = None, var diagnostics: String = "",
+                          var startedMs: Long = -1, var endedMs: Long = -1)
 
   private var _pending = 0
   private var _target = 0
@@ -32,6 +40,8 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
   private var removedDropped = 0
   private val failuresDropped = mutable.ArrayBuffer[String]()
   private var failuresDroppedCount = 0
+  private var startFailuresInARow = 0
+  private var lastStartFailureMs = Long.MinValue
 
   /** Container asks not yet granted. */
   def pending: Int = synchronized(_pending)
@@ -84,11 +94,30 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
 
   /** A container of an earlier attempt, still running, taken over by this one. */
   def adopt(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int): Unit = synchronized {
-    _workers(id) = Worker(id, node, nodeHttp, memoryMb, vcores, "RUNNING")
+    _workers(id) = Worker(id, node, nodeHttp, memoryMb, vcores, "RUNNING", startedMs = 0)
   }
 
   def started(id: String): Unit = synchronized {
-    _workers.get(id).foreach(w => if (w.state == "ALLOCATED") w.state = "RUNNING")
+    _workers.get(id).foreach(w => if (w.state == "ALLOCATED") { w.state = "RUNNING"; w.startedMs = now() })
+  }
+
+  /** Start failures in a row so far (what `maxStartFailures` limits). */
+  def startFailures: Int = synchronized(startFailuresInARow)
+
+  /** Count a failure of `w` as a start failure or not; true if the loop limit is reached. */
+  private def crashLoop(w: Worker): Boolean = {
+    val at = now()
+    def ranPastGrace(x: Worker) = x.startedMs >= 0 && {
+      val healthyAt = x.startedMs + startGraceMs
+      healthyAt <= (if (x.endedMs >= 0) x.endedMs else at) && healthyAt > lastStartFailureMs
+    }
+    if (w.startedMs >= 0 && at - w.startedMs >= startGraceMs) startFailuresInARow = 0
+    else {
+      if (_workers.values.exists(ranPastGrace)) startFailuresInARow = 0
+      startFailuresInARow += 1
+      lastStartFailureMs = at
+    }
+    maxStartFailures > 0 && startFailuresInARow >= maxStartFailures
   }
 
   /** A container ended; true if it must be replaced (a failure within the restart policy). */
@@ -102,11 +131,20 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
       case Some(w) if w.state == "ALLOCATED" || w.state == "RUNNING" =>
         w.exitStatus = Some(exitStatus)
         w.diagnostics = diagnostics
+        w.endedMs = now()
         if (removedByUser(id)) { w.state = "REMOVED"; dropOldEnded(); false }
         else {
           w.state = "COMPLETE"
           dropOldEnded()
           if (exitStatus == 0) { _target -= 1; false }
+          else if (crashLoop(w)) {
+            _target -= 1
+            if (_fatal.isEmpty)
+              _fatal = Some(s"$startFailuresInARow containers in a row failed within " +
+                s"${startGraceMs / 1000} s of starting, the last ${describe(w)}; stopped replacing them " +
+                "(their logs say why: `knit logs <app>`)")
+            false
+          }
           else if (maxRestarts < 0 || _restarts < maxRestarts) {
             _restarts += 1
             _pending += 1

@@ -25,7 +25,9 @@ final case class LaunchContract(
 )
 
 /** The worker containers: how many, how big, what they run and receive, how often a
-  * failed one is replaced (`maxRestarts`, -1 for always), whether they may set
+  * failed one is replaced (`maxRestarts`, -1 for always), how many failing in a row
+  * within `startGraceMs` of starting end the application (`maxStartFailures`, 0 for
+  * no limit: see [[ContainerTracker]]), whether they may set
   * values in the key-value store (`kvAccess`: they get the control secret), and how
   * many of them each node could hold at submission (`nodes`, see [[Locality]]). */
 final case class WorkerSpec(
@@ -34,6 +36,8 @@ final case class WorkerSpec(
     vcores: Int,
     priority: Int,
     maxRestarts: Int,
+    maxStartFailures: Int,
+    startGraceMs: Long,
     kvAccess: Boolean,
     bootScript: String,
     resources: Seq[Resources.Described],
@@ -97,6 +101,8 @@ object LaunchContract {
         vcores = workers.int("vcores"),
         priority = workers.int("priority"),
         maxRestarts = workers.int("max_restarts"),
+        maxStartFailures = workers.int("max_start_failures"),
+        startGraceMs = (workers.number("start_grace_s") * 1000).toLong,
         kvAccess = workers.bool("kv_access"),
         bootScript = workers.string("boot_script"),
         resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),

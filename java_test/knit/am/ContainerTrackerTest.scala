@@ -203,4 +203,47 @@ class ContainerTrackerTest {
     val e = org.junit.Assert.assertThrows(classOf[IllegalArgumentException], () => Json.parse("{\"a\": [1,}"))
     assertTrue(e.getMessage, e.getMessage.contains("offset 9"))
   }
+
+  @Test def aCrashLoopStopsTheReplacingWithTheReason(): Unit = {
+    val t = new ContainerTracker(maxRestarts = -1, now = () => clock, maxStartFailures = 3, startGraceMs = 10000)
+    t.request(1)
+    for (n <- 1 to 3) {
+      assertTrue(t.allocated(s"c$n", "n1:1", "", 128, 1))
+      t.started(s"c$n")
+      clock += 2000
+      val replaced = t.completed(s"c$n", 1, "No module named distributed")
+      assertEquals(s"failure $n replaced", n < 3, replaced)
+    }
+    assertEquals(3, t.startFailures)
+    assertTrue(t.fatal.toString, t.fatal.exists(_.startsWith("3 containers in a row failed within 10 s of starting")))
+    assertEquals(0, t.target)
+  }
+
+  @Test def aContainerRunningPastTheGraceEndsTheRow(): Unit = {
+    val t = new ContainerTracker(maxRestarts = -1, now = () => clock, maxStartFailures = 2, startGraceMs = 10000)
+    t.request(2)
+    t.allocated("c1", "n1:1", "", 128, 1); t.started("c1")
+    t.allocated("c2", "n1:1", "", 128, 1); t.started("c2")
+    clock += 1000
+    assertTrue("the first quick failure is replaced", t.completed("c1", 1, ""))
+    clock += 20000 // c2 has now run for 21 s: the service works
+    t.allocated("c3", "n1:1", "", 128, 1); t.started("c3")
+    clock += 1000
+    assertTrue("a quick failure after a healthy container starts a new row", t.completed("c3", 1, ""))
+    assertEquals(1, t.startFailures)
+    clock += 1000
+    assertTrue("a failure after the grace is no start failure", t.completed("c2", 1, ""))
+    assertEquals(0, t.startFailures)
+    assertEquals(None, t.fatal)
+  }
+
+  @Test def withoutALimitFailuresOnlyCount(): Unit = {
+    val t = new ContainerTracker(maxRestarts = -1, now = () => clock)
+    t.request(1)
+    for (n <- 1 to 5) {
+      t.allocated(s"c$n", "n1:1", "", 128, 1)
+      assertTrue(t.completed(s"c$n", 1, "never started"))
+    }
+    assertEquals(None, t.fatal)
+  }
 }

@@ -26,6 +26,8 @@ class LaunchContractTest {
     assertEquals(256, c.workers.memoryMb)
     assertEquals(2, c.workers.vcores)
     assertEquals(-1, c.workers.maxRestarts)
+    assertEquals(0, c.workers.maxStartFailures)
+    assertEquals(60000L, c.workers.startGraceMs)
     assertTrue(c.workers.kvAccess)
     assertTrue(c.workers.bootScript.contains("ünïcode \ud83d\ude00'"))
     assertEquals(Seq("data.csv"), c.workers.resources.map(_.name))
