@@ -238,3 +238,88 @@ if __name__ == "__main__":
     os.nice(10)
     signal.signal(signal.SIGTERM, _stop)
     build(json.loads(sys.argv[1]))
+
+
+# ------------------------------------------------------- the ApplicationMaster's
+#: Archives an ApplicationMaster keeps on each node (the newest), in the user's folder
+#: there (``usercache/USER/knit-cds``, mode 700).
+KEEP_NODE_ARCHIVES = 3
+
+_AM_BOOT = r"""# written by knit: start the ApplicationMaster; its JVM flags are this script's arguments
+SHARING=@SHARING@  # class-data sharing (KNIT_CDS of the submitting process)
+KEEP=@KEEP@  # archives kept on this node (the newest)
+RETRY_MINUTES=@RETRY@  # a failed dump is tried again after this long
+jars=() folders=()
+IFS=: read -ra entries <<<"$CLASSPATH"
+for entry in "${entries[@]}"; do
+  case "$entry" in
+    "") ;;
+    */knit.jar) jars+=("$(readlink -f "$entry")") ;;
+    *"*"|*.jar) jars+=("$entry") ;;
+    *) folders+=("$entry") ;;
+  esac
+done
+all=("${jars[@]}" "${folders[@]}")
+classpath="$(IFS=:; printf %s "${all[*]}")"
+sharing=() record=""
+root="${LOCAL_USER_DIRS%%,*}"; root="${root%/}/knit-cds"
+if [ "$SHARING" = 1 ] && mkdir -p "$root" 2>/dev/null && chmod 700 "$root" 2>/dev/null; then
+  key="$({ printf '%s\n' "$JAVA_HOME" "$classpath"; printf '%s\n' "$@" | grep -v '^-Xmx'
+           for entry in "${jars[@]}"; do stat -L -c '%n %s %Y' $entry; done
+           stat -L -c '%s %Y' "$JAVA_HOME/lib/modules"; } 2>/dev/null | sha256sum | cut -c1-24)"
+  archive="$root/$key.jsa"
+  lock="$root/$key.lock"  # holds the pid of the script that records
+  holder="$(cat "$lock" 2>/dev/null)"
+  if [ -n "$holder" ] && [ ! -d "/proc/$holder" ]; then  # killed while recording
+    rm -f "$lock" "$root/$key".*.classlist
+  fi
+  if [ -s "$archive" ]; then
+    sharing=("-XX:SharedArchiveFile=$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+  elif [ -z "$(find "$root" -maxdepth 1 -name "$key.failed" -mmin -"$RETRY_MINUTES")" ] &&
+      (set -o noclobber; echo $$ >"$lock") 2>/dev/null; then
+    record="$root/$key.$CONTAINER_ID.classlist"
+    sharing=("-XX:DumpLoadedClassList=$record")
+  fi
+fi
+if [ -z "$record" ]; then
+  exec "$JAVA_HOME/bin/java" "$@" "${sharing[@]}" -cp "$classpath" knit.am.ApplicationMaster
+fi
+"$JAVA_HOME/bin/java" "$@" "${sharing[@]}" -cp "$classpath" knit.am.ApplicationMaster
+status=$?
+if [ "$status" = 0 ] && [ -s "$record" ]; then
+  flags=(); for flag in "$@"; do case "$flag" in -Xshare:*) ;; *) flags+=("$flag") ;; esac; done
+  partial="$archive.$CONTAINER_ID" notes="$root/$key.$CONTAINER_ID.log"
+  if "$JAVA_HOME/bin/java" "${flags[@]}" -Xshare:dump "-XX:SharedClassListFile=$record" \
+      "-XX:SharedArchiveFile=$partial" -Xlog:cds=error -cp "$classpath" >"$notes" 2>&1; then
+    mv -f "$partial" "$archive"
+    ls -1t "$root"/*.jsa | tail -n +$((KEEP + 1)) | while read -r old; do rm -f "$old"; done
+    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) knit-am: this node's class-data sharing archive written: $archive"
+  else
+    mv -f "$notes" "$root/$key.failed"
+  fi
+  rm -f "$partial" "$notes"
+fi
+rm -f "$record" "$lock"
+exit "$status"
+"""
+
+
+def am_boot_script(sharing: bool | None = None) -> str:
+    """The bash script the ApplicationMaster's container runs (shipped in the launch
+    contract as ``am.boot_script``): it starts the AM's JVM with the flags it is given
+    and, with ``sharing`` (default: :func:`enabled`), the same class-data sharing as
+    the client's, on each node: the first ApplicationMaster there records the classes
+    it loads and, once it has ended cleanly, dumps them into an archive the later ones
+    map. Its archives are named by a digest of the Java runtime, the flags (but the
+    heap) and every classpath jar's size and time; a failed dump leaves a ``.failed``
+    note and is tried again after :data:`RETRY_FAILED_SECONDS`."""
+    sharing = enabled() if sharing is None else sharing
+    return (_AM_BOOT.replace("@SHARING@", "1" if sharing else "0")
+            .replace("@KEEP@", str(KEEP_NODE_ARCHIVES))
+            .replace("@RETRY@", str(RETRY_FAILED_SECONDS // 60)))
+
+
+def am_heap_mb(memory_mb: int) -> int:
+    """The ApplicationMaster JVM's ``-Xmx`` in a container of ``memory_mb``: 60 %, the
+    rest for the JVM's own memory (metaspace, threads, the mapped archive)."""
+    return max(64, int(memory_mb * 0.6))

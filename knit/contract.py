@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from .cds import am_boot_script, am_heap_mb
 from .java import LEAN_FLAGS, java_opens_flags
 from .spec import LaunchSpec
 from .yarn_api import KNIT_APPLICATION_TYPE
@@ -50,6 +51,8 @@ class AppMasterSettings:
     allocation_timeout, client_timeout : float
         Seconds a job waits for containers; seconds without a call from the client
         after which a keep-alive application ends (0: never).
+    sharing : bool
+        Class-data sharing for its JVM (see :func:`knit.cds.am_boot_script`).
     """
 
     memory: int = 384
@@ -57,6 +60,8 @@ class AppMasterSettings:
     max_attempts: int = 2
     allocation_timeout: float = 300.0
     client_timeout: float = 0.0
+    #: Class-data sharing in its container (:func:`knit.cds.enabled` of the client).
+    sharing: bool = True
 
 
 def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
@@ -84,6 +89,7 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
             "max_attempts": am.max_attempts,
         },
         "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
+               "heap_mb": am_heap_mb(am.memory), "boot_script": am_boot_script(am.sharing),
                "java_options": [*LEAN_FLAGS, *java_opens_flags()]},
         "workers": {
             "target": spec.num_containers,

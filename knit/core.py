@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from . import records, yarn_logs
+from . import cds, records, yarn_logs
 from .am_client import AMClient
 from .am_verbs import ApplicationMasterVerbs
 from .env_verbs import EnvironmentVerbs
@@ -307,7 +307,7 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
 
     def _launcher(self) -> Launcher:
         am = AppMasterSettings(self.am_memory, self.am_vcores, self.am_max_attempts,
-                               self.allocation_timeout, self.client_timeout)
+                               self.allocation_timeout, self.client_timeout, cds.enabled())
         return Launcher(self.java, self.yarn_api, self.conf, am, self.credentials,
                         self.start_timeout, self._progress)
 

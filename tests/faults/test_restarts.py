@@ -79,3 +79,29 @@ def test_a_dask_cluster_computes_across_an_application_master_restart(cluster_en
             cluster.scale(3)  # steered through attempt 2
             wait_for(lambda: len(cluster.observed) == 3, timeout=180, what="a third worker")
             assert sum(client.gather(client.map(lambda i: i, range(10)))) == 45
+
+
+def test_a_crash_loop_ends_the_application_with_the_reason(cluster_environ):
+    # Replaced for ever (max_restarts=-1), but three quick failures in a row end it.
+    k = Knit(**QUIET)
+    k.start("echo cannot start >&2; exit 4", num_containers=1, keep_alive=True, max_restarts=-1,
+            max_start_failures=3, start_grace=30)
+    wait_for(lambda: k.runtime_status() in ("FAILED", "FINISHED", "KILLED"), timeout=120,
+             what="the crash loop to end the application")
+    status = k.status()
+    assert status["finalStatus"] == "FAILED"
+    assert "3 containers in a row failed within 30 s of starting" in status["diagnostics"]
+    assert "exit code 4" in status["diagnostics"]
+    logs = k.logs()
+    assert sum("cannot start" in files.get("stderr", "") for files in logs.values()) == 3
+
+
+def test_without_a_limit_a_crash_loop_goes_on_being_replaced(cluster_environ):
+    k = Knit(**QUIET)
+    k.start("exit 4", num_containers=1, keep_alive=True, max_restarts=-1)
+    try:
+        wait_for(lambda: k.get_container_report()["restarts"] >= 4, timeout=120,
+                 what="four replacements")
+        assert k.runtime_status() == "RUNNING"
+    finally:
+        k.kill()

@@ -290,3 +290,21 @@ def test_knit_dask_start_status_stop_from_a_shell(dask_env):
         for app in (info["application"], info["workers_application"]):
             if api.state(app) not in ("KILLED", "FINISHED", "FAILED"):
                 api.kill(app)
+
+
+def test_a_ready_knit_runs_the_workers(dask_env):
+    from knit import Knit
+
+    knit = Knit(progress=False, am_memory=320, client_timeout=60)
+    with pytest.raises(ValueError, match="pass either knit= or Knit options \\(rm\\)"):
+        DaskYARNCluster(knit=knit, rm="elsewhere", **QUIET)
+    with pytest.raises(TypeError, match="knit must be a knit.Knit"):
+        DaskYARNCluster(knit="not a Knit", **QUIET)
+    with DaskYARNCluster(knit=knit, **QUIET) as cluster:
+        assert cluster.knit is knit
+        cluster.start(1, **SMALL)
+        with Client(cluster) as client:
+            assert client.submit(lambda x: x + 1, 1).result() == 2
+        assert knit.status()["state"] == "RUNNING"
+        assert knit.get_containers()[0]["memoryMb"] == 320  # the Knit's own AM size
+    assert knit.runtime_status() == "KILLED"

@@ -352,3 +352,19 @@ def test_client_jvm_uses_the_configuration_python_resolved(local_cluster):
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=240, check=False)
     assert done.returncode == 0 and done.stdout.strip().endswith("True"), done.stderr[-2000:]
+
+
+def test_heartbeats_alone_keep_a_service_with_a_client_timeout(cluster_environ):
+    k = Knit(client_timeout=6, **QUIET)
+    k.start("sleep 300", num_containers=0, keep_alive=True)
+    try:
+        deadline = time.monotonic() + 15  # well past client_timeout
+        while time.monotonic() < deadline:
+            k.heartbeat()
+            time.sleep(2)
+        assert k.runtime_status() == "RUNNING"
+        report = k.am.report()  # the typed reply
+        assert report.target == 0 and report.containers == ()
+        assert report.am_container == k.get_containers()[0]["id"]
+    finally:
+        k.kill()

@@ -182,3 +182,23 @@ def test_a_lock_left_by_a_killed_build_does_not_block_the_next(cache, jars):
     while not archive.archive.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert archive.archive.exists()
+
+
+def test_the_application_master_follows_the_clients_sharing_policy(monkeypatch):
+    from knit.cds import KEEP_NODE_ARCHIVES, RETRY_FAILED_SECONDS, am_boot_script
+
+    monkeypatch.setenv("KNIT_CDS", "1")
+    on = am_boot_script()
+    assert "SHARING=1 " in on and f"KEEP={KEEP_NODE_ARCHIVES} " in on
+    assert f"RETRY_MINUTES={RETRY_FAILED_SECONDS // 60} " in on
+    for off in ("0", "false", "off"):  # every spelling the client takes (the AM took only 0)
+        monkeypatch.setenv("KNIT_CDS", off)
+        assert "SHARING=0 " in am_boot_script()
+    checked = subprocess.run(["bash", "-n"], input=on, text=True, capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_application_masters_heap_leaves_room_for_the_jvm():
+    from knit.cds import am_heap_mb
+
+    assert am_heap_mb(384) == 230 and am_heap_mb(512) == 307 and am_heap_mb(64) == 64

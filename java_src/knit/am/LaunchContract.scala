@@ -14,6 +14,8 @@ final case class LaunchContract(
     maxAttempts: Int,
     amMemoryMb: Int,
     amVcores: Int,
+    amHeapMb: Int,
+    amBootScript: String,
     amJavaOptions: Seq[String],
     jar: Resources.Described,
     workers: WorkerSpec,
@@ -93,6 +95,8 @@ object LaunchContract {
       maxAttempts = app.int("max_attempts"),
       amMemoryMb = am.int("memory_mb"),
       amVcores = am.int("vcores"),
+      amHeapMb = am.int("heap_mb"),
+      amBootScript = am.string("boot_script"),
       amJavaOptions = am.list("java_options").map(_.toString),
       jar = resource(am.obj("jar")),
       workers = WorkerSpec(

@@ -233,8 +233,7 @@ class Client {
       conf.getStrings(YarnConfiguration.YARN_APPLICATION_CLASSPATH,
         YarnConfiguration.DEFAULT_YARN_CROSS_PLATFORM_APPLICATION_CLASSPATH: _*).map(_.trim))
       .mkString(ApplicationConstants.CLASS_PATH_SEPARATOR)
-    val heapMb = math.max(64, (contract.amMemoryMb * 0.6).toInt)
-    val command = AmLaunch.command(s"-Xmx${heapMb}m" +: contract.amJavaOptions)
+    val command = AmLaunch.command(s"-Xmx${contract.amHeapMb}m" +: contract.amJavaOptions)
 
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
     // The AM reads contract and secret from HDFS as the application's user: localizing
@@ -244,7 +243,7 @@ class Client {
     // Without Kerberos the AM's HDFS identity is this variable (as MapReduce's AM does).
     val identity: Map[String, String] =
       if (UserGroupInformation.isSecurityEnabled) Map.empty else Map("HADOOP_USER_NAME" -> user)
-    val values = (identity ++ AmLaunch.environment() + (LaunchContract.ContractVar -> contractFile))
+    val values = (identity ++ AmLaunch.environment(contract.amBootScript) + (LaunchContract.ContractVar -> contractFile))
       .map { case (k, v) => k -> Client.shellSafe(v) }
     launch.setEnvironment((values + ("CLASSPATH" -> classpath)).asJava) // YARN expands the classpath
     launch.setCommands(java.util.Collections.singletonList(command))

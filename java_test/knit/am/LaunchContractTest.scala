@@ -26,6 +26,8 @@ class LaunchContractTest {
     assertEquals(256, c.workers.memoryMb)
     assertEquals(2, c.workers.vcores)
     assertEquals(-1, c.workers.maxRestarts)
+    assertEquals(307, c.amHeapMb)
+    assertTrue(c.amBootScript.startsWith("# written by knit: start the ApplicationMaster"))
     assertEquals(0, c.workers.maxStartFailures)
     assertEquals(60000L, c.workers.startGraceMs)
     assertTrue(c.workers.kvAccess)
