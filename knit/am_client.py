@@ -18,7 +18,7 @@ from . import sessions
 from .exceptions import (ApplicationError, KnitError, KnitTimeoutError, NotFoundError,
                          RequestRefusedError)
 from .waiting import wait_until
-from .yarn_api import FINAL_STATES, YARNAPI
+from .yarn_api import FINAL_STATES, YARNAPI, registered
 
 
 class ContainerState(str, enum.Enum):
@@ -146,21 +146,18 @@ class AMClient:
 
     def _resolve(self, wait: float) -> str:
         """The registered address, waiting up to ``wait`` s for an attempt to register."""
-        last = {}
-
-        def registered():
-            info = last["info"] = self.api.status(self.app_id)
+        def status() -> dict:
+            info = self.api.status(self.app_id)
             if info["state"] in FINAL_STATES:
                 raise ApplicationError(self.app_id, info["state"], info.get("diagnostics", ""))
-            address = info.get("amRPCAddress", "N/A")
-            return address if info["state"] == "RUNNING" and address not in ("", "N/A") else None
+            return info
 
-        def why() -> str:
-            info = last.get("info", {})
+        def why(info: dict | None) -> str:
+            info = info or {}
             return (f"the ApplicationMaster of {self.app_id} is not reachable (YARN says "
                     f"{info.get('state', '?')}: {info.get('diagnostics') or 'no diagnostics'})")
 
-        return wait_until(registered, wait, interval=0.5, what=why)
+        return wait_until(status, wait, interval=0.5, what=why, until=registered)["amRPCAddress"]
 
     # ------------------------------------------------------------ the verbs
     def report(self) -> Report:

@@ -31,14 +31,8 @@ from .dask_knits import KNIT_OPTIONS, cluster_knits
 from .progress import count_bar
 from .dask_scheduler import SCHEDULER_KEY, start_remote_scheduler
 from .dask_workers import check_worker_size, scheduler_ip, worker_command
-from .exceptions import (
-    ApplicationError,
-    KnitError,
-    KnitTimeoutError,
-    KnitTypeError,
-    KnitValueError,
-    NotFoundError,
-)
+from .exceptions import ApplicationError, KnitError, KnitTypeError, KnitValueError, NotFoundError
+from .waiting import async_wait_until
 from .yarn_api import FINAL_STATES
 
 logger = logging.getLogger(__name__)
@@ -422,11 +416,9 @@ class DaskYARNCluster(Cluster):
     requested = plan
 
     async def _wait_for_workers(self, n_workers: int = 0, timeout: float | None = None) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (timeout if timeout else float("inf"))
         with count_bar(n_workers, "Dask workers connected", "worker",
                        enabled=not self.quiet and not self.asynchronous) as bar:
-            while len(self.observed) < n_workers:
+            async def connected() -> int:
                 self._raise_if_failed()
                 if self.knit.app_id:
                     state = await self._run(self.knit.yarn_api.status, self.knit.app_id)
@@ -434,13 +426,15 @@ class DaskYARNCluster(Cluster):
                         self._fail(ApplicationError(self.knit.app_id, state["state"],
                                                     state.get("diagnostics", "")))
                         self._raise_if_failed()
-                if loop.time() > deadline:
-                    raise KnitTimeoutError(
-                        f"{len(self.observed)} of {n_workers} Dask workers connected within "
-                        f"{timeout:.0f} s; containers: {self._container_summary()}; read the "
-                        "logs with cluster.get_logs()")
-                await asyncio.sleep(0.25)
                 bar.to(len(self.observed))
+                return len(self.observed)
+
+            await async_wait_until(
+                connected, timeout or float("inf"), interval=0.25,
+                until=lambda count: count >= n_workers,
+                what=lambda count: (f"{count or 0} of {n_workers} Dask workers connected; "
+                                    f"containers: {self._container_summary()}; read the logs "
+                                    "with cluster.get_logs()"))
         if self.knit.app_id:  # workers can connect before the last look at the containers
             await self._refresh()
 

@@ -27,7 +27,7 @@ from .packing import archive_top_folder, is_archive, zip_env
 from .spec import LaunchSpec, boot_script, check_boot_script_size, resource_name
 from .staging import file_digest
 from .waiting import wait_until
-from .yarn_api import FINAL_STATES, YARNAPI
+from .yarn_api import FINAL_STATES, YARNAPI, registered
 
 logger = logging.getLogger(__name__)
 
@@ -151,25 +151,24 @@ class Launcher:
 
     def wait_running(self) -> None:
         """Wait until the ApplicationMaster has registered, reporting each state."""
-        seen = {"state": ""}
+        said = {"state": ""}
 
-        def running() -> bool:
-            info = seen["info"] = self.yarn_api.status(self.app_id)
-            state = info["state"]
-            if state in FINAL_STATES:
-                raise ApplicationError(self.app_id, state, info.get("diagnostics", ""))
-            if state != seen["state"]:
-                self.progress(f"{self.app_id} is {state}")
-                seen["state"] = state
-            return state == "RUNNING" and info.get("amRPCAddress", "N/A") not in ("", "N/A")
+        def status() -> dict:
+            info = self.yarn_api.status(self.app_id)
+            if info["state"] in FINAL_STATES:
+                raise ApplicationError(self.app_id, info["state"], info.get("diagnostics", ""))
+            if info["state"] != said["state"]:
+                self.progress(f"{self.app_id} is {info['state']}")
+                said["state"] = info["state"]
+            return info
 
-        def why() -> str:
-            info = seen.get("info", {})
+        def why(info: dict | None) -> str:
+            info = info or {}
             return (f"{self.app_id} still {info.get('state', '?')} after {self.start_timeout:.0f} s "
                     f"(diagnostics: {info.get('diagnostics') or 'none'}); it is left running: "
                     "kill() it or wait with wait_for_completion()")
 
-        wait_until(running, self.start_timeout, interval=0.05, what=why)
+        wait_until(status, self.start_timeout, interval=0.05, what=why, until=registered)
 
     def after_interrupt(self, tag: str) -> str:
         """Kill what an interrupted launch submitted; say what happened."""

@@ -462,14 +462,9 @@ class YARNAPI:
                 raise
             logger.info("REST kill of %s refused (%s); using `yarn application -kill`", app_id, exc)
             self._run_yarn(["application", "-kill", app_id])
-        seen = {}
-
-        def ended():
-            seen["state"] = self.state(app_id)
-            return seen["state"] in FINAL_STATES
-
-        wait_until(ended, timeout, what=lambda: f"{app_id} still {seen['state']} after kill")
-        return seen["state"] == "KILLED"
+        state = wait_until(lambda: self.state(app_id), timeout, until=FINAL_STATES.__contains__,
+                           what=lambda last: f"{app_id} still {last} after kill")
+        return state == "KILLED"
 
     def kill_all(self, knit_only: bool = True) -> list[str]:
         """Kill every unfinished application (only knit's with ``knit_only``).
@@ -489,6 +484,12 @@ class YARNAPI:
 
 
 # ------------------------------------------------------------------- helpers
+def registered(info: dict) -> bool:
+    """Whether an application's report says its ApplicationMaster runs and has
+    registered (its control address is known)."""
+    return info["state"] == "RUNNING" and info.get("amRPCAddress", "N/A") not in ("", "N/A")
+
+
 def _refuses_anonymous(conf: dict) -> bool:
     """Whether the cluster's web APIs use simple auth and refuse calls naming no user."""
     return (str(conf.get("hadoop.http.authentication.type", "simple")).lower() == "simple" and

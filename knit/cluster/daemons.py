@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..java import LEAN_FLAGS, java_executable, java_opens_flags
-from ..java import installed_jar
+from ..java import LEAN_FLAGS, installed_jar, java_executable, java_opens_flags
+from ..waiting import poll
 from .hadoop_home import classpath_entries, shim_classes
 from .kdc import Realm
 
@@ -349,10 +349,7 @@ def stop_group(daemons: list[Daemon], timeout: float = 15.0) -> list[int]:
     """SIGTERM the daemons, SIGKILL those alive after ``timeout`` s; returns their pids."""
     for daemon in daemons:
         daemon.terminate()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(d.is_alive() for d in daemons):
-        time.sleep(0.1)
-    stuck = [d for d in daemons if d.is_alive()]
+    stuck = poll(lambda: [d for d in daemons if d.is_alive()], timeout, until=lambda alive: not alive)
     for daemon in stuck:
         daemon.kill()
     return [d.pid for d in stuck if d.pid is not None]
@@ -377,10 +374,8 @@ def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 15.0) ->
     strays = stray_processes(cluster_dir)
     for pid in strays:
         _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 2.0
-    while strays and time.monotonic() < deadline:
-        time.sleep(0.1)
-        strays = stray_processes(cluster_dir)
+    if strays:
+        strays = poll(lambda: stray_processes(cluster_dir), 2.0, until=lambda left: not left)
     for _ in range(20):
         if not strays:
             break

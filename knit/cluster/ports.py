@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import asdict, dataclass, fields
 
-from ..exceptions import KnitTimeoutError, PortInUseError
+from ..exceptions import PortInUseError
+from ..waiting import wait_until
 
 HOST = "127.0.0.1"
 
@@ -100,10 +100,6 @@ def free_ports(count: int, host: str = HOST) -> list[int]:
 
 def wait_ports_free(ports: list[tuple[str, int]], timeout: float = 15.0) -> None:
     """Wait until every ``(host, port)`` in ``ports`` can be bound again."""
-    deadline = time.monotonic() + timeout
-    busy = [(host, port) for host, port in ports if not is_port_free(port, host)]
-    while busy:
-        if time.monotonic() > deadline:
-            raise KnitTimeoutError(f"ports still bound {timeout:.0f} s after stopping: {busy}")
-        time.sleep(0.2)
-        busy = [(host, port) for host, port in busy if not is_port_free(port, host)]
+    wait_until(lambda: [(host, port) for host, port in ports if not is_port_free(port, host)],
+               timeout, interval=0.2, until=lambda busy: not busy,
+               what=lambda busy: f"ports still bound after stopping: {busy}")

@@ -78,7 +78,7 @@ def wait_ready(cluster: LocalCluster, daemons: list[Daemon], timeout: float,
             bar.to(seen["steps"])
             return done
 
-        wait_until(ready, timeout, interval=0.25, what=lambda: (
+        wait_until(ready, timeout, interval=0.25, what=lambda _: (
             f"the local cluster was not ready after {timeout:.0f} s; last seen: "
             f"{seen['last']}. Logs are in {cluster.directory / 'logs'}"))
 

@@ -37,3 +37,39 @@ def test_bad_settings_are_refused_at_construction(kwargs, error, match):
 def test_ports_from_configuration_files_may_be_strings():
     assert port("rm_port", "8088") == 8088 and port("nn_port", 9000) == 9000
     assert seconds("client_timeout", 0, zero_means="no limit") == 0.0
+
+
+def test_waits_see_the_last_value_and_polls_return_it():
+    import asyncio
+
+    from knit.exceptions import KnitTimeoutError
+    from knit.waiting import async_wait_until, poll, wait_until
+
+    values = iter(range(100))
+    assert wait_until(lambda: next(values), 5, interval=0, until=lambda v: v >= 3) == 3
+    with pytest.raises(KnitTimeoutError, match=r"still 0 \(waited 0 s\)"):
+        wait_until(lambda: 0, 0.05, interval=0.01, what=lambda last: f"still {last}")
+    assert poll(lambda: ["busy"], 0.05, interval=0.01, until=lambda left: not left) == ["busy"]
+
+    async def count():
+        count.n += 1
+        return count.n
+    count.n = 0
+    assert asyncio.run(async_wait_until(count, 5, interval=0, until=lambda n: n == 4)) == 4
+    with pytest.raises(KnitTimeoutError, match="seen 2"):
+        asyncio.run(async_wait_until(count, 0, what=lambda n: f"seen {n - 3}", until=lambda n: False))
+
+
+def test_crash_loop_settings_are_checked_before_submission():
+    from knit.spec import LaunchSpec
+
+    with pytest.raises(KnitValueError, match="max_start_failures must be at least 0"):
+        LaunchSpec(cmd="true", max_start_failures=-1)
+    with pytest.raises(KnitTypeError, match="start_grace must be a number of seconds"):
+        LaunchSpec(cmd="true", start_grace="60")
+    assert LaunchSpec(cmd="true", max_start_failures=3, start_grace=90).start_grace == 90.0
+
+
+def test_unknown_knit_options_are_refused_by_name():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'rm_prot'"):
+        Knit(autodetect=False, rm_prot=8088)
