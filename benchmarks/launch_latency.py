@@ -101,6 +101,37 @@ sys.stdin.read()
 """
 
 
+#: Another knit (``--before``): a plain start() from a cold process, nothing instrumented.
+PLAIN_KNIT_DRIVER = r"""
+import sys
+from knit import Knit
+print(Knit(progress=False).start("sleep 300", num_containers=int(sys.argv[1]), memory=128), flush=True)
+"""
+
+#: Another knit's first runs (``--before``): short jobs, so its client JVM and the
+#: NodeManagers hold its class-data sharing archives as they do knit's own.
+PLAIN_KNIT_WARM_UP = r"""
+from knit import Knit
+k = Knit(progress=False)
+for _ in range(8):
+    k.start("true")
+    k.wait_for_completion(300)
+"""
+
+
+def time_plain_knit_cold(api, env: dict, count: int, python: str) -> float:
+    """Another knit's cold launch (``--before``), timed as knit's own."""
+    spawned = time.time()
+    child = subprocess.run([python, "-c", PLAIN_KNIT_DRIVER, str(count)], env=env, cwd="/tmp",
+                           capture_output=True, text=True, timeout=600)
+    if child.returncode != 0:
+        raise RuntimeError(f"the --before knit failed: {child.stderr[-2000:]}")
+    app_id = child.stdout.strip().splitlines()[-1]
+    elapsed = wait_running(api, app_id, count) - spawned
+    kill_and_settle(api, app_id)
+    return elapsed
+
+
 def knit024_python(folder: str) -> str:
     """The Python of a virtualenv holding knit 0.2.4 from PyPI, made on first use."""
     python = os.path.join(folder, "bin", "python")
@@ -338,6 +369,9 @@ def main() -> None:
     parser.add_argument("--knit024", metavar="VENV",
                         help="also time knit 0.2.4 from PyPI, installed into this virtualenv "
                              "if it is not there (e.g. ~/.knit/knit024-venv)")
+    parser.add_argument("--before", metavar="PYTHON",
+                        help="also time the knit that this Python imports (e.g. an earlier "
+                             "commit installed in a virtualenv): the 'before' column")
     args = parser.parse_args()
     args.knit024_python = knit024_python(os.path.expanduser(args.knit024)) if args.knit024 else None
     cluster = LocalCluster(directory=args.dir, nodemanagers=args.nodemanagers, ports="free",
@@ -351,7 +385,8 @@ def main() -> None:
         print("Skein is not installed (pip install knit[bench]): no Skein column")
     print(f"{args.nodemanagers} NodeManagers, 1 s heartbeat; medians of {args.repeat}")
     print(f"{'N':>4} {'knit':>7} {'DS':>7} {'DS/knit':>8} {'Skein':>7} {'Sk/knit':>8} "
-          f"{'0.2.4':>7} {'0.2.4/k':>8} {'warm':>7} {'client':>7}")
+          f"{'0.2.4':>7} {'0.2.4/k':>8} {'warm':>7} {'client':>7}"
+          + (f" {'before':>7} {'bef/knit':>8}" if args.before else ""))
     try:
         run(args, cluster, env, warm, has_skein)
     finally:
@@ -364,8 +399,12 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
     time_knit_warm(warm, 1)  # the first start() of this process starts its JVM
     print(f"client JVM class-data sharing archive: {prepare_client_archive(api, env)}", flush=True)
     print(f"ApplicationMaster archives: {prepare_node_archives(cluster)}", flush=True)
+    if args.before:
+        subprocess.run([args.before, "-c", PLAIN_KNIT_WARM_UP], env=env, cwd="/tmp",
+                       check=True, timeout=1800)
+        print("the --before knit ran its first jobs (its archives made)", flush=True)
     for count in args.sizes:
-        ours, shell, theirs, old, warm_total, client = [], [], [], [], [], []
+        ours, shell, theirs, old, warm_total, client, before = [], [], [], [], [], [], []
         trace = {}
         for _ in range(args.repeat):
             elapsed, trace = time_knit_cold(api, env, count, args.trace, tuple(args.without))
@@ -376,6 +415,8 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
                 theirs.append(time_skein_cold(api, env, count))
             if args.knit024_python:
                 old.append(time_knit024_cold(api, env, count, args.knit024_python))
+            if args.before:
+                before.append(time_plain_knit_cold(api, env, count, args.before))
             overhead, total = time_knit_warm(warm, count)
             client.append(overhead)
             warm_total.append(total)
@@ -385,6 +426,8 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
             line += (f" {statistics.median(other):>7.2f} {statistics.median(other) / knit_s:>8.2f}"
                      if other else f" {'-':>7} {'-':>8}")
         line += f" {statistics.median(warm_total):>7.2f} {statistics.median(client):>7.3f}"
+        if before:
+            line += f" {statistics.median(before):>7.2f} {statistics.median(before) / knit_s:>8.2f}"
         print(line, flush=True)
         if args.trace:
             print_trace(count, trace)

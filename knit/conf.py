@@ -200,6 +200,17 @@ def derive(props: dict[str, str]) -> dict:
     return found
 
 
+def overridden(given: dict, conf: dict) -> list[str]:
+    """Where the addresses ``given`` to Knit (``nn``, ``nn_port``, ``rm``, ``rm_port``)
+    differ from what the Hadoop configuration in ``conf`` says, one sentence each."""
+    implied = derive({key: value for key, value in conf.items() if "." in key})
+    where = conf.get("conf_dir") or "pars="
+    return [f"{key}={given[key]!r} differs from {implied[key]!r} in the Hadoop configuration "
+            f"({where}); knit uses {given[key]!r} (validate=False skips this check)"
+            for key in ("nn", "nn_port", "rm", "rm_port")
+            if given.get(key) is not None and key in implied and str(implied[key]) != str(given[key])]
+
+
 def load_conf(autodetect: bool = True, pars: dict[str, str] | None = None,
               environ: dict[str, str] | None = None, **overrides) -> dict:
     """Resolve knit's configuration in one place.

@@ -17,7 +17,10 @@ from .java import LEAN_FLAGS, java_opens_flags
 from .spec import LaunchSpec
 from .yarn_api import KNIT_APPLICATION_TYPE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The service of an application started with ``Knit.start`` (the contract's
+#: ``services`` maps names to services; knit's ApplicationMaster runs one).
+WORKER_SERVICE = "worker"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
         "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
                "heap_mb": am_heap_mb(am.memory), "boot_script": am_boot_script(am.sharing),
                "java_options": [*LEAN_FLAGS, *java_opens_flags()]},
-        "workers": {
+        "services": {WORKER_SERVICE: {
             "target": spec.num_containers,
             "memory_mb": spec.memory,
             "vcores": spec.virtual_cores,
@@ -103,7 +106,7 @@ def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
             "boot_script": boot_script,
             "resources": [asdict(r) for r in resources],
             "nodes": dict(nodes or {}),
-        },
+        }},
         "keep_alive": spec.keep_alive,
         "allocation_timeout_s": float(am.allocation_timeout),
         "client_timeout_s": float(am.client_timeout if spec.keep_alive else 0),

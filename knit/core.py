@@ -13,7 +13,7 @@ from .am_client import AMClient
 from .am_verbs import ApplicationMasterVerbs
 from .env_verbs import EnvironmentVerbs
 from .arguments import port, seconds, whole_number
-from .conf import load_conf
+from .conf import load_conf, overridden
 from .contract import AppMasterSettings
 from .exceptions import ApplicationError, KnitError, KnitTypeError, KnitValueError, NotFoundError
 from .java import JAVA_LIBS
@@ -95,6 +95,10 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
         :meth:`heartbeat`).
     progress : callable or False, optional
         Called with progress messages (default: logged at INFO); False for none.
+    validate : bool
+        Warn (in the log) when ``nn``, ``nn_port``, ``rm`` or ``rm_port`` differ from
+        what the Hadoop configuration files say (the older knit documentation's
+        option); the given values are used either way.
 
     Examples
     --------
@@ -118,7 +122,7 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
                  am_memory: int = 384, am_vcores: int = 1, am_max_attempts: int = 2,
                  start_timeout: float = 120, allocation_timeout: float = 300,
                  client_timeout: float = 0,
-                 progress: Callable[[str], None] | bool | None = None):
+                 progress: Callable[[str], None] | bool | None = None, validate: bool = True):
         if principal and user is None:  # HDFS and YARN know the user by its short name
             user = principal.split("@")[0].split("/")[0]
         self.am_memory = whole_number("am_memory", am_memory, minimum=32)
@@ -137,6 +141,8 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
                     "replication_factor": None if replication_factor is None else
                     whole_number("replication_factor", replication_factor)}
         self.conf = load_conf(autodetect=autodetect, pars=pars, **settings)
+        for mismatch in overridden(settings, self.conf) if validate else ():
+            logger.warning(mismatch)
         self.conf["hdfs_home"] = hdfs_home or self.conf.get("hdfs_home") or f"/user/{self.conf['user']}"
         if set(self.conf["hdfs_home"]) & set('"$`\\\n'):  # it reaches YARN's launch script
             raise KnitValueError(f"hdfs_home {self.conf['hdfs_home']!r} cannot hold \", $, `, \\ "

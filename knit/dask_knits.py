@@ -47,12 +47,16 @@ def cluster_knits(deploy_mode: str, knit: Knit | None, autodetect: bool,
         raise KnitTypeError(f"knit must be a knit.Knit, not {type(knit).__name__}")
     defaults = inspect.signature(Knit.__init__).parameters
     given = sorted(name for name, value in options.items()
-                   if value is not defaults[name].default and
+                   if not _is_default(value, defaults[name].default) and
                    not (name == "client_timeout" and value is None))
     if given:
         raise KnitValueError(f"pass either knit= or Knit options ({', '.join(given)}), not both: "
                              "set them on the Knit you pass")
     return knit, (_twin(knit) if deploy_mode == "remote" else None)
+
+
+def _is_default(value, default) -> bool:
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def _twin(knit: Knit) -> Knit:

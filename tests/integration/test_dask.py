@@ -297,10 +297,10 @@ def test_a_ready_knit_runs_the_workers(dask_env):
 
     knit = Knit(progress=False, am_memory=320, client_timeout=60)
     with pytest.raises(ValueError, match="pass either knit= or Knit options \\(rm\\)"):
-        DaskYARNCluster(knit=knit, rm="elsewhere", **QUIET)
+        DaskYARNCluster(knit=knit, rm="elsewhere", dashboard_address=":0")
     with pytest.raises(TypeError, match="knit must be a knit.Knit"):
-        DaskYARNCluster(knit="not a Knit", **QUIET)
-    with DaskYARNCluster(knit=knit, **QUIET) as cluster:
+        DaskYARNCluster(knit="not a Knit", dashboard_address=":0")
+    with DaskYARNCluster(knit=knit, dashboard_address=":0") as cluster:
         assert cluster.knit is knit
         cluster.start(1, **SMALL)
         with Client(cluster) as client:

@@ -204,3 +204,14 @@ def test_get_config_and_infer_extra_params_have_exactly_the_0_2_4_keys(tmp_path,
     assert conf["yarn.resourcemanager.webapp.address"] == "rm.example:18088"
     assert (conf["rm"], conf["rm_port"], conf["user"]) == ("rm.example", 18088, "alice")
     assert "nn" not in conf and "scheme" not in conf  # knit's own keys stay in load_conf
+
+
+def test_addresses_given_against_the_files_are_named():
+    from knit.conf import overridden
+
+    conf = {"yarn.resourcemanager.webapp.address": "rm.example.com:8088",
+            "fs.defaultFS": "hdfs://nn.example.com:8020", "conf_dir": "/etc/hadoop/conf"}
+    said = overridden({"rm": "other", "rm_port": 8088, "nn": None}, conf)
+    assert said == ["rm='other' differs from 'rm.example.com' in the Hadoop configuration "
+                    "(/etc/hadoop/conf); knit uses 'other' (validate=False skips this check)"]
+    assert overridden({"nn": "x"}, {}) == []  # nothing in the files to differ from

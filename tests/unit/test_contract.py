@@ -37,18 +37,21 @@ def test_the_example_file_is_what_python_writes():
 def test_schema_fields():
     contract = json.loads(EXAMPLE.read_text())
     assert contract["schema"] == SCHEMA_VERSION
-    assert set(contract) == {"schema", "application", "am", "workers", "keep_alive",
+    assert set(contract) == {"schema", "application", "am", "services", "keep_alive",
                              "allocation_timeout_s", "client_timeout_s", "records_folder",
                              "kerberos_principal"}
-    assert set(contract["workers"]) == {"target", "memory_mb", "vcores", "priority",
+    assert list(contract["services"]) == ["worker"]
+    assert set(contract["am"]) == {"memory_mb", "vcores", "jar", "heap_mb", "boot_script",
+                                   "java_options"}
+    assert set(contract["services"]["worker"]) == {"target", "memory_mb", "vcores", "priority",
                                         "max_restarts", "max_start_failures", "start_grace_s",
                                         "kv_access", "boot_script", "resources", "nodes"}
-    assert set(contract["workers"]["resources"][0]) == {"name", "uri", "kind", "visibility",
+    assert set(contract["services"]["worker"]["resources"][0]) == {"name", "uri", "kind", "visibility",
                                                         "size", "timestamp"}
 
 
 def test_envvars_reach_the_command_byte_for_byte(tmp_path):
-    script = example_contract()["workers"]["boot_script"]
+    script = example_contract()["services"]["worker"]["boot_script"]
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path,
                          check=True).stdout
     assert out == TRICKY + "\n"
@@ -56,5 +59,5 @@ def test_envvars_reach_the_command_byte_for_byte(tmp_path):
 
 
 def test_the_boot_script_quotes_every_value():
-    script = example_contract()["workers"]["boot_script"]
+    script = example_contract()["services"]["worker"]["boot_script"]
     assert f"export GREETING={shlex.quote(TRICKY)}" in script

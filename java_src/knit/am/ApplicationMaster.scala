@@ -1,5 +1,7 @@
 package knit.am
 
+import knit.contract._
+
 import java.net.InetAddress
 import java.nio.ByteBuffer
 import java.nio.charset.StandardCharsets.UTF_8
@@ -341,7 +343,19 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
     override def onShutdownRequest(): Unit = { shutdownRequested = true; wake() }
 
-    override def onNodesUpdated(reports: JList[NodeReport]): Unit = ()
+    override def onNodesUpdated(reports: JList[NodeReport]): Unit = reports.asScala.foreach { r =>
+      val host = r.getNodeId.getHost
+      if (r.getNodeState == NodeState.RUNNING) {
+        val (total, used) = (r.getCapability, Option(r.getUsed).getOrElse(Resource.newInstance(0L, 0)))
+        val free = math.min((total.getMemorySize - used.getMemorySize) / math.max(1, spec.memoryMb),
+          ((total.getVirtualCores - used.getVirtualCores) / math.max(1, spec.vcores)).toLong).toInt
+        val held = tracker.live.count(w => NodeId.fromString(w.node).getHost == host)
+        locality.update(host, math.max(0, free) + held)
+      } else {
+        locality.forget(host)
+        events.add(s"node $host is ${r.getNodeState}: asks no longer name it")
+      }
+    }
 
     override def getProgress: Float = tracker.progress
 
@@ -441,7 +455,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   * address); without, nothing more to localize (a PRIVATE file costs each node a
   * localizer process per application).
   */
-final class ContainerLauncher(spec: WorkerSpec, secretFile: => Resources.Described, controlAddress: String,
+final class ContainerLauncher(spec: ServiceSpec, secretFile: => Resources.Described, controlAddress: String,
                               acls: Map[String, String]) {
   // A NodeManager learns an application's ACLs from the first of its containers it runs:
   // every worker carries them, so who may view its logs is the same on every node.

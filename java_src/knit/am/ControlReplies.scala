@@ -1,5 +1,7 @@
 package knit.am
 
+import knit.contract._
+
 /** The bodies the control endpoint answers with, one function per reply, so their
   * keys are written once (tests/data/control_api.json pins them against knit's
   * Python client, `knit/am_client.py`).

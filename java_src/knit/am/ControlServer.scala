@@ -1,5 +1,7 @@
 package knit.am
 
+import knit.contract._
+
 import java.net.{InetSocketAddress, URLDecoder}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.security.MessageDigest

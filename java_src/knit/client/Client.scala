@@ -17,7 +17,7 @@ import org.apache.hadoop.yarn.client.api.YarnClient
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
 
-import knit.am.{LaunchContract, Resources}
+import knit.contract.{Json, LaunchContract, Resources}
 
 /** What Python calls through the gateway: HDFS staging and application submission.
   *
@@ -33,7 +33,7 @@ class Client {
   def set(key: String, value: String): Unit = conf.set(key, value)
 
   /** Set many properties at once: a JSON object of strings (one gateway call). */
-  def setAll(json: String): Unit = knit.am.Json.parse(json) match {
+  def setAll(json: String): Unit = Json.parse(json) match {
     case m: Map[_, _] => m.foreach { case (k, v) => conf.set(k.toString, v.toString) }
     case other => throw new IllegalArgumentException(s"expected a JSON object of properties, not $other")
   }
@@ -188,7 +188,7 @@ class Client {
 
   /** Submit the knit ApplicationMaster.
     *
-    * The contract (see [[knit.am.LaunchContract]]) and the control secret are written to
+    * The contract (see [[knit.contract.LaunchContract]]) and the control secret are written to
     * `recordsFolder/<application id>.launch.json` and `.secret` (mode 600 in a 700
     * folder); the ApplicationMaster reads them from HDFS as the application's user
     * (its environment names only the contract's path): they appear in no

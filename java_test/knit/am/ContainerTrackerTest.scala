@@ -1,5 +1,7 @@
 package knit.am
 
+import knit.contract._
+
 import org.junit.Assert._
 import org.junit.Test
 

@@ -1,5 +1,7 @@
 package knit.am
 
+import knit.contract._
+
 import java.net.URI
 import java.net.http.{HttpClient, HttpRequest, HttpResponse}
 import java.nio.file.{Files, Paths}

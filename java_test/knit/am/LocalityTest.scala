@@ -27,4 +27,14 @@ class LocalityTest {
 
   @Test def withoutHintsNothingIsNamed(): Unit =
     assertTrue(Locality.None.plan(50, Map.empty).forall(_.isEmpty))
+
+  @Test def aLostNodeIsNoLongerNamedAndANewOneIs(): Unit = {
+    val locality = new Locality(Map("a" -> 10, "b" -> 10, "c" -> 10))
+    locality.forget("b")
+    locality.update("d", 10)
+    val planned = locality.plan(12, Map.empty).flatten.toSet
+    assertEquals(Set("a", "c", "d"), planned)
+    locality.update("a", 0) // full
+    assertEquals(Seq("c", "d"), locality.hosts)
+  }
 }

@@ -1,4 +1,4 @@
-package knit.am
+package knit.contract
 
 /** Just enough JSON for the launch contract and the control endpoint: writing maps,
   * sequences and scalars, and parsing into `Map[String, Any]`, `Seq[Any]`, `String`,

@@ -1,4 +1,4 @@
-package knit.am
+package knit.contract
 
 /** Everything an application is launched with, as Python wrote it (`knit/contract.py`):
   * one JSON document, read by the client for submission and by the ApplicationMaster
@@ -18,21 +18,25 @@ final case class LaunchContract(
     amBootScript: String,
     amJavaOptions: Seq[String],
     jar: Resources.Described,
-    workers: WorkerSpec,
+    services: Map[String, ServiceSpec],
     keepAlive: Boolean,
     allocationTimeoutMs: Long,
     clientTimeoutMs: Long,
     recordsFolder: String,
     kerberosPrincipal: String
-)
+) {
+  /** The application's one service (the contract's `services` has exactly one, by name,
+    * so applications of several services extend it rather than replace it). */
+  def workers: ServiceSpec = services.values.head
+}
 
-/** The worker containers: how many, how big, what they run and receive, how often a
+/** One service's containers: how many, how big, what they run and receive, how often a
   * failed one is replaced (`maxRestarts`, -1 for always), how many failing in a row
   * within `startGraceMs` of starting end the application (`maxStartFailures`, 0 for
   * no limit: see [[ContainerTracker]]), whether they may set
   * values in the key-value store (`kvAccess`: they get the control secret), and how
   * many of them each node could hold at submission (`nodes`, see [[Locality]]). */
-final case class WorkerSpec(
+final case class ServiceSpec(
     target: Int,
     memoryMb: Int,
     vcores: Int,
@@ -47,7 +51,7 @@ final case class WorkerSpec(
 )
 
 object LaunchContract {
-  val SchemaVersion = 1
+  val SchemaVersion = 2
   val JarName = "knit.jar"
   /** The variable naming the contract's HDFS file (`<records>/<app>.launch.json`, mode
     * 600); the secret is beside it (`<app>.secret`). Only a path: no secret, no value
@@ -85,7 +89,10 @@ object LaunchContract {
       throw new IllegalArgumentException(s"launch contract schema $schema; this knit jar reads $SchemaVersion")
     val app = root.obj("application")
     val am = root.obj("am")
-    val workers = root.obj("workers")
+    val services = root.obj("services")
+    if (services.raw.size != 1)
+      throw new IllegalArgumentException(s"the contract names ${services.raw.size} services " +
+        s"(${services.raw.keys.mkString(", ")}); this knit jar runs one per application")
     LaunchContract(
       appName = app.string("name"),
       appType = app.string("type"),
@@ -99,21 +106,7 @@ object LaunchContract {
       amBootScript = am.string("boot_script"),
       amJavaOptions = am.list("java_options").map(_.toString),
       jar = resource(am.obj("jar")),
-      workers = WorkerSpec(
-        target = workers.int("target"),
-        memoryMb = workers.int("memory_mb"),
-        vcores = workers.int("vcores"),
-        priority = workers.int("priority"),
-        maxRestarts = workers.int("max_restarts"),
-        maxStartFailures = workers.int("max_start_failures"),
-        startGraceMs = (workers.number("start_grace_s") * 1000).toLong,
-        kvAccess = workers.bool("kv_access"),
-        bootScript = workers.string("boot_script"),
-        resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),
-        nodes = {
-          val nodes = workers.obj("nodes")
-          nodes.raw.keys.map(host => host -> nodes.int(host)).toMap
-        }),
+      services = services.raw.keys.map(name => name -> service(services.obj(name))).toMap,
       keepAlive = root.bool("keep_alive"),
       allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
       clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,
@@ -121,6 +114,22 @@ object LaunchContract {
       kerberosPrincipal = root.string("kerberos_principal")
     )
   }
+
+  private def service(workers: Fields): ServiceSpec = ServiceSpec(
+    target = workers.int("target"),
+    memoryMb = workers.int("memory_mb"),
+    vcores = workers.int("vcores"),
+    priority = workers.int("priority"),
+    maxRestarts = workers.int("max_restarts"),
+    maxStartFailures = workers.int("max_start_failures"),
+    startGraceMs = (workers.number("start_grace_s") * 1000).toLong,
+    kvAccess = workers.bool("kv_access"),
+    bootScript = workers.string("boot_script"),
+    resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),
+    nodes = {
+      val nodes = workers.obj("nodes")
+      nodes.raw.keys.map(host => host -> nodes.int(host)).toMap
+    })
 
   /** A text file of HDFS (or any Hadoop file system). */
   def readFile(conf: org.apache.hadoop.conf.Configuration, uri: String): String = {

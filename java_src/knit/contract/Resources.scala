@@ -1,4 +1,4 @@
-package knit.am
+package knit.contract
 
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.Path

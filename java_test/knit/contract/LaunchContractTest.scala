@@ -1,4 +1,4 @@
-package knit.am
+package knit.contract
 
 import java.nio.file.{Files, Paths}
 
@@ -43,13 +43,27 @@ class LaunchContractTest {
 
   @Test def refusesAnotherSchemaVersion(): Unit = {
     val e = assertThrows(classOf[IllegalArgumentException],
-      () => LaunchContract.fromJson(example.replace("\"schema\": 1", "\"schema\": 2")))
-    assertTrue(e.getMessage, e.getMessage.contains("schema 2"))
+      () => LaunchContract.fromJson(example.replace("\"schema\": 2", "\"schema\": 3")))
+    assertTrue(e.getMessage, e.getMessage.contains("schema 3; this knit jar reads 2"))
   }
 
   @Test def namesAMissingField(): Unit = {
     val e = assertThrows(classOf[IllegalArgumentException],
       () => LaunchContract.fromJson(example.replace("\"target\"", "\"targets\"")))
-    assertEquals("contract.workers has no 'target'", e.getMessage)
+    assertEquals("contract.services.worker has no 'target'", e.getMessage)
+  }
+
+  @Test def theServicesAreNamed(): Unit = {
+    val c = LaunchContract.fromJson(example)
+    assertEquals(Set("worker"), c.services.keySet)
+    assertSame(c.services("worker"), c.workers)
+  }
+
+  @Test def aContractOfSeveralServicesIsRefusedSayingSo(): Unit = {
+    val root = Json.parse(example).asInstanceOf[Map[String, Any]]
+    val worker = root("services").asInstanceOf[Map[String, Any]]("worker")
+    val two = Json.value(root + ("services" -> Map("worker" -> worker, "scheduler" -> worker)))
+    val error = assertThrows(classOf[IllegalArgumentException], () => LaunchContract.fromJson(two))
+    assertTrue(error.getMessage, error.getMessage.contains("names 2 services"))
   }
 }
