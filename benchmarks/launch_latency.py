@@ -119,13 +119,14 @@ for _ in range(8):
 """
 
 
-def time_plain_knit_cold(api, env: dict, count: int, python: str) -> float:
-    """Another knit's cold launch (``--before``), timed as knit's own."""
+def time_driver_cold(api, env: dict, count: int, python: str, driver: str, what: str) -> float:
+    """A cold process running ``driver`` (which prints the application id): spawn to
+    all ``count`` workers RUNNING."""
     spawned = time.time()
-    child = subprocess.run([python, "-c", PLAIN_KNIT_DRIVER, str(count)], env=env, cwd="/tmp",
+    child = subprocess.run([python, "-c", driver, str(count)], env=env, cwd="/tmp",
                            capture_output=True, text=True, timeout=600)
     if child.returncode != 0:
-        raise RuntimeError(f"the --before knit failed: {child.stderr[-2000:]}")
+        raise RuntimeError(f"{what} failed: {child.stderr[-2000:]}")
     app_id = child.stdout.strip().splitlines()[-1]
     elapsed = wait_running(api, app_id, count) - spawned
     kill_and_settle(api, app_id)
@@ -263,15 +264,7 @@ def time_distributedshell(api, cluster: LocalCluster, env: dict, count: int) -> 
 
 
 def time_skein_cold(api, env: dict, count: int) -> float:
-    spawned = time.time()
-    child = subprocess.run([sys.executable, "-c", SKEIN_DRIVER, str(count)], env=env,
-                           capture_output=True, text=True, timeout=600)
-    if child.returncode != 0:
-        raise RuntimeError(f"skein driver failed: {child.stderr[-2000:]}")
-    app_id = child.stdout.strip().splitlines()[-1]
-    elapsed = wait_running(api, app_id, count) - spawned
-    kill_and_settle(api, app_id)
-    return elapsed
+    return time_driver_cold(api, env, count, sys.executable, SKEIN_DRIVER, "the Skein driver")
 
 
 def time_knit024_cold(api, env: dict, count: int, python: str) -> float:
@@ -416,7 +409,8 @@ def run(args, cluster: LocalCluster, env: dict, warm: Knit, has_skein: bool) -> 
             if args.knit024_python:
                 old.append(time_knit024_cold(api, env, count, args.knit024_python))
             if args.before:
-                before.append(time_plain_knit_cold(api, env, count, args.before))
+                before.append(time_driver_cold(api, env, count, args.before, PLAIN_KNIT_DRIVER,
+                                               "the --before knit"))
             overhead, total = time_knit_warm(warm, count)
             client.append(overhead)
             warm_total.append(total)
