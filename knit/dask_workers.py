@@ -28,12 +28,14 @@ def worker_memory_limit(memory: int) -> int:
 def worker_command(scheduler_address: str, cpus: int, memory: int) -> str:
     """The shell command of a worker container (run in the shipped environment); the
     worker (and its nanny, from :data:`NANNY_FROM_MEMORY` MB) listen on the node's
-    YARN address only. A lone worker is not restarted in place when it dies: its
-    ApplicationMaster replaces the container."""
+    YARN address only, the worker's HTTP routes too (distributed serves them, on every
+    interface by default, even with ``--no-dashboard``). A lone worker is not
+    restarted in place when it dies: its ApplicationMaster replaces the container."""
     nanny = "" if memory >= NANNY_FROM_MEMORY else "--no-nanny "
     return (f'exec "$PYTHON_BIN" -m distributed.cli.dask_worker {scheduler_address} '
             f'--host "$NM_HOST" --name "$CONTAINER_ID" --nthreads {cpus} --nworkers 1 '
             f'{nanny}--memory-limit {worker_memory_limit(memory)}MiB --no-dashboard '
+            f'--dashboard-address "$NM_HOST:0" '
             f'--local-directory "$PWD" --death-timeout 60')
 
 

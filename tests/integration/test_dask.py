@@ -308,3 +308,43 @@ def test_a_ready_knit_runs_the_workers(dask_env):
         assert knit.status()["state"] == "RUNNING"
         assert knit.get_containers()[0]["memoryMb"] == 320  # the Knit's own AM size
     assert knit.runtime_status() == "KILLED"
+
+
+def _listening(pids: list[int]) -> set[tuple[str, int]]:
+    """The TCP addresses these processes listen on (from /proc: same user, same network)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            inodes |= {os.readlink(fd.path)[8:-1] for fd in os.scandir(f"/proc/{pid}/fd")
+                       if os.readlink(fd.path).startswith("socket:[")}
+        except OSError:
+            continue
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in open(table).read().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
+                continue
+            address, port = fields[1].split(":")
+            if width == 8:
+                address = socket.inet_ntoa(bytes.fromhex(address)[::-1])
+            found.add((address, int(port, 16)))
+    return found
+
+
+def test_workers_listen_on_their_nodes_address_only(dask_env):
+    # Audit item 16: distributed's worker served its HTTP routes on 0.0.0.0.
+    with DaskYARNCluster(**QUIET) as cluster:
+        cluster.start(1, **SMALL)  # with a nanny (768 MB)
+        container = cluster.workers[0]
+        node = socket.gethostbyname(cluster.worker_containers[container]["node"].rsplit(":", 1)[0])
+        pids = []
+        for entry in os.scandir("/proc"):
+            try:
+                if entry.name.isdigit() and container in os.readlink(f"/proc/{entry.name}/cwd"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+        sockets = _listening(pids)
+        assert len(sockets) >= 2, sockets  # the nanny, the worker (and its HTTP routes)
+        assert {address for address, _ in sockets} == {node}, sockets
