@@ -3,7 +3,13 @@
 __version__ = "0.3.0"
 
 __all__ = ["Knit", "YARNAPI", "CondaCreator", "DaskYARNCluster", "ACLs", "zip_path",
+           "ApplicationSpec", "Service", "Master", "Resources", "File", "Application", "current",
            "__version__"]
+
+#: Names of the application spec, and where they live.
+_SPEC_NAMES = {"ApplicationSpec": "application_spec", "Service": "application_spec",
+               "Master": "application_spec", "Resources": "spec_parts", "File": "spec_parts",
+               "Application": "application", "current": "application"}
 
 
 def __getattr__(name):
@@ -29,6 +35,10 @@ def __getattr__(name):
         from .dask_yarn import DaskYARNCluster
 
         return DaskYARNCluster
+    if name in _SPEC_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_SPEC_NAMES[name]}", __name__), name)
     if name == "zip_path":
         from .packing import zip_env
 

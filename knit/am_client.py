@@ -10,6 +10,7 @@ ResourceManager and follows it across ApplicationMaster attempts; its replies ar
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 
 import requests
@@ -44,6 +45,8 @@ class Container:
     """One worker container in the ApplicationMaster's report."""
 
     id: str
+    #: The service it belongs to (``"worker"`` for ``Knit.start``'s).
+    service: str
     state: ContainerState
     node: str
     node_http_address: str
@@ -54,15 +57,32 @@ class Container:
 
     @classmethod
     def from_reply(cls, entry: dict) -> "Container":
-        return cls(id=entry["id"], state=ContainerState(entry["state"]), node=entry["node"],
+        return cls(id=entry["id"], service=entry["service"], state=ContainerState(entry["state"]),
+                   node=entry["node"],
                    node_http_address=entry["nodeHttpAddress"], memory_mb=int(entry["memoryMb"]),
                    vcores=int(entry["vcores"]), exit_status=entry["exitStatus"])
 
     def as_dict(self) -> dict:
         """The entry as :meth:`knit.Knit.worker_containers` lists it (the reply's keys)."""
-        return {"id": self.id, "state": self.state.value, "node": self.node,
+        return {"id": self.id, "service": self.service, "state": self.state.value, "node": self.node,
                 "nodeHttpAddress": self.node_http_address, "memoryMb": self.memory_mb,
                 "vcores": self.vcores, "exitStatus": self.exit_status}
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    """One service's numbers in the ApplicationMaster's report."""
+
+    target: int
+    pending: int
+    restarts: int
+    max_restarts: int
+    ended_not_listed: int
+
+    @classmethod
+    def from_reply(cls, entry: dict) -> "ServiceCounts":
+        return cls(**{name: int(entry[name]) for name in
+                      ("target", "pending", "restarts", "max_restarts", "ended_not_listed")})
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,9 @@ class Report:
     #: Ended containers no longer listed (only the newest 100 ended ones are kept).
     ended_not_listed: int
     containers: tuple[Container, ...]
+    #: Each service's numbers (the fields above are their sums; ``max_restarts`` is
+    #: the first service's).
+    services: dict[str, ServiceCounts]
 
     @classmethod
     def from_reply(cls, reply: dict) -> "Report":
@@ -90,7 +113,9 @@ class Report:
                    target=int(reply["target"]), pending=int(reply["pending"]),
                    restarts=int(reply["restarts"]), max_restarts=int(reply["max_restarts"]),
                    ended_not_listed=int(reply["ended_not_listed"]),
-                   containers=tuple(Container.from_reply(c) for c in reply["containers"]))
+                   containers=tuple(Container.from_reply(c) for c in reply["containers"]),
+                   services={name: ServiceCounts.from_reply(counts)
+                             for name, counts in reply["services"].items()})
 
     @property
     def live(self) -> list[Container]:
@@ -102,7 +127,8 @@ class Report:
         return {"am": self.am_container, "attempt": self.attempt, "target": self.target,
                 "pending": self.pending, "restarts": self.restarts,
                 "max_restarts": self.max_restarts, "ended_not_listed": self.ended_not_listed,
-                "containers": [c.as_dict() for c in self.containers]}
+                "containers": [c.as_dict() for c in self.containers],
+                "services": {name: vars(counts) for name, counts in self.services.items()}}
 
 
 #: Longest wait of one ``GET /kv/KEY?wait=S`` (the endpoint holds it up to 60 s).
@@ -164,23 +190,39 @@ class AMClient:
         """Containers, asks pending, target and restarts."""
         return Report.from_reply(self.call("GET", "/containers"))
 
-    def set_target(self, n: int, memory_mb: int | None = None, vcores: int | None = None) -> int:
-        """Keep ``n`` worker containers (new ones of this size); returns the target set."""
-        return int(self.call("PUT", "/containers/target", n=n,
-                             **_size(memory_mb, vcores))["target"])
+    def set_target(self, n: int, memory_mb: int | None = None, vcores: int | None = None,
+                   service: str | None = None) -> int:
+        """Keep ``n`` containers of ``service`` (default: the first; new ones of this
+        size); returns the target set."""
+        return int(self.call("PUT", "/containers/target", n=n, **_size(memory_mb, vcores),
+                             **_service(service))["target"])
 
-    def ask(self, count: int, memory_mb: int | None = None, vcores: int | None = None) -> int:
-        """Ask for ``count`` more worker containers; returns the new target."""
-        return int(self.call("POST", "/containers", count=count,
-                             **_size(memory_mb, vcores))["target"])
+    def ask(self, count: int, memory_mb: int | None = None, vcores: int | None = None,
+            service: str | None = None, env: dict[str, str] | None = None) -> int:
+        """Ask for ``count`` more containers of ``service`` (default: the first), with
+        ``env`` overriding variables of theirs; returns the service's new target."""
+        body = json.dumps({"env": env}) if env else None
+        return int(self.call("POST", "/containers", data=body, count=count,
+                             **_size(memory_mb, vcores), **_service(service))["target"])
 
-    def withdraw(self, count: int) -> int:
+    def withdraw(self, count: int, service: str | None = None) -> int:
         """Withdraw up to ``count`` asks not granted yet; returns how many were."""
-        return int(self.call("DELETE", "/containers/pending", count=count)["withdrawn"])
+        return int(self.call("DELETE", "/containers/pending", count=count,
+                             **_service(service))["withdrawn"])
 
     def remove(self, container_id: str) -> None:
         """Stop one worker container (:class:`NotFoundError` if none such is live)."""
         self.call("DELETE", f"/containers/{container_id}")
+
+    def shutdown(self, status: str = "SUCCEEDED", diagnostics: str = "") -> None:
+        """End the application with this final status (SUCCEEDED, FAILED or KILLED)
+        and the diagnostics YARN shows."""
+        self.call("POST", "/shutdown", status=status, **({"diagnostics": diagnostics}
+                                                          if diagnostics else {}))
+
+    def set_progress(self, progress: float) -> None:
+        """The progress YARN shows, from 0 to 1."""
+        self.call("PUT", "/progress", value=progress)
 
     def heartbeat(self) -> None:
         """Say this client is alive (what ``client_timeout`` watches)."""
@@ -264,6 +306,10 @@ class AMClient:
         return wait_until(moved, self.reconnect_timeout, interval=1.0,
                           what=f"a new attempt of the ApplicationMaster of {self.app_id} "
                                f"(the last one, at {old}, stopped answering)")
+
+
+def _service(service: str | None) -> dict[str, str]:
+    return {} if service is None else {"service": service}
 
 
 def _size(memory_mb: int | None, vcores: int | None) -> dict[str, int]:

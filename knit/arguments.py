@@ -53,3 +53,41 @@ def port(name: str, value) -> int:
     if not 1 <= value <= 65535:
         raise KnitValueError(f"{name} must be a port from 1 to 65535, not {value}")
     return value
+
+
+#: Bytes per unit of a memory size (Skein's units; none means MiB).
+_BYTE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50, "": 2**20}
+
+
+def memory_mib(name: str, value) -> int:
+    """A memory size in MiB, rounded up, from MiB as a number or a string with units
+    (``"2 GiB"``, ``"512 MiB"``, ``"1.5 GB"``; a bare number is MiB).
+
+    Raises
+    ------
+    KnitTypeError, KnitValueError
+
+    Examples
+    --------
+    >>> memory_mib("memory", "2 GiB"), memory_mib("memory", "1 GB"), memory_mib("memory", 300)
+    (2048, 954, 300)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise KnitTypeError(f"{name} must be MiB as a number or a size such as '2 GiB', "
+                            f"not {type(value).__name__} {value!r}")
+    if isinstance(value, str):
+        text = value.replace(" ", "").lower()
+        number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(number):]
+        if unit not in _BYTE_UNITS or not number:
+            raise KnitValueError(f"{name}: cannot read {value!r} as a memory size; write a number "
+                                 "of MiB or one with a unit: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB")
+        try:
+            amount = float(number)
+        except ValueError:
+            raise KnitValueError(f"{name}: {number!r} in {value!r} is not a number") from None
+        value = amount * _BYTE_UNITS[unit] / 2**20
+    if not math.isfinite(value) or value < 1:
+        raise KnitValueError(f"{name} must be at least 1 MiB, not {value!r}")
+    return math.ceil(value)

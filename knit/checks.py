@@ -160,3 +160,32 @@ def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vco
         progress(f"the cluster has {fit['availableMB']} MB and {fit['availableVirtualCores']} "
                  f"vcores free of the {fit['need_mb']} MB and {fit['need_vcores']} vcores "
                  "needed: the application will wait for resources")
+
+
+def node_resource_counts(node: dict) -> dict[str, int]:
+    """A node report's total counts of resource types besides memory and vcores."""
+    infos = ((node.get("totalResource") or {}).get("resourceInformations") or {}).get(
+        "resourceInformation") or []
+    return {info["name"]: int(info.get("value", 0)) for info in infos
+            if info.get("name") not in ("memory-mb", "vcores")}
+
+
+def check_resource_types(api: YARNAPI, counts: dict[str, dict[str, int]]) -> None:
+    """Raise :class:`PreflightError` if a resource type asked for (``counts``: where
+    -> type -> count) is one the cluster does not declare, or more than any node has."""
+    wanted = {where: c for where, c in counts.items() if c}
+    if not wanted:
+        return
+    nodes = [node_resource_counts(n) for n in api.nodes(states="RUNNING")]
+    declared = sorted({name for node in nodes for name in node})
+    for where, asked in wanted.items():
+        for kind, count in asked.items():
+            if kind not in declared:
+                raise PreflightError(
+                    f"{where}: the cluster declares no resource type {kind!r} (its node "
+                    f"managers report {', '.join(declared) or 'only memory and vcores'}); "
+                    "ask its administrators, or leave it out")
+            most = max(node.get(kind, 0) for node in nodes)
+            if count > most:
+                raise PreflightError(f"{where}: {count} {kind} fits on no node (the most any "
+                                     f"node has is {most}); ask for fewer")

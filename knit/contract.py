@@ -17,9 +17,9 @@ from .java import LEAN_FLAGS, java_opens_flags
 from .spec import LaunchSpec
 from .yarn_api import KNIT_APPLICATION_TYPE
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The service of an application started with ``Knit.start`` (the contract's
-#: ``services`` maps names to services; knit's ApplicationMaster runs one).
+#: ``services`` maps names to services).
 WORKER_SERVICE = "worker"
 
 
@@ -67,52 +67,117 @@ class AppMasterSettings:
     sharing: bool = True
 
 
-def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
-                    resources: list[Resource], boot_script: str, records_folder: str,
-                    max_restarts: int = 0, tags: tuple[str, ...] = ("knit",),
-                    kerberos_principal: str = "", nodes: dict[str, int] | None = None) -> dict:
+def service_entry(*, target: int, memory_mb: int, vcores: int, boot_script: str,
+                  files: list[Resource], priority: int, resources: dict[str, int] | None = None,
+                  env: dict[str, str] | None = None, max_restarts: int = 0,
+                  allow_failures: bool = False, max_start_failures: int = 0,
+                  start_grace: float = 60.0, kv_access: bool = False,
+                  depends: tuple[str, ...] = (), node_label: str = "",
+                  nodes: tuple[str, ...] = (), racks: tuple[str, ...] = (),
+                  relax_locality: bool = False, room: dict[str, int] | None = None) -> dict:
+    """One service of the contract's ``services`` (``ServiceSpec`` in Scala).
+
+    ``priority`` is the service's own (distinct per service: the ApplicationMaster
+    knows a granted container's service by it). ``room`` (host -> how many of its
+    containers the node could hold now) lets the ApplicationMaster spread large
+    bursts of asks over the nodes by name, which the scheduler grants many per node
+    heartbeat instead of one. ``env`` is exported by ``boot_script`` already; the
+    ApplicationMaster also puts the entries YARN's launch script can carry into the
+    launch context, for the NodeManager.
+    """
+    return {
+        "target": target, "memory_mb": memory_mb, "vcores": vcores,
+        "resources": dict(resources or {}), "priority": priority,
+        "max_restarts": max_restarts, "allow_failures": allow_failures,
+        "max_start_failures": max_start_failures, "start_grace_s": float(start_grace),
+        "kv_access": bool(kv_access), "env": dict(env or {}), "boot_script": boot_script,
+        "files": [asdict(r) for r in files], "depends": list(depends),
+        "node_label": node_label, "nodes": list(nodes), "racks": list(racks),
+        "relax_locality": relax_locality, "room": dict(room or {}),
+    }
+
+
+@dataclass(frozen=True)
+class ApplicationSettings:
+    """How YARN runs the application (the contract's ``application``), besides its ACLs.
+
+    ``priority`` is YARN's application priority; ``lifetime`` (s, 0: none) is YARN's
+    lifetime timeout; ``attempt_failures_validity`` (s, 0: every failure counts) is
+    how long an ApplicationMaster failure counts against ``max_attempts``;
+    ``file_systems`` are other file systems to get delegation tokens for;
+    ``node_label`` is the ApplicationMaster container's label expression and
+    ``am_resources`` its counts of other resource types.
+    """
+
+    name: str
+    queue: str
+    tags: tuple[str, ...] = ("knit",)
+    acls: dict[str, str] | None = None
+    priority: int = 0
+    lifetime: float = 0
+    attempt_failures_validity: float = 0
+    file_systems: tuple[str, ...] = ()
+    node_label: str = ""
+    am_resources: dict[str, int] | None = None
+
+
+def application_contract(app: ApplicationSettings, am: AppMasterSettings, jar: Resource,
+                         services: dict[str, dict], records_folder: str, *,
+                         keep_alive: bool = False, kerberos_principal: str = "",
+                         driver: dict | None = None) -> dict:
     """The contract of one application, as a JSON-ready dict (schema :data:`SCHEMA_VERSION`).
 
-    ``nodes`` (host -> how many worker containers it could hold now) lets the
-    ApplicationMaster spread large bursts of asks over the nodes by name, which the
-    scheduler grants many per node heartbeat instead of one.
-
-    ``kerberos_principal`` (non-empty when the client shipped a keytab beside the
-    contract, ``<app>.keytab``) makes the ApplicationMaster log in from that keytab
-    and keep delegation tokens fresh for the containers it starts.
+    ``services`` are :func:`service_entry` dicts by name. ``driver`` (``boot_script``,
+    ``env``, ``files``) is a script run in the ApplicationMaster's container, whose
+    exit ends the application. ``kerberos_principal`` (non-empty when the client
+    shipped a keytab beside the contract, ``<app>.keytab``) makes the
+    ApplicationMaster log in from that keytab and keep delegation tokens fresh for
+    the containers it starts.
     """
     return {
         "schema": SCHEMA_VERSION,
         "application": {
-            "name": spec.app_name,
+            "name": app.name,
             "type": KNIT_APPLICATION_TYPE,
-            "queue": spec.queue,
-            "tags": list(tags),
-            "acls": spec.acls.to_yarn(),
+            "queue": app.queue,
+            "tags": list(app.tags),
+            "acls": dict(app.acls or {}),
             "max_attempts": am.max_attempts,
+            "priority": app.priority,
+            "lifetime_s": int(app.lifetime),
+            "attempt_failures_validity_s": float(app.attempt_failures_validity),
+            "file_systems": list(app.file_systems),
         },
         "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
                "heap_mb": am_heap_mb(am.memory), "boot_script": am_boot_script(am.sharing),
-               "java_options": [*LEAN_FLAGS, *java_opens_flags()]},
-        "services": {WORKER_SERVICE: {
-            "target": spec.num_containers,
-            "memory_mb": spec.memory,
-            "vcores": spec.virtual_cores,
-            "priority": 1,
-            "max_restarts": max_restarts,
-            "max_start_failures": spec.max_start_failures,
-            "start_grace_s": float(spec.start_grace),
-            "kv_access": bool(spec.worker_kv),
-            "boot_script": boot_script,
-            "resources": [asdict(r) for r in resources],
-            "nodes": dict(nodes or {}),
-        }},
-        "keep_alive": spec.keep_alive,
+               "java_options": [*LEAN_FLAGS, *java_opens_flags()],
+               "resources": dict(app.am_resources or {}), "node_label": app.node_label},
+        "services": services,
+        "driver": driver,
+        "keep_alive": keep_alive,
         "allocation_timeout_s": float(am.allocation_timeout),
-        "client_timeout_s": float(am.client_timeout if spec.keep_alive else 0),
+        "client_timeout_s": float(am.client_timeout if keep_alive else 0),
         "records_folder": records_folder,
         "kerberos_principal": kerberos_principal,
     }
+
+
+def launch_contract(spec: LaunchSpec, am: AppMasterSettings, jar: Resource,
+                    resources: list[Resource], boot_script: str, records_folder: str,
+                    max_restarts: int = 0, tags: tuple[str, ...] = ("knit",),
+                    kerberos_principal: str = "", nodes: dict[str, int] | None = None) -> dict:
+    """The contract of ``Knit.start``'s application: one service, :data:`WORKER_SERVICE`,
+    running ``boot_script`` (see :func:`application_contract`; ``nodes`` is the
+    service's ``room``)."""
+    worker = service_entry(target=spec.num_containers, memory_mb=spec.memory,
+                           vcores=spec.virtual_cores, boot_script=boot_script, files=resources,
+                           priority=1, env=spec.envvars, max_restarts=max_restarts,
+                           max_start_failures=spec.max_start_failures,
+                           start_grace=spec.start_grace, kv_access=spec.worker_kv, room=nodes)
+    app = ApplicationSettings(name=spec.app_name, queue=spec.queue, tags=tuple(tags),
+                              acls=spec.acls.to_yarn())
+    return application_contract(app, am, jar, {WORKER_SERVICE: worker}, records_folder,
+                                keep_alive=spec.keep_alive, kerberos_principal=kerberos_principal)
 
 
 def to_json(contract: dict) -> str:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from . import cds, records, yarn_logs
 from .am_client import AMClient
 from .am_verbs import ApplicationMasterVerbs
+from .app_verbs import ApplicationVerbs
 from .env_verbs import EnvironmentVerbs
 from .arguments import port, seconds, whole_number
 from .conf import load_conf, overridden
@@ -31,10 +32,11 @@ logger = logging.getLogger(__name__)
 _THE_USER: Any = type("TheUser", (), {"__repr__": lambda self: "<the user>"})()
 
 
-class Knit(ApplicationMasterVerbs, EnvironmentVerbs):
+class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
     """Connection to HDFS/YARN; launches one ApplicationMaster with worker containers.
 
-    It starts, watches, attaches to and kills its application; the calls its
+    It starts (or :meth:`submit` s a spec of services), watches, attaches to and
+    kills its application; the calls its
     running application answers (containers, scaling, the key-value store) are
     those of :class:`~knit.am_verbs.ApplicationMasterVerbs`, and its environment
     helpers those of :class:`~knit.env_verbs.EnvironmentVerbs`.

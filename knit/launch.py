@@ -76,13 +76,23 @@ class Launcher:
         if checks:
             checks_module.preflight(self.yarn_api, spec, self.conf, self.am.memory,
                                     self.am.vcores, self.progress)
+        self.progress(f"submitting {spec.app_name!r}: {spec.num_containers} container(s)")
+        return self.submit(lambda tag: self.contract(spec, tag), secret)
+
+    def submit(self, contract_of: Callable[[str], dict], secret: str) -> str:
+        """Submit the contract ``contract_of(tag)`` stages and assembles (``tag``
+        names this submission) with the control ``secret``; wait until it runs.
+
+        :attr:`app_id` holds the application from its submission on, also when
+        waiting fails. An interrupt kills what was submitted, then raises
+        :class:`KeyboardInterrupt` saying so.
+        """
         # Housekeeping off the critical path: records of ended applications go.
         threading.Thread(target=self.sweep_records, name="knit-sweep", daemon=True).start()
         self.app_id = None
         tag = f"knit-submission-{secrets.token_hex(8)}"
-        self.progress(f"submitting {spec.app_name!r}: {spec.num_containers} container(s)")
         try:
-            contract = self.contract(spec, tag)
+            contract = contract_of(tag)
             keytab = self.credentials.keytab if self.credentials and self.credentials.keytab else ""
             self.app_id = self.java.call("submit", to_json(contract), secret, keytab)
             self.progress(f"submitted {self.app_id}; waiting for it to run")
@@ -91,30 +101,38 @@ class Launcher:
             raise KeyboardInterrupt(self.after_interrupt(tag)) from None
         return self.app_id
 
+    def jar_resource(self) -> Resource:
+        """knit's jar, staged, as the ApplicationMaster's container localizes it."""
+        jar_uri, jar_visibility = self.java.stager.ship_jar(self.java.jar())
+        return Resource.from_status(JAR_NAME, self.java.call("fileStatus", jar_uri), "FILE",
+                                    jar_visibility)
+
+    @property
+    def renewing_principal(self) -> str:
+        """The principal the ApplicationMaster renews tokens as ('' without a keytab)."""
+        renewing = self.credentials is not None and self.credentials.uses_keytab
+        return self.credentials.principal if renewing else ""
+
     def contract(self, spec: LaunchSpec, tag: str) -> dict:
         """The launch contract of ``spec``, its files staged."""
         resources, env_prefix, env_key = self.stage(spec)
-        jar_uri, jar_visibility = self.java.stager.ship_jar(self.java.jar())
-        jar = Resource.from_status(JAR_NAME, self.java.call("fileStatus", jar_uri), "FILE",
-                                   jar_visibility)
-        renewing = self.credentials is not None and self.credentials.uses_keytab
-        return launch_contract(spec, self.am, jar, resources, boot_script(spec, env_prefix, env_key),
+        return launch_contract(spec, self.am, self.jar_resource(),
+                               resources, boot_script(spec, env_prefix, env_key),
                                records.folder(self.conf["hdfs_home"]), spec.max_restarts,
-                               tags=("knit", tag),
-                               kerberos_principal=self.credentials.principal if renewing else "",
-                               nodes=self.room_per_node(spec))
+                               tags=("knit", tag), kerberos_principal=self.renewing_principal,
+                               nodes=self.room_per_node(spec.memory, spec.virtual_cores))
 
-    def room_per_node(self, spec: LaunchSpec) -> dict[str, int]:
-        """How many worker containers each running node could hold now (a hint for
-        where the ApplicationMaster asks; empty if YARN would not say)."""
+    def room_per_node(self, memory: int, vcores: int) -> dict[str, int]:
+        """How many containers of this size each running node could hold now (a hint
+        for where the ApplicationMaster asks; empty if YARN would not say)."""
         try:
             nodes = self.yarn_api.nodes(states="RUNNING")
         except YARNException as exc:
             logger.debug("no node list for locality hints: %s", exc)
             return {}
         return {node["nodeHostName"]: max(0, min(
-            int(node.get("availMemoryMB", 0)) // spec.memory,
-            int(node.get("availableVirtualCores", 0)) // spec.virtual_cores)) for node in nodes}
+            int(node.get("availMemoryMB", 0)) // memory,
+            int(node.get("availableVirtualCores", 0)) // vcores)) for node in nodes}
 
     def stage(self, spec: LaunchSpec) -> tuple[list[Resource], str | None, str]:
         """Upload what must be uploaded; return container resources, the env prefix

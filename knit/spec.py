@@ -256,11 +256,24 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> 
         What identifies the environment's content (its archive's hash), naming the
         relocated copy of a conda-pack environment (see :data:`CONDA_UNPACK`).
     """
+    return command_boot_script(spec.cmd, spec.envvars, spec.lang, env_prefix, env_key)
+
+
+#: The boot script's line that applies one container's environment overrides (the
+#: ApplicationMaster quotes them, in ``KNIT_ENV_B64``, for ``add_container(env=)``).
+OVERRIDES_LINE = ('if [ -n "${KNIT_ENV_B64:-}" ]; then eval "$(printf %s "$KNIT_ENV_B64" | '
+                  'base64 -d)"; unset KNIT_ENV_B64; fi')
+
+
+def command_boot_script(cmd: str, envvars: dict[str, str], lang: str, env_prefix: str | None = None,
+                        env_key: str = "") -> str:
+    """The boot script of ``cmd`` with ``envvars`` exported byte-exact (see :func:`boot_script`)."""
     lines = ["# written by knit: set up the environment, then run the command"]
-    lines += [f"export {name}={shlex.quote(value)}" for name, value in spec.envvars.items()]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in envvars.items()]
     for variable in ("LANG", "LC_ALL"):
-        if variable not in spec.envvars:
-            lines.append(f"export {variable}={shlex.quote(spec.lang)}")
+        if variable not in envvars:
+            lines.append(f"export {variable}={shlex.quote(lang)}")
+    lines.append(OVERRIDES_LINE)
     if env_prefix:
         # The real path of the NodeManager's localized copy, shared by the node's
         # containers and kept for later applications (not this container's symlink).
@@ -271,7 +284,7 @@ def boot_script(spec: LaunchSpec, env_prefix: str | None, env_key: str = "") -> 
             'export PYTHON_BIN="$CONDA_PREFIX/bin/python"',
             'export PATH="$CONDA_PREFIX/bin:$PATH"',
         ]
-    lines.append(spec.cmd)
+    lines.append(cmd)
     return "\n".join(lines) + "\n"
 
 

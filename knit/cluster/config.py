@@ -22,7 +22,20 @@ from .tls import ClusterTls
 #: The HTTP authentication filter's signing secret, in the client conf dir (mode 600).
 HTTP_SECRET = "http-signature-secret"
 
-SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-scheduler.xml")
+SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-scheduler.xml",
+              "resource-types.xml")
+
+#: Resource types the local cluster declares besides memory and vcores, as production
+#: clusters do: a GPU-shaped ``yarn.io/gpu`` (counted, without YARN's GPU plugin:
+#: docs/specification.rst says what differs from a real GPU node) and one custom
+#: countable resource.
+RESOURCE_TYPES = ("yarn.io/gpu", "example.com/license")
+
+
+def node_resource_counts(index: int) -> dict[str, int]:
+    """What NodeManager ``index`` has of :data:`RESOURCE_TYPES`: two GPUs on the
+    first node only, three licenses on every node."""
+    return {"yarn.io/gpu": 2 if index == 0 else 0, "example.com/license": 3}
 
 #: Queues of the local cluster: name -> (guaranteed capacity %, maximum capacity %).
 QUEUES = {"default": (70, 100), "batch": (30, 100)}
@@ -286,6 +299,7 @@ def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
         "hdfs-site.xml": hdfs_site(config),
         "yarn-site.xml": yarn_site(config),
         "capacity-scheduler.xml": capacity_scheduler(config),
+        "resource-types.xml": {"yarn.resource-types": ",".join(RESOURCE_TYPES)},
     }
     if config.realm is not None:
         sites["core-site.xml"].update(secure_core_site(config, config.realm))
@@ -339,4 +353,6 @@ def write_all(config: ClusterConfig) -> None:
             # the NodeManagers run with knit's jar on their classpath for it.
             nm_sites["core-site.xml"] = {**sites["core-site.xml"],
                                          "fs.AbstractFileSystem.file.impl": NIO_LOCAL_FS}
+        nm_sites["node-resources.xml"] = {f"yarn.nodemanager.resource-type.{kind}": str(count)
+                                          for kind, count in node_resource_counts(index).items()}
         write_conf_dir(config.nodemanager_dir(index) / "conf", nm_sites)

@@ -83,8 +83,8 @@ def test_every_verb_sends_the_recorded_request_and_reads_its_reply(client):
     assert Replay.mismatches == []
     assert Replay.exchanges == []
     report, *rest = results
-    assert rest == [4, 6, 1, None, "refused", "refused", None, None, "tcp://n1:8786",
-                    {"scheduler": "tcp://n1:8786"}, True, "refused"]
+    assert rest == [4, 6, 7, 1, None, "refused", "refused", None, None, None, "tcp://n1:8786",
+                    {"scheduler": "tcp://n1:8786"}, True, "refused", None]
     assert isinstance(report, Report)
     assert report.am_container == FIXTURE["am_container"]
     assert (report.attempt, report.target, report.pending, report.restarts,
@@ -93,8 +93,9 @@ def test_every_verb_sends_the_recorded_request_and_reads_its_reply(client):
         ContainerState.RUNNING, ContainerState.ALLOCATED, ContainerState.COMPLETE]
     assert [c.id[-2:] for c in report.live] == ["02", "03"]
     assert report.containers[2] == Container(
-        id="container_1700000000000_0001_01_000004", state=ContainerState.COMPLETE,
+        id="container_1700000000000_0001_01_000004", service="worker", state=ContainerState.COMPLETE,
         node="n2:8041", node_http_address="n2:8042", memory_mb=256, vcores=1, exit_status=1)
+    assert report.services["worker"].target == 3
 
 
 def test_the_report_keeps_the_replys_shape_for_the_public_dicts():

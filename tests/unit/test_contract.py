@@ -37,17 +37,21 @@ def test_the_example_file_is_what_python_writes():
 def test_schema_fields():
     contract = json.loads(EXAMPLE.read_text())
     assert contract["schema"] == SCHEMA_VERSION
-    assert set(contract) == {"schema", "application", "am", "services", "keep_alive",
+    assert set(contract) == {"schema", "application", "am", "services", "driver", "keep_alive",
                              "allocation_timeout_s", "client_timeout_s", "records_folder",
                              "kerberos_principal"}
     assert list(contract["services"]) == ["worker"]
+    assert set(contract["application"]) == {"name", "type", "queue", "tags", "acls", "max_attempts",
+                                             "priority", "lifetime_s",
+                                             "attempt_failures_validity_s", "file_systems"}
     assert set(contract["am"]) == {"memory_mb", "vcores", "jar", "heap_mb", "boot_script",
-                                   "java_options"}
-    assert set(contract["services"]["worker"]) == {"target", "memory_mb", "vcores", "priority",
-                                        "max_restarts", "max_start_failures", "start_grace_s",
-                                        "kv_access", "boot_script", "resources", "nodes"}
-    assert set(contract["services"]["worker"]["resources"][0]) == {"name", "uri", "kind", "visibility",
-                                                        "size", "timestamp"}
+                                   "java_options", "resources", "node_label"}
+    assert set(contract["services"]["worker"]) == {
+        "target", "memory_mb", "vcores", "resources", "priority", "max_restarts", "allow_failures",
+        "max_start_failures", "start_grace_s", "kv_access", "env", "boot_script", "files",
+        "depends", "node_label", "nodes", "racks", "relax_locality", "room"}
+    assert set(contract["services"]["worker"]["files"][0]) == {"name", "uri", "kind", "visibility",
+                                                               "size", "timestamp"}
 
 
 def test_envvars_reach_the_command_byte_for_byte(tmp_path):

@@ -20,12 +20,16 @@ import org.apache.hadoop.yarn.client.api.async.{AMRMClientAsync, NMClientAsync}
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
 
-/** knit's ApplicationMaster: runs one shell command in a target number of containers.
+/** knit's ApplicationMaster: runs the contract's services, each a shell command in a
+  * target number of containers ([[ServiceRunner]]), and the user's driver script
+  * beside it if there is one ([[Driver]]).
   *
-  * Lifecycle: read the launch contract -> register -> ask for the target -> launch
-  * each granted container -> replace failed ones within the restart policy ->
-  * unregister SUCCEEDED when every container exited 0 (or was replaced), FAILED with
-  * the containers and exit codes otherwise. The target, asks and a small key-value
+  * Lifecycle: read the launch contract -> register -> ask for each service's target
+  * (a service that depends on others once they have started) -> launch each granted
+  * container -> replace failed ones within the restart policy -> unregister SUCCEEDED
+  * when every container exited 0 (or was replaced, or its service allows failures),
+  * FAILED with the containers and exit codes otherwise. With a driver, its exit code
+  * decides (0: SUCCEEDED); a `shutdown` call decides with the status it names. The target, asks and a small key-value
   * store are changed through [[ControlServer]], and saved in HDFS so that a new
   * attempt (after this one crashed) takes over the running containers where it left.
   *
@@ -60,19 +64,17 @@ object ApplicationMaster {
 }
 
 final class ApplicationMaster(contract: LaunchContract, secret: String, conf: YarnConfiguration) {
-  private val spec = contract.workers
-  private val tracker = new ContainerTracker(spec.maxRestarts, maxStartFailures = spec.maxStartFailures,
-    startGraceMs = spec.startGraceMs)
   private val done = new Object
   @volatile private var shutdownRequested = false
+  /** The final status and diagnostics a `shutdown` call, or the driver's exit, asked for. */
+  @volatile private var finishAs: Option[(FinalApplicationStatus, String)] = None
+  /** Progress the user set (`set_progress`), else the containers' share done. */
+  @volatile private var userProgress: Option[Float] = None
   private val amContainer = sys.env(Environment.CONTAINER_ID.name)
   private val attemptId = ContainerId.fromString(amContainer).getApplicationAttemptId
   private val appId = attemptId.getApplicationId.toString
   private val fastHeartbeatMs = 100
   private val idleHeartbeatMs = 1000
-  private val priority = Priority.newInstance(spec.priority)
-  private val locality = new Locality(spec.nodes)
-  private val defaultCapability = Resource.newInstance(spec.memoryMb.toLong, spec.vcores)
   @volatile private var maxCapability = Resource.newInstance(Long.MaxValue, Int.MaxValue)
 
   private val rm = AMRMClientAsync.createAMRMClientAsync[ContainerRequest](fastHeartbeatMs, new RMCallbacks)
@@ -85,12 +87,26 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private lazy val pageProxyFrom = StatusPage.proxyAddresses(key => Option(conf.get(key)))
   private lazy val pageProxyUrl = StatusPage.proxyUrl(key => Option(conf.get(key)), appId)
   @volatile private var control: ControlServer = _
-  @volatile private var launcher: ContainerLauncher = _
+  @volatile private var runners: Seq[ServiceRunner] = Nil
+  @volatile private var driver: Driver = _
+  private val owner = sys.env.getOrElse("USER", "")
+
+  private def runner(name: Option[String]): Either[String, ServiceRunner] = name match {
+    case None => Right(runners.head)
+    case Some(n) => runners.find(_.name == n).toRight(s"no service '$n' in this application (it has " +
+      runners.map(_.name).mkString(", ") + ")")
+  }
+
+  private def runnerOf(containerId: String): Option[ServiceRunner] =
+    runners.find(_.tracker.worker(containerId).nonEmpty)
 
   def run(): Int = {
     val jvmStart = java.time.Instant.ofEpochMilli(java.lang.management.ManagementFactory.getRuntimeMXBean.getStartTime)
-    log(s"starting $attemptId (JVM started $jvmStart): ${spec.target} containers of ${spec.memoryMb} MB, " +
-      s"${spec.vcores} vcores, max_restarts=${spec.maxRestarts}")
+    log(s"starting $attemptId (JVM started $jvmStart): " + contract.ordered.map { case (name, s) =>
+      s"$name: ${s.target} containers of ${s.memoryMb} MB, ${s.vcores} vcores" +
+        s.extraResources.map { case (k, v) => s", $v $k" }.mkString + s", max_restarts=${s.maxRestarts}" +
+        (if (s.depends.nonEmpty) s", after ${s.depends.mkString(", ")}" else "")
+    }.mkString("; "))
     log(ClassDataSharing.describe())
     rm.init(conf)
     rm.start()
@@ -101,37 +117,78 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     val host = sys.env.getOrElse(Environment.NM_HOST.name, InetAddress.getLocalHost.getHostName)
     control = new ControlServer(host, secret, new Actions)
     val port = control.port
-    // Only workers with key-value access receive the secret's file (a look in HDFS).
+    // Only containers with key-value access receive the secret's file (a look in HDFS).
     def secretFile = Resources.describe(conf, LaunchContract.SecretName,
       s"${contract.recordsFolder}/$appId.secret", "FILE", "PRIVATE")
     startTokenRefresher()
-    launcher = new ContainerLauncher(spec, secretFile, s"$host:$port", contract.acls)
+    // Without Kerberos a container's HDFS identity is this variable (as the AM's own).
+    val identity = if (org.apache.hadoop.security.UserGroupInformation.isSecurityEnabled) Map.empty[String, String]
+      else Map("HADOOP_USER_NAME" -> org.apache.hadoop.security.UserGroupInformation.getCurrentUser.getShortUserName)
+    runners = contract.ordered.map { case (name, spec) =>
+      new ServiceRunner(name, spec, new ContainerLauncher(name, spec, secretFile, s"$host:$port", contract.acls,
+        appId, identity), rm, nm, adoptedStopper, () => state.markDirty(), events)
+    }
     val firstAttempt = attemptId.getAttemptId == 1
     // Asks queued before registering are granted sooner (Python checked their size).
-    if (firstAttempt && spec.target > 0) requestContainers(spec.target, defaultCapability)
+    if (firstAttempt) beginReadyServices()
     // The tracking URL: YARN's UI links to the status page through its proxy.
     val registration = rm.registerApplicationMaster(host, port, s"http://$host:$port/")
     maxCapability = registration.getMaximumResourceCapability
     log(s"registered; control endpoint on $host:$port, status page $pageProxyUrl")
-    events.add(s"attempt ${attemptId.getAttemptId} registered; target ${tracker.target}")
+    events.add(s"attempt ${attemptId.getAttemptId} registered")
     if (!firstAttempt) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
     state.markDirty()
     control.start() // served once the state is whole (a later attempt has taken over)
+    contract.driver.foreach { d =>
+      driver = new Driver(d, Map("KNIT_APPLICATION_ID" -> appId, "KNIT_AM_ADDRESS" -> s"$host:$port",
+        "KNIT_SERVICE" -> "driver") ++ identity, secret, code => {
+        val why = s"the driver exited with code $code"
+        log(why)
+        events.add(why)
+        if (finishAs.isEmpty)
+          finishAs = Some(if (code == 0) (FinalApplicationStatus.SUCCEEDED, why) else (FinalApplicationStatus.FAILED, why))
+        wake()
+      })
+      driver.start()
+      log("driver started")
+    }
     waitUntilDone()
-    val (succeeded, diagnostics) = tracker.summary
-    val (status, text) =
-      if (shutdownRequested) (FinalApplicationStatus.KILLED, "the ResourceManager asked us to shut down")
-      else if (stalledMessage.nonEmpty) (FinalApplicationStatus.FAILED, stalledMessage)
-      else if (succeeded) (FinalApplicationStatus.SUCCEEDED, diagnostics)
-      else (FinalApplicationStatus.FAILED, diagnostics)
+    val (status, text) = finalStatus
     log(s"finishing $status: $text")
     control.stop()
+    if (driver != null) driver.stop()
     if (refresher != null) refresher.stop()
     rm.unregisterApplicationMaster(status, text, "")
     nm.stop()
     adoptedStopper.stop()
     rm.stop()
     if (status == FinalApplicationStatus.SUCCEEDED) 0 else 1
+  }
+
+  private def finalStatus: (FinalApplicationStatus, String) = {
+    lazy val summaries = runners.map(r => r.name -> r.tracker.summary)
+    lazy val summary = if (runners.size == 1) summaries.head._2._2
+      else summaries.map { case (name, (_, text)) => s"$name: $text" }.mkString("; ")
+    if (shutdownRequested) (FinalApplicationStatus.KILLED, "the ResourceManager asked us to shut down")
+    else finishAs.getOrElse {
+      if (stalledMessage.nonEmpty) (FinalApplicationStatus.FAILED, stalledMessage)
+      else if (runners.forall(_.succeeded)) (FinalApplicationStatus.SUCCEEDED, summary)
+      else (FinalApplicationStatus.FAILED, summary)
+    }
+  }
+
+  /** Ask for the containers of every service whose dependencies have started. */
+  private def beginReadyServices(): Unit = synchronized {
+    val started = runners.filter(_.hasStarted).map(_.name).toSet
+    runners.filter(r => !r.isBegun && r.spec.depends.forall(started)).foreach { r =>
+      val asked = r.begin()
+      if (r.spec.depends.nonEmpty) {
+        log(s"${r.name}: ${r.spec.depends.mkString(", ")} started; asking for its $asked container(s)")
+        events.add(s"${r.name}: its dependencies started; asking for $asked container(s)")
+      }
+      if (asked > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
+      state.markDirty()
+    }
   }
 
   @volatile private var refresher: TokenRefresher = _
@@ -145,44 +202,64 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     log(s"renewing delegation tokens as ${contract.kerberosPrincipal} from its keytab")
   }
 
-  /** A later attempt: take over the containers still running and ask for what the target lacks. */
+  /** A later attempt: take over the containers still running and ask for what the targets lack. */
   private def resume(running: Seq[Container]): Unit = {
     val saved = state.load()
-    tracker.restore(saved.target.getOrElse(spec.target), saved.restarts)
     kv.restore(saved.kv)
     running.foreach { c =>
-      tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
+      val r = runners.find(_.owns(c)).getOrElse(runners.head)
+      r.tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
         c.getResource.getMemorySize, c.getResource.getVirtualCores)
     }
-    val missing = tracker.requestMissing()
-    log(s"took over ${running.size} running container(s) of the previous attempt; " +
-      s"target ${tracker.target}, asking for $missing more")
-    events.add(s"took over ${running.size} running container(s) of the previous attempt; asking for $missing more")
-    asks.synchronized(ask(missing, defaultCapability))
-    if (missing > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
+    runners.foreach { r =>
+      r.launcher.instancesBefore(saved.services.get(r.name).map(_.launched).getOrElse(r.tracker.workers.size))
+      saved.services.get(r.name) match {
+        case Some(s) if s.begun =>
+          r.markStarted()
+          val missing = r.begin(Some((s.target, s.restarts)))
+          log(s"${r.name}: took over ${r.tracker.live.size} running container(s); target ${r.tracker.target}, " +
+            s"asking for $missing more")
+          if (missing > 0) rm.setHeartbeatInterval(fastHeartbeatMs)
+        case _ => ()
+      }
+    }
+    events.add(s"took over ${running.size} running container(s) of the previous attempt")
+    beginReadyServices()
     state.markDirty()
   }
 
-  private def finished: Boolean = !contract.keepAlive && tracker.isDone
+  private def finished: Boolean =
+    finishAs.nonEmpty || (!contract.keepAlive && driver == null && runners.forall(_.isIdle))
 
   private def clientGone: Boolean =
     contract.clientTimeoutMs > 0 && control.clientGone(contract.clientTimeoutMs)
 
+  private def saveState(): Unit = state.saveIfDirty(runners.map(r => r.name -> StateStore.ServiceState(
+    r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshot)
+
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {
       done.wait(500)
-      state.saveIfDirty(tracker.target, tracker.restarts, kv.snapshot)
-      tracker.fatal.foreach(why => stalledMessage = why)
+      saveState()
+      beginReadyServices()
+      runners.iterator.flatMap(r => r.fatal.map(why => if (runners.size > 1) s"service ${r.name}: $why" else why))
+        .nextOption().foreach(why => stalledMessage = why)
       if (clientGone)
         stalledMessage = s"the client has not contacted the ApplicationMaster for " +
           s"${contract.clientTimeoutMs / 1000} s (its process ended?); stopping so the application is not orphaned"
       // A service waits for its asks (withdrawn or granted later); a job fails.
-      if (!contract.keepAlive && tracker.allocationStalled(contract.allocationTimeoutMs))
-        stalledMessage = s"YARN granted ${tracker.granted} of ${tracker.asked} containers " +
-          s"(${spec.memoryMb} MB, ${spec.vcores} vcores each) within " +
+      if (!contract.keepAlive) runners.find(_.tracker.allocationStalled(contract.allocationTimeoutMs)).foreach { r =>
+        stalledMessage = s"YARN granted ${r.tracker.granted} of ${r.tracker.asked} containers " +
+          (if (runners.size > 1) s"of service ${r.name} " else "") +
+          s"(${r.spec.memoryMb} MB, ${r.spec.vcores} vcores" +
+          r.spec.extraResources.map { case (k, v) => s", $v $k" }.mkString + s" each) within " +
           s"${contract.allocationTimeoutMs / 1000} s; the queue or cluster lacks room: " +
-          "ask for fewer or smaller containers, or another queue"
+          "ask for fewer or smaller containers, or another queue" +
+          (if (r.spec.nodeLabel.nonEmpty || r.spec.nodes.nonEmpty || r.spec.racks.nonEmpty)
+            ", or relax the service's placement" else "")
+      }
     }
+    saveState()
   }
 
   private def wake(): Unit = done.synchronized(done.notifyAll())
@@ -197,93 +274,6 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       Some(s"a container of ${capability.getVirtualCores} vcores is more than the scheduler's maximum " +
         s"of ${max.getVirtualCores}; ask for fewer virtual_cores")
     else None
-  }
-
-  /** Guards every change of the asks held by the AMRM client: the callback thread
-    * reads them while control requests add and withdraw. */
-  private val asks = new Object
-  /** Sizes asked for so far: how outstanding asks are found to withdraw them. */
-  private val askedCapabilities = scala.collection.mutable.LinkedHashSet[Resource]()
-
-  /** Queue `count` asks with the AMRM client, naming nodes as [[Locality]] plans
-    * them (callers hold `asks`). */
-  private def ask(count: Int, capability: Resource): Unit = {
-    val held = tracker.live.groupBy(w => NodeId.fromString(w.node).getHost).map { case (h, ws) => h -> ws.size }
-    askedCapabilities += capability
-    locality.plan(count, held).foreach { node =>
-      rm.addContainerRequest(new ContainerRequest(capability, node.map(Array(_)).orNull, null, priority))
-    }
-  }
-
-  /** The ask a granted container answers: one naming its node if there is one, else
-    * any it fits in (the granted capability may be rounded up). */
-  private def matchingAsk(c: Container): Option[ContainerRequest] = {
-    def at(where: String) =
-      rm.getMatchingRequests(c.getPriority, where, c.getResource).asScala.iterator.flatMap(_.asScala)
-    at(c.getNodeId.getHost).nextOption().orElse(at(ResourceRequest.ANY).nextOption())
-  }
-
-  private def requestContainers(count: Int, capability: Resource): Unit = {
-    asks.synchronized {
-      tracker.request(count)
-      ask(count, capability)
-    }
-    rm.setHeartbeatInterval(fastHeartbeatMs)
-    state.markDirty()
-  }
-
-  private def replace(capability: Resource): Unit = {
-    asks.synchronized(ask(1, capability))
-    rm.setHeartbeatInterval(fastHeartbeatMs)
-    state.markDirty()
-  }
-
-  private def outstandingAsks(): List[ContainerRequest] =
-    askedCapabilities.toList.reverse
-      .flatMap(cap => rm.getMatchingRequests(priority, ResourceRequest.ANY, cap).asScala.flatMap(_.asScala).toList)
-      .distinct
-
-  private def withdrawContainers(count: Int): Int = {
-    val withdrawn = asks.synchronized {
-      val n = tracker.withdraw(count)
-      outstandingAsks().take(n).foreach(rm.removeContainerRequest)
-      n
-    }
-    if (tracker.pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
-    state.markDirty()
-    withdrawn
-  }
-
-  private def removeContainer(id: String): Boolean = {
-    val worker = if (tracker.remove(id)) tracker.worker(id) else None
-    worker.foreach { w =>
-      val (id, node) = (ContainerId.fromString(w.id), NodeId.fromString(w.node))
-      if (launcher.launched(w.id)) nm.stopContainerAsync(id, node)
-      else {
-        // Adopted from an earlier attempt: the asynchronous NM client ignores containers
-        // it did not start; the synchronous one stops any (with the NM tokens the
-        // registration passed on), and the ResourceManager is told to release it too.
-        try adoptedStopper.stopContainer(id, node)
-        catch { case e: Exception => log(s"stopping adopted $id at its NodeManager failed: $e") }
-        rm.releaseAssignedContainer(id)
-      }
-      state.markDirty()
-    }
-    worker.nonEmpty
-  }
-
-  /** Set the target: ask for the missing, withdraw asks, then stop the newest containers. */
-  private def scaleTo(n: Int, capability: Resource): String = {
-    val current = tracker.removable.size + tracker.pending // not counting those being stopped
-    if (n > current) requestContainers(n - current, capability)
-    else if (n < current) {
-      var surplus = current - n
-      surplus -= withdrawContainers(surplus)
-      tracker.removable.take(surplus).foreach(w => removeContainer(w.id))
-    }
-    log(s"target set to $n (was $current)")
-    events.add(s"target set to $n (was $current)")
-    ControlReplies.target(tracker.target)
   }
 
   private def log(message: String): Unit = println(s"${java.time.Instant.now} knit-am: $message")
@@ -305,34 +295,39 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     }
   }
 
+  private def pending: Int = runners.map(_.tracker.pending).sum
+
   private final class RMCallbacks extends AMRMClientAsync.AbstractCallbackHandler {
     override def onContainersAllocated(containers: JList[Container]): Unit = {
       containers.asScala.foreach(allocated)
-      if (!containers.isEmpty) milestones.granted(containers.size, tracker.pending)
+      if (!containers.isEmpty) milestones.granted(containers.size, pending)
     }
 
     private def allocated(c: Container): Unit = {
-      val launch = tracker.allocated(c.getId.toString, c.getNodeId.toString,
-        c.getNodeHttpAddress, c.getResource.getMemorySize, c.getResource.getVirtualCores)
-      if (launch) {
-        events.add(s"${c.getId} granted on ${c.getNodeId}")
-        asks.synchronized(matchingAsk(c).foreach(rm.removeContainerRequest))
-        nm.startContainerAsync(c, launcher.context(c))
-      } else rm.releaseAssignedContainer(c.getId)
-      if (tracker.pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+      runners.find(_.owns(c)).flatMap(r => r.allocated(c)) match {
+        case Some(context) =>
+          events.add(s"${c.getId} granted on ${c.getNodeId}")
+          nm.startContainerAsync(c, context)
+        case None => rm.releaseAssignedContainer(c.getId)
+      }
+      if (pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
     }
 
     override def onContainersCompleted(statuses: JList[ContainerStatus]): Unit = {
       statuses.asScala.foreach { s =>
         val id = s.getContainerId.toString
         log(s"$id exited with ${s.getExitStatus} ${s.getDiagnostics.trim.take(200)}")
-        val capability = tracker.worker(id).map(w => Resource.newInstance(w.memoryMb, w.vcores))
         // (A surplus grant released at once is no container of ours.)
-        if (capability.nonEmpty) events.add(s"$id exited with status ${s.getExitStatus}")
-        if (tracker.completed(id, s.getExitStatus, s.getDiagnostics)) {
-          log(s"replacing $id (restart ${tracker.restarts} of ${if (spec.maxRestarts < 0) "unlimited" else spec.maxRestarts})")
-          events.add(s"$id failed; asking for a replacement (restart ${tracker.restarts})")
-          replace(capability.getOrElse(defaultCapability))
+        runnerOf(id).foreach { r =>
+          val w = r.tracker.worker(id).get
+          events.add(s"$id exited with status ${s.getExitStatus}")
+          if (r.tracker.completed(id, s.getExitStatus, s.getDiagnostics)) {
+            val limit = if (r.spec.maxRestarts < 0) "unlimited" else r.spec.maxRestarts.toString
+            log(s"replacing $id of ${r.name} (restart ${r.tracker.restarts} of $limit)")
+            events.add(s"$id failed; asking for a replacement (restart ${r.tracker.restarts})")
+            r.replaceAfter(id, Capability(w.memoryMb, w.vcores, r.spec.extraResources))
+            rm.setHeartbeatInterval(fastHeartbeatMs)
+          }
         }
         state.markDirty()
       }
@@ -346,18 +341,19 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     override def onNodesUpdated(reports: JList[NodeReport]): Unit = reports.asScala.foreach { r =>
       val host = r.getNodeId.getHost
       if (r.getNodeState == NodeState.RUNNING) {
-        val (total, used) = (r.getCapability, Option(r.getUsed).getOrElse(Resource.newInstance(0L, 0)))
-        val free = math.min((total.getMemorySize - used.getMemorySize) / math.max(1, spec.memoryMb),
-          ((total.getVirtualCores - used.getVirtualCores) / math.max(1, spec.vcores)).toLong).toInt
-        val held = tracker.live.count(w => NodeId.fromString(w.node).getHost == host)
-        locality.update(host, math.max(0, free) + held)
+        val used = Option(r.getUsed).getOrElse(Resource.newInstance(0L, 0))
+        val free = org.apache.hadoop.yarn.util.resource.Resources.subtract(r.getCapability, used)
+        runners.foreach(_.nodeRoom(host, Some(free)))
       } else {
-        locality.forget(host)
+        runners.foreach(_.nodeRoom(host, None))
         events.add(s"node $host is ${r.getNodeState}: asks no longer name it")
       }
     }
 
-    override def getProgress: Float = tracker.progress
+    override def getProgress: Float = userProgress.getOrElse {
+      val begun = runners.filter(_.isBegun)
+      if (begun.isEmpty) 0f else begun.map(_.tracker.progress).sum / begun.size
+    }
 
     override def onError(e: Throwable): Unit = {
       log(s"ResourceManager error: $e")
@@ -368,14 +364,17 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
   private final class NMCallbacks extends NMClientAsync.AbstractCallbackHandler {
     override def onContainerStarted(id: ContainerId, serviceData: java.util.Map[String, ByteBuffer]): Unit = {
-      tracker.started(id.toString)
+      runnerOf(id.toString).foreach(_.tracker.started(id.toString))
       events.add(s"$id started")
-      milestones.started(tracker.pending, tracker.workers.values.count(_.state == "ALLOCATED"))
+      milestones.started(pending, runners.map(_.tracker.workers.values.count(_.state == "ALLOCATED")).sum)
+      if (runners.exists(!_.isBegun)) beginReadyServices()
     }
 
     override def onStartContainerError(id: ContainerId, t: Throwable): Unit = {
       events.add(s"$id could not be launched: $t")
-      if (tracker.completed(id.toString, -1, s"launch failed: $t")) replace(defaultCapability)
+      runnerOf(id.toString).foreach { r =>
+        if (r.tracker.completed(id.toString, -1, s"launch failed: $t")) r.replaceAfter(id.toString, r.defaultCapability)
+      }
       wake()
     }
 
@@ -390,57 +389,98 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   }
 
   private final class Actions extends ControlServer.Actions {
-    def list(): String = ControlReplies.report(tracker, amContainer, attemptId.getAttemptId, spec.maxRestarts)
+    def list(): String = ControlReplies.report(runners.map(r => (r.name, r.tracker, r.spec.maxRestarts)),
+      amContainer, attemptId.getAttemptId)
 
-    private def capability(memoryMb: Option[Int], vcores: Option[Int]): Either[String, Resource] = {
-      val c = Resource.newInstance(memoryMb.getOrElse(spec.memoryMb).toLong, vcores.getOrElse(spec.vcores))
+    private def sized(r: ServiceRunner, memoryMb: Option[Int], vcores: Option[Int]): Either[String, Resource] = {
+      val c = r.capability(memoryMb, vcores)
       if (c.getMemorySize < 1 || c.getVirtualCores < 1) Left("memory and vcores must be at least 1")
       else tooBig(c).toLeft(c)
     }
 
-    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
+    private def inService[T](service: Option[String])(f: ServiceRunner => (Int, String)): (Int, String) =
+      runner(service) match {
+        case Left(why) => (404, ControlReplies.error(why))
+        case Right(r) => f(r)
+      }
+
+    private def started(r: ServiceRunner, count: Int): Unit = {
+      if (!r.isBegun) r.markStarted() // asked for explicitly: its dependencies no longer hold it back
+      rm.setHeartbeatInterval(fastHeartbeatMs)
+      log(s"${r.name}: asking for $count more container(s)")
+    }
+
+    def add(service: Option[String], count: Int, memoryMb: Option[Int], vcores: Option[Int],
+            env: Map[String, String]): (Int, String) = inService(service) { r =>
       if (count < 1 || count > ApplicationMaster.MaxAskPerCall)
         (400, ControlReplies.error(s"count must be between 1 and ${ApplicationMaster.MaxAskPerCall}, not $count"))
-      else capability(memoryMb, vcores) match {
+      else sized(r, memoryMb, vcores) match {
         case Left(why) => (400, ControlReplies.error(why))
-        case Right(c) => requestContainers(count, c); (200, ControlReplies.asked(count, tracker.target))
+        case Right(c) => started(r, count); r.request(count, c, env); (200, ControlReplies.asked(count, r.tracker.target))
+      }
+    }
+
+    def scale(service: Option[String], target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
+      inService(service) { r =>
+        if (target < 0 || target > ApplicationMaster.MaxAskPerCall)
+          (400, ControlReplies.error(s"target must be between 0 and ${ApplicationMaster.MaxAskPerCall}, not $target"))
+        else sized(r, memoryMb, vcores) match {
+          case Left(why) => (400, ControlReplies.error(why))
+          case Right(c) =>
+            if (!r.isBegun) r.markStarted()
+            val set = r.scaleTo(target, c)
+            rm.setHeartbeatInterval(if (r.tracker.pending > 0) fastHeartbeatMs else idleHeartbeatMs)
+            log(s"${r.name}: target set to $target")
+            (200, ControlReplies.target(set))
+        }
       }
 
-    def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) =
-      if (target < 0 || target > ApplicationMaster.MaxAskPerCall)
-        (400, ControlReplies.error(s"target must be between 0 and ${ApplicationMaster.MaxAskPerCall}, not $target"))
-      else capability(memoryMb, vcores) match {
-        case Left(why) => (400, ControlReplies.error(why))
-        case Right(c) => (200, scaleTo(target, c))
-      }
-
-    def withdraw(count: Int): String = {
-      val withdrawn = withdrawContainers(count)
-      log(s"withdrew $withdrawn container ask(s)")
-      events.add(s"withdrew $withdrawn container ask(s)")
-      ControlReplies.withdrawn(withdrawn)
+    def withdraw(service: Option[String], count: Int): (Int, String) = inService(service) { r =>
+      val withdrawn = r.withdraw(count)
+      if (pending == 0) rm.setHeartbeatInterval(idleHeartbeatMs)
+      log(s"${r.name}: withdrew $withdrawn container ask(s)")
+      events.add(s"${r.name}: withdrew $withdrawn container ask(s)")
+      (200, ControlReplies.withdrawn(withdrawn))
     }
 
     def remove(id: String): (Int, String) =
       if (id == amContainer) (400, ControlReplies.ownContainer(id))
-      else if (removeContainer(id)) { events.add(s"$id stopped on request"); (200, ControlReplies.removed(id)) }
+      else if (runnerOf(id).exists(_.remove(id))) { events.add(s"$id stopped on request"); (200, ControlReplies.removed(id)) }
       else (404, ControlReplies.notLive(id))
+
+    def shutdown(status: String, diagnostics: String): (Int, String) =
+      scala.util.Try(FinalApplicationStatus.valueOf(status)).toOption
+        .filter(s => s != FinalApplicationStatus.UNDEFINED) match {
+        case None => (400, ControlReplies.error(s"status must be SUCCEEDED, FAILED or KILLED, not '$status'"))
+        case Some(s) =>
+          val text = if (diagnostics.nonEmpty) diagnostics else s"shut down on request ($s)"
+          log(s"shutdown requested: $s: $text")
+          events.add(s"shutdown requested: $s")
+          finishAs = Some((s, text))
+          wake()
+          (200, ControlReplies.shuttingDown(s.toString))
+      }
+
+    def setProgress(progress: Double): (Int, String) =
+      if (progress.isNaN || progress < 0 || progress > 1)
+        (400, ControlReplies.error(s"progress must be between 0 and 1, not $progress"))
+      else { userProgress = Some(progress.toFloat); (200, ControlReplies.progress(progress)) }
 
     def keyValues: KeyValueStore = kv
 
     def statusPage(): String = StatusPage.render(StatusPage.View(
-      appId, attemptId.getAttemptId, sys.env.getOrElse("USER", ""), tracker.target, tracker.pending,
-      tracker.restarts, spec.maxRestarts,
-      tracker.workers.values.toSeq.map(w => StatusPage.Row(w.id, w.state, w.node, w.nodeHttp, w.memoryMb,
-        w.vcores, w.exitStatus, w.diagnostics)),
-      events.recent))
+      appId, attemptId.getAttemptId, owner, runners.map(_.tracker.target).sum, pending,
+      runners.map(_.tracker.restarts).sum, runners.head.spec.maxRestarts,
+      runners.flatMap(r => r.tracker.workers.values.toSeq.map(w => StatusPage.Row(w.id, w.state, w.node, w.nodeHttp,
+        w.memoryMb, w.vcores, w.exitStatus, w.diagnostics, r.name))),
+      events.recent, services = runners.map(_.name), keyValues = kv.snapshot))
 
     def servesPageTo(address: java.net.InetAddress): Boolean = pageProxyFrom.contains(address)
 
     def pageProxyUrl: String = ApplicationMaster.this.pageProxyUrl
 
     def mayView(user: Option[String]): Boolean = StatusPage.mayView(user,
-      owner = sys.env.getOrElse("USER", ""), viewAcl = contract.acls.get("VIEW_APP"),
+      owner = owner, viewAcl = contract.acls.get("VIEW_APP"),
       adminAcl = conf.get("yarn.admin.acl", "*"), aclsEnabled = conf.getBoolean("yarn.acl.enable", false),
       groups = u => org.apache.hadoop.security.Groups.getUserToGroupsMappingService(conf).getGroupsSet(u).asScala.toSet)
   }

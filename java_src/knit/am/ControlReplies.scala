@@ -7,19 +7,33 @@ import knit.contract._
   * Python client, `knit/am_client.py`).
   */
 object ControlReplies {
-  /** `GET /containers`: the whole report. */
-  def report(tracker: ContainerTracker, amContainer: String, attempt: Int, maxRestarts: Int): String =
+  /** `GET /containers`: the whole report, of services given as (name, tracker,
+    * max_restarts), the first one's first. The top-level counts are the sums over the
+    * services (`max_restarts` is the first service's); `services` has each one's. */
+  def report(services: Seq[(String, ContainerTracker, Int)], amContainer: String, attempt: Int): String =
     Json.obj(
       "am" -> amContainer,
       "attempt" -> attempt,
-      "pending" -> tracker.pending,
-      "target" -> tracker.target,
-      "restarts" -> tracker.restarts,
-      "max_restarts" -> maxRestarts,
-      "ended_not_listed" -> tracker.endedNotListed,
-      "containers" -> tracker.workers.values.toSeq.sortBy(_.id).map(w => Map(
-        "id" -> w.id, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
-        "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)))
+      "pending" -> services.map(_._2.pending).sum,
+      "target" -> services.map(_._2.target).sum,
+      "restarts" -> services.map(_._2.restarts).sum,
+      "max_restarts" -> services.head._3,
+      "ended_not_listed" -> services.map(_._2.endedNotListed).sum,
+      "services" -> services.map { case (name, t, maxRestarts) => name -> Map(
+        "target" -> t.target, "pending" -> t.pending, "restarts" -> t.restarts, "max_restarts" -> maxRestarts,
+        "ended_not_listed" -> t.endedNotListed)
+      }.toMap,
+      "containers" -> services.flatMap { case (name, t, _) => t.workers.values.toSeq.map(w => name -> w) }
+        .sortBy(_._2.id).map { case (name, w) => Map(
+          "id" -> w.id, "service" -> name, "state" -> w.state, "node" -> w.node, "nodeHttpAddress" -> w.nodeHttp,
+          "memoryMb" -> w.memoryMb, "vcores" -> w.vcores, "exitStatus" -> w.exitStatus)
+        })
+
+  /** `POST /shutdown`. */
+  def shuttingDown(status: String): String = Json.obj("status" -> status)
+
+  /** `PUT /progress`. */
+  def progress(value: Double): String = Json.obj("progress" -> value)
 
   /** `PUT /containers/target`. */
   def target(target: Int): String = Json.obj("target" -> target)

@@ -14,12 +14,16 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
 /** The ApplicationMaster's control endpoint, for the client that submitted it (and
   * its containers, which hold the secret as a PRIVATE file).
   *
-  *  - `GET /containers`: containers, asks pending, target, restarts
-  *  - `POST /containers?count=N&memory=MB&vcores=V`: ask for N more
-  *  - `PUT /containers/target?n=N&memory=MB&vcores=V`: set the target
-  *  - `DELETE /containers/pending?count=N`: withdraw asks not granted yet
+  *  - `GET /containers`: containers (each with its service), asks pending, targets, restarts
+  *  - `POST /containers?service=S&count=N&memory=MB&vcores=V`: ask for N more (a JSON
+  *    body `{"env": {...}}` overrides variables of those containers)
+  *  - `PUT /containers/target?service=S&n=N&memory=MB&vcores=V`: set the target
+  *  - `DELETE /containers/pending?service=S&count=N`: withdraw asks not granted yet
   *  - `DELETE /containers/ID`: stop a container
+  *  - `POST /shutdown?status=SUCCEEDED|FAILED|KILLED&diagnostics=TEXT`: end the application
+  *  - `PUT /progress?value=P`: the progress YARN shows (0 to 1)
   *  - `POST /heartbeat`: the client is alive (what `client_timeout_s` watches)
+  *  (`service` may be left out: the first service, `Knit.start`'s only one.)
   *  - `GET /kv`, `GET /kv/KEY?wait=S`, `PUT /kv/KEY` (body: the value), `DELETE /kv/KEY`
   *  - `GET /`: the read-only [[StatusPage]] (no secret; for the ResourceManager's proxy)
   *
@@ -39,6 +43,8 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   server.createContext("/containers", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/kv", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/heartbeat", (exchange: HttpExchange) => handle(exchange))
+  server.createContext("/shutdown", (exchange: HttpExchange) => handle(exchange))
+  server.createContext("/progress", (exchange: HttpExchange) => handle(exchange))
   server.createContext("/", (exchange: HttpExchange) => page(exchange))
 
   /** The port, bound already: connections wait in the backlog until [[start]]. */
@@ -124,15 +130,22 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
     val path = exchange.getRequestURI.getPath.stripSuffix("/")
     val q = query(exchange)
     def count = q.getOrElse("count", "1").toInt
+    val service = q.get("service")
     (exchange.getRequestMethod, path) match {
       case ("GET", "/containers") => (200, actions.list())
-      case ("POST", "/containers") => actions.add(count, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
+      case ("POST", "/containers") =>
+        ControlServer.envOverrides(exchange.getRequestBody.readNBytes(ControlServer.MaxBodyBytes + 1)) match {
+          case Left(why) => (400, ControlReplies.error(why))
+          case Right(env) => actions.add(service, count, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt), env)
+        }
       case ("PUT", "/containers/target") =>
-        actions.scale(q.getOrElse("n", "-1").toInt, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
+        actions.scale(service, q.getOrElse("n", "-1").toInt, q.get("memory").map(_.toInt), q.get("vcores").map(_.toInt))
       case ("DELETE", "/containers/pending") =>
         if (count < 1) (400, ControlReplies.error("count must be >= 1"))
-        else (200, actions.withdraw(count))
+        else actions.withdraw(service, count)
       case ("DELETE", p) if p.startsWith("/containers/") => actions.remove(p.stripPrefix("/containers/"))
+      case ("POST", "/shutdown") => actions.shutdown(q.getOrElse("status", "SUCCEEDED"), q.getOrElse("diagnostics", ""))
+      case ("PUT", "/progress") => actions.setProgress(q.getOrElse("value", "-1").toDouble)
       case ("POST", "/heartbeat") => (200, ControlReplies.alive)
       case ("GET", "/kv") => (200, Json.value(actions.keyValues.snapshot))
       case (method, p) if p.startsWith("/kv/") => keyValue(method, p.stripPrefix("/kv/"), q, exchange)
@@ -190,12 +203,40 @@ object ControlServer {
     System.setProperty("sun.net.httpserver.idleInterval", "30")
   }
 
+  /** Largest request body (a container's environment overrides). */
+  val MaxBodyBytes: Int = 64 * 1024
+
+  private val EnvName = "^[A-Za-z_][A-Za-z0-9_]*$".r
+
+  /** The `{"env": {NAME: value}}` body of `POST /containers` (empty: no overrides). */
+  def envOverrides(body: Array[Byte]): Either[String, Map[String, String]] =
+    if (body.length > MaxBodyBytes) Left(s"the request body is over $MaxBodyBytes bytes")
+    else if (body.isEmpty) Right(Map.empty)
+    else scala.util.Try(Json.parse(new String(body, UTF_8))).toOption match {
+      case Some(m: Map[_, _]) => m.asInstanceOf[Map[String, Any]].getOrElse("env", Map.empty) match {
+        case env: Map[_, _] =>
+          val pairs = env.asInstanceOf[Map[String, Any]].toSeq
+          pairs.collectFirst {
+            case (k, _) if EnvName.findFirstIn(k).isEmpty => s"env: '$k' is not a variable name"
+            case (k, v: String) if v.contains(0.toChar) => s"env: $k holds a NUL character"
+            case (k, v) if !v.isInstanceOf[String] => s"env: $k must be a string, not $v"
+          }.toLeft(pairs.map { case (k, v) => k -> v.toString }.toMap)
+        case other => Left(s"env must be an object of strings, not $other")
+      }
+      case _ => Left("the body must be a JSON object such as {\"env\": {\"NAME\": \"value\"}}")
+    }
+
   trait Actions {
     def list(): String
-    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String)
-    def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String)
+    def add(service: Option[String], count: Int, memoryMb: Option[Int], vcores: Option[Int],
+            env: Map[String, String]): (Int, String)
+    def scale(service: Option[String], target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String)
     def remove(containerId: String): (Int, String)
-    def withdraw(count: Int): String
+    def withdraw(service: Option[String], count: Int): (Int, String)
+    /** End the application with this final status and diagnostics. */
+    def shutdown(status: String, diagnostics: String): (Int, String)
+    /** The progress the ApplicationMaster reports to YARN. */
+    def setProgress(progress: Double): (Int, String)
     def keyValues: KeyValueStore
     /** The HTML of the status page. */
     def statusPage(): String

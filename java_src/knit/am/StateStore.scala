@@ -2,41 +2,33 @@ package knit.am
 
 import knit.contract._
 
-import java.net.InetAddress
-import java.nio.ByteBuffer
 import java.nio.charset.StandardCharsets.UTF_8
-import java.util.{Base64, List => JList}
-
-import scala.jdk.CollectionConverters._
 
 import org.apache.hadoop.fs.{FileSystem, Path}
 import org.apache.hadoop.fs.permission.FsPermission
-import org.apache.hadoop.yarn.api.ApplicationConstants
-import org.apache.hadoop.yarn.api.ApplicationConstants.Environment
-import org.apache.hadoop.yarn.api.records._
-import org.apache.hadoop.yarn.client.api.AMRMClient.ContainerRequest
-import org.apache.hadoop.yarn.client.api.NMClient
-import org.apache.hadoop.yarn.client.api.async.{AMRMClientAsync, NMClientAsync}
 import org.apache.hadoop.yarn.conf.YarnConfiguration
-import org.apache.hadoop.yarn.util.Records
 
-/** What a new attempt of the ApplicationMaster needs from the last one: the target,
-  * the restarts used and the key-value store, in an HDFS file (mode 600) beside the
-  * launch contract. Written from the main loop when something changed. */
+/** What a new attempt of the ApplicationMaster needs from the last one: each service's
+  * target, restarts used, whether it was begun (its dependencies had started) and how
+  * many containers it launched, and the key-value store, in an HDFS file (mode 600)
+  * beside the launch contract. Written from the main loop when something changed. */
 final class StateStore(conf: YarnConfiguration, file: String) {
-  final case class Saved(target: Option[Int], restarts: Int, kv: Map[String, String])
+  import StateStore._
 
   @volatile private var dirty = false
   private val path = new Path(file)
 
   def markDirty(): Unit = dirty = true
 
-  def saveIfDirty(target: Int, restarts: Int, kv: Map[String, String]): Unit = if (dirty) {
+  def saveIfDirty(services: Map[String, ServiceState], kv: Map[String, String]): Unit = if (dirty) {
     dirty = false
     try {
       val fs = path.getFileSystem(conf)
       val out = FileSystem.create(fs, path, new FsPermission(Integer.parseInt("600", 8).toShort))
-      try out.write(Json.obj("target" -> target, "restarts" -> restarts, "kv" -> kv).getBytes(UTF_8))
+      val saved = services.map { case (name, s) =>
+        name -> Map("target" -> s.target, "restarts" -> s.restarts, "begun" -> s.begun, "launched" -> s.launched)
+      }
+      try out.write(Json.obj("services" -> saved, "kv" -> kv).getBytes(UTF_8))
       finally out.close()
     } catch {
       case e: java.io.IOException =>
@@ -48,19 +40,34 @@ final class StateStore(conf: YarnConfiguration, file: String) {
   def load(): Saved =
     try {
       val fs = path.getFileSystem(conf)
-      if (!fs.exists(path)) Saved(None, 0, Map.empty)
+      if (!fs.exists(path)) Saved(Map.empty, Map.empty)
       else {
         val in = fs.open(path)
         val text = try new String(in.readAllBytes(), UTF_8) finally in.close()
-        val m = Json.parse(text).asInstanceOf[Map[String, Any]]
-        Saved(m.get("target").collect { case n: BigDecimal => n.toInt },
-          m.get("restarts").collect { case n: BigDecimal => n.toInt }.getOrElse(0),
-          m.get("kv").collect { case kv: Map[_, _] => kv.map { case (k, v) => k.toString -> v.toString } }
-            .getOrElse(Map.empty))
+        parse(text)
       }
     } catch {
       case e: Exception =>
         println(s"${java.time.Instant.now} knit-am: reading the previous attempt's state failed: $e")
-        Saved(None, 0, Map.empty)
+        Saved(Map.empty, Map.empty)
     }
+}
+
+object StateStore {
+  final case class ServiceState(target: Int, restarts: Int, begun: Boolean, launched: Int)
+  final case class Saved(services: Map[String, ServiceState], kv: Map[String, String])
+
+  private def int(m: Map[String, Any], key: String): Int = m.get(key).collect { case n: BigDecimal => n.toInt }.getOrElse(0)
+
+  def parse(text: String): Saved = {
+    val m = Json.parse(text).asInstanceOf[Map[String, Any]]
+    val services = m.get("services").collect { case s: Map[_, _] =>
+      s.asInstanceOf[Map[String, Any]].collect { case (name, v: Map[_, _]) =>
+        val f = v.asInstanceOf[Map[String, Any]]
+        name -> ServiceState(int(f, "target"), int(f, "restarts"), f.get("begun").contains(true), int(f, "launched"))
+      }
+    }.getOrElse(Map.empty)
+    Saved(services, m.get("kv").collect { case kv: Map[_, _] => kv.map { case (k, v) => k.toString -> v.toString } }
+      .getOrElse(Map.empty))
+  }
 }

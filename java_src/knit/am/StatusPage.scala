@@ -34,11 +34,18 @@ object StatusPage {
   private val OutputQuote = """(?m)^\s*Last \d+ bytes of """.r
 
   final case class Row(id: String, state: String, node: String, nodeHttp: String, memoryMb: Long,
-                       vcores: Int, exitStatus: Option[Int], diagnostics: String)
+                       vcores: Int, exitStatus: Option[Int], diagnostics: String, service: String = "")
 
+  /** What the page shows. With more than one of `services`, containers are grouped by
+    * service first; `keyValues` is the application's key-value store (the page is
+    * served to users with view access only, as YARN's own pages). */
   final case class View(appId: String, attempt: Int, user: String, target: Int, pending: Int,
                         restarts: Int, maxRestarts: Int, containers: Seq[Row],
-                        events: Seq[(Instant, String)], refreshS: Int = 5)
+                        events: Seq[(Instant, String)], refreshS: Int = 5,
+                        services: Seq[String] = Nil, keyValues: Map[String, String] = Map.empty)
+
+  /** Longest value the page shows of a key (the rest is cut, with a mark). */
+  val ShownValueChars = 200
 
   private val time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC)
 
@@ -54,13 +61,25 @@ object StatusPage {
   def render(v: View): String = {
     val live = v.containers.count(c => c.state == "RUNNING" || c.state == "ALLOCATED")
     val restarts = if (v.maxRestarts < 0) s"${v.restarts} (no limit)" else s"${v.restarts} of ${v.maxRestarts}"
-    val byNode = v.containers.groupBy(_.node).toSeq.sortBy(_._1)
-    val nodes = if (byNode.isEmpty) "<p>No containers yet.</p>" else byNode.map { case (node, rows) =>
-      s"""<h3>${escape(node)}</h3>
-         |<table><tr><th>Container</th><th>State</th><th>Memory</th><th>vcores</th><th>Exit status</th><th>Logs</th></tr>
-         |${rows.sortBy(_.id).map(row(v.user, _)).mkString("\n")}
-         |</table>""".stripMargin
-    }.mkString("\n")
+    def byNode(containers: Seq[Row], heading: String) = {
+      val groups = containers.groupBy(_.node).toSeq.sortBy(_._1)
+      if (groups.isEmpty) "<p>No containers yet.</p>" else groups.map { case (node, rows) =>
+        s"""<$heading>${escape(node)}</$heading>
+           |<table><tr><th>Container</th><th>State</th><th>Memory</th><th>vcores</th><th>Exit status</th><th>Logs</th></tr>
+           |${rows.sortBy(_.id).map(row(v.user, _)).mkString("\n")}
+           |</table>""".stripMargin
+      }.mkString("\n")
+    }
+    val nodes =
+      if (v.services.size <= 1) s"<h2>Containers by node</h2>\n${byNode(v.containers, "h3")}"
+      else v.services.map { name =>
+        s"""<h2 class="service">Service ${escape(name)}</h2>\n${byNode(v.containers.filter(_.service == name), "h3")}"""
+      }.mkString("\n")
+    val keyValues = if (v.keyValues.isEmpty) "<p>No keys set.</p>" else
+      "<table id=\"kv\"><tr><th>Key</th><th>Value</th></tr>\n" + v.keyValues.toSeq.sorted.map { case (k, value) =>
+        val shown = if (value.length > ShownValueChars) value.take(ShownValueChars) + " [...]" else value
+        s"<tr><td>${escape(k)}</td><td><code>${escape(shown)}</code></td></tr>"
+      }.mkString("\n") + "\n</table>"
     val events = if (v.events.isEmpty) "<li>none yet</li>" else v.events.reverse.map { case (at, what) =>
       s"<li><time>${time.format(at)}</time> ${escape(what)}</li>"
     }.mkString("\n")
@@ -84,8 +103,9 @@ object StatusPage {
        |<dt>Pending asks</dt><dd id="pending">${v.pending}</dd>
        |<dt>Restarts</dt><dd>$restarts</dd>
        |</dl>
-       |<h2>Containers by node</h2>
        |$nodes
+       |<h2>Key-value store</h2>
+       |$keyValues
        |<h2>Recent events</h2>
        |<ul id="events">
        |$events

@@ -17,7 +17,7 @@ import org.apache.hadoop.yarn.client.api.YarnClient
 import org.apache.hadoop.yarn.conf.YarnConfiguration
 import org.apache.hadoop.yarn.util.Records
 
-import knit.contract.{Json, LaunchContract, Resources}
+import knit.contract.{Capability, Json, LaunchContract, Resources}
 
 /** What Python calls through the gateway: HDFS staging and application submission.
   *
@@ -212,7 +212,14 @@ class Client {
     context.setMaxAppAttempts(contract.maxAttempts)
     // A new attempt of the ApplicationMaster takes over the running workers.
     context.setKeepContainersAcrossApplicationAttempts(true)
-    context.setResource(Resource.newInstance(contract.amMemoryMb.toLong, contract.amVcores))
+    context.setResource(Capability(contract.amMemoryMb.toLong, contract.amVcores,
+      contract.amExtraResources))
+    context.setPriority(Priority.newInstance(contract.priority))
+    if (contract.amNodeLabel.nonEmpty) context.setNodeLabelExpression(contract.amNodeLabel)
+    if (contract.attemptFailuresValidityMs > 0)
+      context.setAttemptFailuresValidityInterval(contract.attemptFailuresValidityMs)
+    if (contract.lifetimeS > 0)
+      context.setApplicationTimeouts(Map(ApplicationTimeoutType.LIFETIME -> java.lang.Long.valueOf(contract.lifetimeS)).asJava)
 
     if (!readyFolders.contains(contract.recordsFolder)) {
       mkdirs(contract.recordsFolder, "700")
@@ -238,7 +245,9 @@ class Client {
     val launch = Records.newRecord(classOf[ContainerLaunchContext])
     // The AM reads contract and secret from HDFS as the application's user: localizing
     // them PRIVATE would cost a localizer process (a JVM) on its node, ~1 s here.
-    launch.setLocalResources(Map(LaunchContract.JarName -> Resources.toLocalResource(contract.jar)).asJava)
+    // (A driver's files are localized here too: it runs in this container.)
+    launch.setLocalResources((Map(LaunchContract.JarName -> Resources.toLocalResource(contract.jar)) ++
+      contract.driver.toSeq.flatMap(_.files).map(r => r.name -> Resources.toLocalResource(r))).asJava)
     val user = UserGroupInformation.getCurrentUser.getShortUserName
     // Without Kerberos the AM's HDFS identity is this variable (as MapReduce's AM does).
     val identity: Map[String, String] =
@@ -254,13 +263,18 @@ class Client {
     val credentials = new Credentials()
     credentials.addSecretKey(LaunchContract.ContractKey, contractJson.getBytes(UTF_8))
     credentials.addSecretKey(LaunchContract.SecretKey, secret.getBytes(UTF_8))
-    if (UserGroupInformation.isSecurityEnabled) Client.addDelegationTokens(conf, credentials)
+    if (UserGroupInformation.isSecurityEnabled) Client.addDelegationTokens(conf, credentials, contract.fileSystems)
     launch.setTokens(Client.serialize(credentials))
     context.setAMContainerSpec(launch)
 
     yarn.submitApplication(context)
     appId
   }
+
+  /** Move a running application to another queue (the scheduler checks the caller
+    * may, and that the queue exists and accepts it). */
+  def moveApplication(appId: String, queue: String): Unit =
+    yarn.moveApplicationAcrossQueues(ApplicationId.fromString(appId), queue)
 
   def close(): Unit = synchronized {
     if (yarnClient != null) yarnClient.stop()
@@ -281,7 +295,7 @@ object Client {
 
   /** New HDFS delegation tokens for one application, renewed by the ResourceManager
     * (it cancels them when the application ends: every submission needs its own). */
-  def addDelegationTokens(conf: YarnConfiguration, credentials: Credentials): Unit = {
+  def addDelegationTokens(conf: YarnConfiguration, credentials: Credentials, others: Seq[String] = Nil): Unit = {
     val rmHost = conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
       YarnConfiguration.DEFAULT_RM_PORT).getHostName
     val renewer = SecurityUtil.getServerPrincipal(conf.get(YarnConfiguration.RM_PRINCIPAL, ""), rmHost)
@@ -289,6 +303,8 @@ object Client {
       throw new IllegalArgumentException(s"${YarnConfiguration.RM_PRINCIPAL} is not set: the cluster's " +
         "yarn-site.xml must name the ResourceManager's principal (the renewer of delegation tokens)")
     FileSystem.get(conf).addDelegationTokens(renewer, credentials)
+    // The other file systems the application names (Skein's `file_systems`).
+    others.foreach(uri => new Path(uri).getFileSystem(conf).addDelegationTokens(renewer, credentials))
   }
 
   def serialize(credentials: Credentials): ByteBuffer = {

@@ -17,41 +17,70 @@ final case class LaunchContract(
     amHeapMb: Int,
     amBootScript: String,
     amJavaOptions: Seq[String],
+    amExtraResources: Map[String, Long],
+    amNodeLabel: String,
     jar: Resources.Described,
+    driver: Option[DriverSpec],
     services: Map[String, ServiceSpec],
     keepAlive: Boolean,
     allocationTimeoutMs: Long,
     clientTimeoutMs: Long,
     recordsFolder: String,
-    kerberosPrincipal: String
+    kerberosPrincipal: String,
+    priority: Int,
+    lifetimeS: Long,
+    attemptFailuresValidityMs: Long,
+    fileSystems: Seq[String]
 ) {
-  /** The application's one service (the contract's `services` has exactly one, by name,
-    * so applications of several services extend it rather than replace it). */
-  def workers: ServiceSpec = services.values.head
+  /** The services in the order of their priorities (the first is the default one of
+    * control calls that name none: `Knit.start`'s only service). */
+  def ordered: Seq[(String, ServiceSpec)] = services.toSeq.sortBy(_._2.priority)
+
+  /** The first service (`Knit.start`'s only one). */
+  def workers: ServiceSpec = ordered.head._2
 }
 
-/** One service's containers: how many, how big, what they run and receive, how often a
-  * failed one is replaced (`maxRestarts`, -1 for always), how many failing in a row
-  * within `startGraceMs` of starting end the application (`maxStartFailures`, 0 for
-  * no limit: see [[ContainerTracker]]), whether they may set
-  * values in the key-value store (`kvAccess`: they get the control secret), and how
-  * many of them each node could hold at submission (`nodes`, see [[Locality]]). */
+/** A user's script run in the ApplicationMaster's container beside it (Skein's
+  * `master.script`): the application ends when it exits, with its exit code deciding
+  * the final status. Its files are localized into the ApplicationMaster's container. */
+final case class DriverSpec(bootScript: String, env: Map[String, String], files: Seq[Resources.Described])
+
+/** One service's containers: how many, how big (memory, vcores and any other YARN
+  * resource type, `extraResources`), what they run and receive, how often a failed one
+  * is replaced (`maxRestarts`, -1 for always) and whether failures beyond that end the
+  * application (`allowFailures`: not), how many failing in a row within `startGraceMs`
+  * of starting end the application (`maxStartFailures`, 0 for no limit: see
+  * [[ContainerTracker]]), whether they may set values in the key-value store
+  * (`kvAccess`: they get the control secret), which services must run first
+  * (`depends`), where they may run (`nodeLabel`, or `nodes`/`racks` with
+  * `relaxLocality`), and how many of them each node could hold at submission (`room`,
+  * see [[Locality]]). `env` is also exported by the boot script, byte-exact; its
+  * entries YARN's launch script can carry go into the launch context too, for the
+  * NodeManager (a container runtime's settings). */
 final case class ServiceSpec(
     target: Int,
     memoryMb: Int,
     vcores: Int,
+    extraResources: Map[String, Long],
     priority: Int,
     maxRestarts: Int,
+    allowFailures: Boolean,
     maxStartFailures: Int,
     startGraceMs: Long,
     kvAccess: Boolean,
+    env: Map[String, String],
     bootScript: String,
-    resources: Seq[Resources.Described],
-    nodes: Map[String, Int]
+    files: Seq[Resources.Described],
+    depends: Seq[String],
+    nodeLabel: String,
+    nodes: Seq[String],
+    racks: Seq[String],
+    relaxLocality: Boolean,
+    room: Map[String, Int]
 )
 
 object LaunchContract {
-  val SchemaVersion = 2
+  val SchemaVersion = 3
   val JarName = "knit.jar"
   /** The variable naming the contract's HDFS file (`<records>/<app>.launch.json`, mode
     * 600); the secret is beside it (`<app>.secret`). Only a path: no secret, no value
@@ -90,9 +119,12 @@ object LaunchContract {
     val app = root.obj("application")
     val am = root.obj("am")
     val services = root.obj("services")
-    if (services.raw.size != 1)
-      throw new IllegalArgumentException(s"the contract names ${services.raw.size} services " +
-        s"(${services.raw.keys.mkString(", ")}); this knit jar runs one per application")
+    if (services.raw.isEmpty) throw new IllegalArgumentException("the contract names no service")
+    val parsed = services.raw.keys.map(name => name -> service(services.obj(name))).toMap
+    for ((name, s) <- parsed; d <- s.depends if !parsed.contains(d))
+      throw new IllegalArgumentException(s"service $name depends on $d, which the contract does not name")
+    if (parsed.values.map(_.priority).toSet.size != parsed.size)
+      throw new IllegalArgumentException("the contract's services must have distinct priorities")
     LaunchContract(
       appName = app.string("name"),
       appType = app.string("type"),
@@ -105,30 +137,56 @@ object LaunchContract {
       amHeapMb = am.int("heap_mb"),
       amBootScript = am.string("boot_script"),
       amJavaOptions = am.list("java_options").map(_.toString),
+      amExtraResources = counts(am.obj("resources")),
+      amNodeLabel = am.string("node_label"),
       jar = resource(am.obj("jar")),
-      services = services.raw.keys.map(name => name -> service(services.obj(name))).toMap,
+      driver = root.raw.get("driver").filter(_ != null).map(_ => driver(root.obj("driver"))),
+      services = parsed,
       keepAlive = root.bool("keep_alive"),
       allocationTimeoutMs = (root.number("allocation_timeout_s") * 1000).toLong,
       clientTimeoutMs = (root.number("client_timeout_s") * 1000).toLong,
       recordsFolder = root.string("records_folder"),
-      kerberosPrincipal = root.string("kerberos_principal")
+      kerberosPrincipal = root.string("kerberos_principal"),
+      priority = app.int("priority"),
+      lifetimeS = app.number("lifetime_s").toLong,
+      attemptFailuresValidityMs = (app.number("attempt_failures_validity_s") * 1000).toLong,
+      fileSystems = app.list("file_systems").map(_.toString)
     )
   }
 
-  private def service(workers: Fields): ServiceSpec = ServiceSpec(
-    target = workers.int("target"),
-    memoryMb = workers.int("memory_mb"),
-    vcores = workers.int("vcores"),
-    priority = workers.int("priority"),
-    maxRestarts = workers.int("max_restarts"),
-    maxStartFailures = workers.int("max_start_failures"),
-    startGraceMs = (workers.number("start_grace_s") * 1000).toLong,
-    kvAccess = workers.bool("kv_access"),
-    bootScript = workers.string("boot_script"),
-    resources = workers.list("resources").map(r => resource(Fields(r, "resource"))),
-    nodes = {
-      val nodes = workers.obj("nodes")
-      nodes.raw.keys.map(host => host -> nodes.int(host)).toMap
+  private def driver(f: Fields): DriverSpec = DriverSpec(f.string("boot_script"), strings(f.obj("env")),
+    f.list("files").map(r => resource(Fields(r, "resource"))))
+
+  private def strings(f: Fields): Map[String, String] = f.raw.keys.map(k => k -> f.string(k)).toMap
+
+  private def counts(f: Fields): Map[String, Long] = f.raw.keys.map { k =>
+    val n = f.number(k)
+    if (!n.isWhole || n < 0) throw new IllegalArgumentException(s"${f.where}.$k must be a count, not $n")
+    k -> n.toLong
+  }.toMap
+
+  private def service(s: Fields): ServiceSpec = ServiceSpec(
+    target = s.int("target"),
+    memoryMb = s.int("memory_mb"),
+    vcores = s.int("vcores"),
+    extraResources = counts(s.obj("resources")),
+    priority = s.int("priority"),
+    maxRestarts = s.int("max_restarts"),
+    allowFailures = s.bool("allow_failures"),
+    maxStartFailures = s.int("max_start_failures"),
+    startGraceMs = (s.number("start_grace_s") * 1000).toLong,
+    kvAccess = s.bool("kv_access"),
+    env = strings(s.obj("env")),
+    bootScript = s.string("boot_script"),
+    files = s.list("files").map(r => resource(Fields(r, "file"))),
+    depends = s.list("depends").map(_.toString),
+    nodeLabel = s.string("node_label"),
+    nodes = s.list("nodes").map(_.toString),
+    racks = s.list("racks").map(_.toString),
+    relaxLocality = s.bool("relax_locality"),
+    room = {
+      val room = s.obj("room")
+      room.raw.keys.map(host => host -> room.int(host)).toMap
     })
 
   /** A text file of HDFS (or any Hadoop file system). */

@@ -2,7 +2,7 @@ package knit.contract
 
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.Path
-import org.apache.hadoop.yarn.api.records.{LocalResource, LocalResourceType, LocalResourceVisibility, URL}
+import org.apache.hadoop.yarn.api.records.{LocalResource, LocalResourceType, LocalResourceVisibility, Resource, URL}
 
 /** Files localized into containers: description and YARN records. */
 object Resources {
@@ -22,4 +22,14 @@ object Resources {
   def toLocalResource(r: Described): LocalResource =
     LocalResource.newInstance(URL.fromPath(new Path(r.uri)), LocalResourceType.valueOf(r.kind),
       LocalResourceVisibility.valueOf(r.visibility), r.size, r.timestamp)
+}
+
+/** A container's size as YARN takes it: memory, vcores and counts of other resource
+  * types (`yarn.io/gpu`, or any the cluster declares in its resource-types.xml). */
+object Capability {
+  def apply(memoryMb: Long, vcores: Int, extra: Map[String, Long]): Resource = {
+    val r = Resource.newInstance(memoryMb, vcores)
+    extra.foreach { case (kind, count) => r.setResourceValue(kind, count) }
+    r
+  }
 }

@@ -35,16 +35,19 @@ class ControlApiTest {
   /** What the ApplicationMaster's actions do with its tracker, without YARN. */
   private final class TrackerActions(t: ContainerTracker) extends ControlServer.Actions {
     val keyValues = new KeyValueStore()
-    def list(): String = ControlReplies.report(t, am, 1, 2)
-    def add(count: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) = {
+    def list(): String = ControlReplies.report(Seq(("worker", t, 2)), am, 1)
+    def add(service: Option[String], count: Int, memoryMb: Option[Int], vcores: Option[Int],
+            env: Map[String, String]): (Int, String) = {
       t.request(count); (200, ControlReplies.asked(count, t.target))
     }
-    def scale(target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) = {
+    def scale(service: Option[String], target: Int, memoryMb: Option[Int], vcores: Option[Int]): (Int, String) = {
       val current = t.removable.size + t.pending
       if (target > current) t.request(target - current)
       (200, ControlReplies.target(t.target))
     }
-    def withdraw(count: Int): String = ControlReplies.withdrawn(t.withdraw(count))
+    def withdraw(service: Option[String], count: Int): (Int, String) = (200, ControlReplies.withdrawn(t.withdraw(count)))
+    def shutdown(status: String, diagnostics: String): (Int, String) = (200, ControlReplies.shuttingDown(status))
+    def setProgress(progress: Double): (Int, String) = (200, ControlReplies.progress(progress))
     def remove(containerId: String): (Int, String) =
       if (containerId == am) (400, ControlReplies.ownContainer(containerId))
       else if (t.remove(containerId)) (200, ControlReplies.removed(containerId))

@@ -32,8 +32,15 @@ class LaunchContractTest {
     assertEquals(60000L, c.workers.startGraceMs)
     assertTrue(c.workers.kvAccess)
     assertTrue(c.workers.bootScript.contains("ünïcode \ud83d\ude00'"))
-    assertEquals(Seq("data.csv"), c.workers.resources.map(_.name))
-    assertEquals(Map("127.0.0.10" -> 12, "127.0.0.11" -> 0), c.workers.nodes)
+    assertEquals(Seq("data.csv"), c.workers.files.map(_.name))
+    assertEquals(Map("127.0.0.10" -> 12, "127.0.0.11" -> 0), c.workers.room)
+    assertEquals("/opt/tools:/usr/bin", c.workers.env("PATH"))
+    assertEquals(Map.empty, c.workers.extraResources)
+    assertFalse(c.workers.allowFailures)
+    assertEquals(Seq.empty, c.workers.depends)
+    assertEquals(None, c.driver)
+    assertEquals(0, c.priority)
+    assertEquals(0L, c.lifetimeS)
     assertTrue(c.keepAlive)
     assertEquals(300000L, c.allocationTimeoutMs)
     assertEquals(120500L, c.clientTimeoutMs)
@@ -43,8 +50,8 @@ class LaunchContractTest {
 
   @Test def refusesAnotherSchemaVersion(): Unit = {
     val e = assertThrows(classOf[IllegalArgumentException],
-      () => LaunchContract.fromJson(example.replace("\"schema\": 2", "\"schema\": 3")))
-    assertTrue(e.getMessage, e.getMessage.contains("schema 3; this knit jar reads 2"))
+      () => LaunchContract.fromJson(example.replace("\"schema\": 3", "\"schema\": 2")))
+    assertTrue(e.getMessage, e.getMessage.contains("schema 2; this knit jar reads 3"))
   }
 
   @Test def namesAMissingField(): Unit = {
@@ -59,11 +66,35 @@ class LaunchContractTest {
     assertSame(c.services("worker"), c.workers)
   }
 
-  @Test def aContractOfSeveralServicesIsRefusedSayingSo(): Unit = {
+  private def withServices(services: Map[String, Any]): String = {
     val root = Json.parse(example).asInstanceOf[Map[String, Any]]
-    val worker = root("services").asInstanceOf[Map[String, Any]]("worker")
-    val two = Json.value(root + ("services" -> Map("worker" -> worker, "scheduler" -> worker)))
-    val error = assertThrows(classOf[IllegalArgumentException], () => LaunchContract.fromJson(two))
-    assertTrue(error.getMessage, error.getMessage.contains("names 2 services"))
+    Json.value(root + ("services" -> services))
+  }
+
+  private def worker: Map[String, Any] = Json.parse(example).asInstanceOf[Map[String, Any]]("services")
+    .asInstanceOf[Map[String, Any]]("worker").asInstanceOf[Map[String, Any]]
+
+  @Test def readsSeveralServicesInTheOrderOfTheirPriorities(): Unit = {
+    val scheduler = worker + ("priority" -> BigDecimal(1)) + ("resources" -> Map("yarn.io/gpu" -> BigDecimal(2)))
+    val workers = worker + ("priority" -> BigDecimal(2)) + ("depends" -> Seq("scheduler"))
+    val c = LaunchContract.fromJson(withServices(Map("worker" -> workers, "scheduler" -> scheduler)))
+    assertEquals(Seq("scheduler", "worker"), c.ordered.map(_._1))
+    assertEquals(Map("yarn.io/gpu" -> 2L), c.workers.extraResources)
+    assertEquals(Seq("scheduler"), c.services("worker").depends)
+  }
+
+  @Test def refusesAnUnknownDependencyOrSharedPriorities(): Unit = {
+    val e = assertThrows(classOf[IllegalArgumentException],
+      () => LaunchContract.fromJson(withServices(Map("worker" -> (worker + ("depends" -> Seq("db")))))))
+    assertEquals("service worker depends on db, which the contract does not name", e.getMessage)
+    val same = assertThrows(classOf[IllegalArgumentException],
+      () => LaunchContract.fromJson(withServices(Map("a" -> worker, "b" -> worker))))
+    assertTrue(same.getMessage, same.getMessage.contains("distinct priorities"))
+  }
+
+  @Test def refusesANegativeResourceCount(): Unit = {
+    val e = assertThrows(classOf[IllegalArgumentException], () => LaunchContract.fromJson(
+      withServices(Map("worker" -> (worker + ("resources" -> Map("yarn.io/gpu" -> BigDecimal(-1))))))))
+    assertEquals("contract.services.worker.resources.yarn.io/gpu must be a count, not -1", e.getMessage)
   }
 }
