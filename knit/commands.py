@@ -14,6 +14,7 @@ import json
 import sys
 import time
 
+from . import spec_commands
 from .exceptions import KnitTimeoutError, KnitValueError
 from .progress import say
 from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
@@ -41,8 +42,12 @@ def _envvar(text: str) -> tuple[str, str]:
 
 
 def submit(args: argparse.Namespace) -> int:
-    """Submit CMD; print the application id (and wait for its end with ``--wait``)."""
+    """Submit CMD, or the spec file SPEC (an existing .yaml/.yml/.json); print the
+    application id (and wait for its end with ``--wait``)."""
     knit = _knit(progress=not args.json)
+    if spec_commands.is_spec_file(args.cmd):
+        spec_commands.submit_spec(args, knit)
+        return _waited(args, knit) if args.wait else 0
     app_id = knit.start(args.cmd, num_containers=args.num_containers, memory=args.memory,
                         virtual_cores=args.vcores, files=args.file or None,
                         envvars=dict(args.envvar or []), env=args.env, queue=args.queue,
@@ -51,10 +56,15 @@ def submit(args: argparse.Namespace) -> int:
     if not args.wait:
         _emit(args, {"id": app_id}, app_id)
         return 0
+    return _waited(args, knit)
+
+
+def _waited(args: argparse.Namespace, knit) -> int:
+    """Wait for the submitted application's end; exit 3 unless it succeeded."""
     succeeded = knit.wait_for_completion(args.timeout)
     status = knit.status()
-    _emit(args, {"id": app_id, "state": status["state"], "finalStatus": status["finalStatus"]},
-          f"{app_id} {status['state']} {status['finalStatus']}")
+    _emit(args, {"id": knit.app_id, "state": status["state"], "finalStatus": status["finalStatus"]},
+          f"{knit.app_id} {status['state']} {status['finalStatus']}")
     return 0 if succeeded else 3
 
 
@@ -88,6 +98,8 @@ def ls(args: argparse.Namespace) -> int:
         filters["states"] = "NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING"
     if not args.all_users:
         filters["user"] = knit.conf["user"]
+    if args.tag:
+        filters["applicationTags"] = ",".join(args.tag)
     apps = sorted((summary(a) for a in knit.yarn_api.apps_info(**filters)),
                   key=lambda a: a["id"])
     fields = LS_FIELDS + (("user",) if args.all_users else ())
@@ -184,9 +196,12 @@ def add_parsers(commands) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
         return parser
 
-    sub = verb("submit", submit, "submit a command to run in YARN containers; prints the "
+    sub = verb("submit", submit, "submit a command to run in YARN containers, or a spec file "
+                                 "of services (Skein's format reads as is); prints the "
                                  "application id", app=False)
-    sub.add_argument("cmd", help="shell command for each container")
+    sub.add_argument("cmd", help="shell command for each container, or SPEC: an application "
+                                 "spec file (.yaml, .yml, .json); the other options are then "
+                                 "the spec's")
     sub.add_argument("-n", "--num-containers", type=int, default=1)
     sub.add_argument("--memory", type=int, default=128, help="MB per container")
     sub.add_argument("--vcores", type=int, default=1, help="virtual cores per container")
@@ -208,6 +223,8 @@ def add_parsers(commands) -> None:
     listing.add_argument("--all", action="store_true", help="finished ones too")
     listing.add_argument("--all-users", action="store_true",
                          help="every user's (that YARN's ACLs let you see)")
+    listing.add_argument("--tag", action="append", help="only those with this application tag "
+                                                        "(repeatable: any of them)")
     logs_parser = verb("logs", logs, "print an application's container logs (live while it "
                                      "runs, aggregated after)")
     logs_parser.add_argument("--container", help="only this container")
@@ -219,3 +236,4 @@ def add_parsers(commands) -> None:
     verb("kill", kill, "kill an application (exit 3 if it had already ended)")
     scaler = verb("scale", scale, "set how many worker containers a running application keeps")
     scaler.add_argument("count", type=int, help="the new number of worker containers")
+    spec_commands.add_parsers(commands)

@@ -141,8 +141,9 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     control.start() // served once the state is whole (a later attempt has taken over)
     contract.driver.foreach { d =>
       driver = new Driver(d, Map("KNIT_APPLICATION_ID" -> appId, "KNIT_AM_ADDRESS" -> s"$host:$port",
-        "KNIT_SERVICE" -> "driver") ++ identity, secret, code => {
-        val why = s"the driver exited with code $code"
+        "KNIT_SERVICE" -> "driver") ++ identity, secret, (code, stderr) => {
+        val why = s"the driver exited with code $code" +
+          (if (code != 0 && stderr.nonEmpty) s"; the end of its stderr (driver.stderr):\n$stderr" else "")
         log(why)
         events.add(why)
         if (finishAs.isEmpty)

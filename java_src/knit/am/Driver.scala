@@ -16,9 +16,9 @@ import java.nio.file.attribute.PosixFilePermissions
   * @param spec what it runs
   * @param facts variables besides its own `env` (the application id, the endpoint)
   * @param secret the control secret
-  * @param exited called once with its exit code
+  * @param exited called once with its exit code and the last lines of its stderr
   */
-final class Driver(spec: DriverSpec, facts: Map[String, String], secret: String, exited: Int => Unit) {
+final class Driver(spec: DriverSpec, facts: Map[String, String], secret: String, exited: (Int, String) => Unit) {
   @volatile private var process: Process = _
 
   def start(): Unit = {
@@ -31,14 +31,16 @@ final class Driver(spec: DriverSpec, facts: Map[String, String], secret: String,
       Files.write(secretFile, secret.getBytes(UTF_8))
     }
     val logs = sys.env.get("LOG_DIRS").map(_.split(",").head).getOrElse(folder.toString)
+    val stderr = new File(logs, "driver.stderr")
     val builder = new ProcessBuilder("/bin/bash", script.toString).directory(folder.toFile)
-      .redirectOutput(new File(logs, "driver.stdout")).redirectError(new File(logs, "driver.stderr"))
+      .redirectOutput(new File(logs, "driver.stdout")).redirectError(stderr)
     val env = builder.environment()
     // The ApplicationMaster's JVM settings are not the driver's business.
     Seq("KNIT_AM_BOOT_B64", "KNIT_CONTRACT", "CLASSPATH").foreach(env.remove)
     (facts ++ spec.env).foreach { case (k, v) => env.put(k, v) }
     process = builder.start()
-    val watcher = new Thread(() => exited(process.waitFor()), "knit-driver-watch")
+    val watcher = new Thread(() => { val code = process.waitFor(); exited(code, Driver.tail(stderr)) },
+      "knit-driver-watch")
     watcher.setDaemon(true)
     watcher.start()
   }
@@ -49,4 +51,16 @@ final class Driver(spec: DriverSpec, facts: Map[String, String], secret: String,
     process.destroy()
     if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly()
   }
+}
+
+object Driver {
+  /** Lines of its stderr the diagnostics quote. */
+  val TailLines = 5
+
+  /** The last lines of a file (at most its last 4 KiB), or "". */
+  def tail(file: File): String = try {
+    val bytes = Files.readAllBytes(file.toPath)
+    val text = new String(bytes.takeRight(4096), UTF_8)
+    text.linesIterator.toSeq.filter(_.trim.nonEmpty).takeRight(TailLines).mkString("\n")
+  } catch { case _: java.io.IOException => "" }
 }

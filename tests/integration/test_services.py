@@ -1,0 +1,272 @@
+"""Applications of several services on the real cluster: Skein's spec format,
+``depends``, resource types, a driver, calls from inside containers, the handle's verbs."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+from knit import ApplicationSpec, File, Knit, Resources, Service
+from knit.exceptions import PreflightError
+
+from .waiting import wait_for, worker_logs
+
+QUIET = {"progress": False}
+#: The Python of the tests: the containers run on this machine and import knit with it.
+PYTHON = shlex.quote(sys.executable)
+GPU = "yarn.io/gpu"
+
+
+@pytest.fixture(scope="module")
+def knit(cluster_environ):
+    return Knit(**QUIET)
+
+
+def _ended(knit, timeout=120) -> dict:
+    wait_for(lambda: knit.runtime_status() in ("FINISHED", "FAILED", "KILLED"), timeout,
+             what=f"{knit.app_id} to end")
+    return knit.status()
+
+
+def _report(knit):
+    try:
+        return knit.am.report()
+    except Exception:  # noqa: BLE001 - it ended between two polls
+        return None
+
+
+SKEIN_SPEC = """\
+name: skein-two-services
+queue: default
+tags: [skein-spec-{tag}]
+max_attempts: 1
+acls:
+  enable: true
+  view_users: [nobody-in-particular]
+services:
+  db:
+    instances: 1
+    resources:
+      memory: 256 MiB
+      vcores: 1
+    files:
+      greeting.txt:
+        source: {greeting}
+        type: file
+        visibility: application
+    env:
+      ROLE: database
+    max_restarts: 0
+    script: |
+      echo "db role=$ROLE service=$KNIT_SERVICE instance=$KNIT_INSTANCE user=$HADOOP_USER_NAME file=$(cat greeting.txt)"
+      sleep 8
+  web:
+    instances: 2
+    depends:
+      - db
+    resources:
+      memory: 128
+      vcores: 1
+    script: |
+      echo "web instance=$KNIT_INSTANCE"
+      sleep 2
+"""
+
+
+def test_a_skein_spec_file_runs_unchanged_and_depends_orders_the_services(knit, tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    (tmp_path / "greeting.txt").write_text("hello from a file\n")
+    spec_file = tmp_path / "spec.yaml"
+    # A relative source: relative to the spec file's folder, as Skein reads it.
+    spec_file.write_text(SKEIN_SPEC.format(tag=tag, greeting="greeting.txt"))
+    app = knit.submit(spec_file)
+    assert app.id == knit.app_id
+    seen = []  # (db running?, web's target or containers) as the AM reported them
+    while knit.runtime_status() == "RUNNING":
+        report = _report(knit)
+        if report is None:
+            break
+        db_running = any(c.service == "db" and c.state.value in ("RUNNING", "COMPLETE")
+                         for c in report.containers)
+        web = report.services["web"].target + sum(c.service == "web" for c in report.containers)
+        seen.append((db_running, web))
+        time.sleep(0.1)
+    assert _ended(knit)["finalStatus"] == "SUCCEEDED"
+    assert any(web == 0 for _, web in seen), "web asked for nothing while db was starting"
+    assert all(db for db, web in seen if web), f"web started before db ran: {seen}"
+    assert any(web for _, web in seen)
+    logs = worker_logs(knit)
+    out = "".join(f["stdout"] for f in logs.values())
+    assert (f"db role=database service=db instance=0 user={knit.conf['user']} "
+            "file=hello from a file") in out
+    assert "web instance=0" in out and "web instance=1" in out
+    # The service's variables are in the launch context too, where the NodeManager reads them.
+    launch = "".join(f.get("launch_container.sh", "") for f in logs.values())
+    assert 'export ROLE="database"' in launch
+    status = knit.status()
+    assert f"skein-spec-{tag}" in status["applicationTags"].split(",")
+    # The spec reads back.
+    assert app.get_specification().services["web"].depends == ("db",)
+
+
+def test_gpu_containers_go_only_to_nodes_that_have_gpus(knit):
+    nodes = knit.yarn_api.nodes(states="RUNNING")
+    gpus = {n["nodeHostName"]: _count(n["totalResource"], GPU) for n in nodes}
+    assert sorted(gpus.values()) == [0, 2], gpus  # the local cluster's shape
+    gpu_host = max(gpus, key=gpus.get)
+    spec = ApplicationSpec(name="gpus", services={
+        "trainer": Service(script="echo trainer; sleep 300", instances=2,
+                           resources=Resources(memory=128, vcores=1, gpus=1)),
+        "licensed": Service(script="sleep 300", instances=1,
+                            resources=Resources(memory=128, other={"example.com/license": 2}))})
+    knit.submit(spec)
+    report = wait_for(lambda: (r := _report(knit)) and len(r.live) == 3 and r, what="3 containers")
+    trainers = [c for c in report.containers if c.service == "trainer"]
+    assert {c.node.split(":")[0] for c in trainers} == {gpu_host}
+    # YARN's own records: the node's used resources count the two GPUs granted.
+    used = wait_for(lambda: _count(_node(knit, gpu_host)["usedResource"], GPU) == 2 and True,
+                    what="the GPU allocation in YARN's node report")
+    assert used
+    used_licenses = sum(_count(_node(knit, h)["usedResource"], "example.com/license") for h in gpus)
+    assert used_licenses == 2
+    assert knit.kill() is True
+
+
+def _node(knit, host: str) -> dict:
+    return next(n for n in knit.yarn_api.nodes(states="RUNNING") if n["nodeHostName"] == host)
+
+
+def _count(resource: dict, kind: str) -> int:
+    infos = (resource.get("resourceInformations") or {}).get("resourceInformation") or []
+    return next((int(i["value"]) for i in infos if i["name"] == kind), 0)
+
+
+def test_resource_types_the_cluster_cannot_grant_are_refused_before_submitting(knit):
+    before = {a["id"] for a in knit.yarn_api.apps_info()}
+    too_many = ApplicationSpec(services={"s": Service(script="true", resources=Resources(gpus=3))})
+    with pytest.raises(PreflightError, match=r"services\.s\.resources: 3 yarn.io/gpu fits on no node"):
+        knit.submit(too_many)
+    unknown = ApplicationSpec(services={"s": Service(
+        script="true", resources=Resources(other={"example.com/unicorn": 1}))})
+    with pytest.raises(PreflightError, match="declares no resource type 'example.com/unicorn'"):
+        knit.submit(unknown)
+    with pytest.raises(FileNotFoundError, match=r"services\.s\.files\.data: '/nonexistent"):
+        knit.submit(ApplicationSpec(services={"s": Service(
+            script="true", files={"data": File("/nonexistent/data.csv")})}))
+    assert {a["id"] for a in knit.yarn_api.apps_info()} == before
+
+
+def test_a_driver_exit_code_3_ends_the_application_failed_with_its_diagnostics(knit):
+    spec = ApplicationSpec(name="driver", master={"script": textwrap.dedent("""\
+        echo "driver of $KNIT_APPLICATION_ID"
+        echo "something went wrong" >&2
+        exit 3
+        """)}, services={"idle": Service(script="sleep 300", instances=1)})
+    knit.submit(spec)
+    status = _ended(knit)
+    assert status["finalStatus"] == "FAILED"
+    assert "the driver exited with code 3" in status["diagnostics"]
+    assert "something went wrong" in status["diagnostics"]
+    am_logs = wait_for(lambda: _am_logs(knit), what="the driver's log")
+    assert f"driver of {knit.app_id}" in am_logs["driver.stdout"]
+
+
+def _am_logs(knit):
+    try:
+        return next((f for cid, f in knit.logs().items() if cid.endswith("_000001")
+                     and "driver.stdout" in f), None)
+    except Exception:  # noqa: BLE001 - not aggregated yet
+        return None
+
+
+def test_shutdown_from_inside_a_container(knit):
+    script = (f"{PYTHON} -c \"import knit; knit.current().shutdown('FAILED', "
+              "'stopped from inside by ' + knit.current().container.service)\"; sleep 300")
+    knit.submit(ApplicationSpec(services={"quitter": Service(script=script)}))
+    status = _ended(knit)
+    assert status["finalStatus"] == "FAILED"
+    assert status["diagnostics"] == "stopped from inside by quitter"
+
+
+def test_a_container_scales_another_service_then_the_client_shuts_it_down(knit):
+    boss = f"{PYTHON} -c \"import knit; knit.current().scale('helpers', count=2)\"; sleep 300"
+    app = knit.submit(ApplicationSpec(services={
+        "boss": Service(script=boss),
+        "helpers": Service(script="sleep 300", instances=0)}))
+    wait_for(lambda: len(app.get_containers(services=["helpers"], states=["RUNNING"])) == 2,
+             what="two helpers started by the boss")
+    app.set_progress(0.5)
+    wait_for(lambda: knit.status()["progress"] == 50.0, what="the progress in YARN")
+    app.shutdown("SUCCEEDED", "done by the client")
+    status = _ended(knit)
+    assert (status["finalStatus"], status["diagnostics"]) == ("SUCCEEDED", "done by the client")
+
+
+def test_add_a_container_with_env_overrides_kill_one_and_move_queues(knit):
+    tricky = "spare $HOME `id` 'quoted' \"double\""
+    app = knit.submit(ApplicationSpec(services={
+        "w": Service(script='echo "ROLE=$ROLE"; sleep 300', env={"ROLE": "first"})}))
+    assert app.add_container("w", env={"ROLE": tricky}) == 2
+    running = wait_for(lambda: len(c := app.get_containers(services=["w"], states=["RUNNING"])) == 2
+                       and c, what="two containers")
+    outs = wait_for(lambda: (logs := knit.logs()) and all(
+        "ROLE=" in logs.get(c.id, {}).get("stdout", "") for c in running) and logs,
+        what="both containers' output")
+    assert sorted(outs[c.id]["stdout"].strip() for c in running) == sorted(
+        ["ROLE=first", f"ROLE={tricky}"])
+    victim = running[0].id
+    app.kill_container(victim)
+    wait_for(lambda: [c.id for c in app.get_containers(states=["REMOVED"])] == [victim],
+             what="the container stopped")
+    assert app.am.report().services["w"].target == 1
+    app.move("batch")
+    wait_for(lambda: knit.status()["queue"] == "root.batch", timeout=30,
+             what="the move to queue batch")
+    assert knit.kill() is True
+
+
+def test_the_cli_verbs_of_services(knit, tmp_path, hadoop_env):
+    tag = uuid.uuid4().hex[:8]
+    spec_file = tmp_path / "cli.yaml"
+    spec_file.write_text(textwrap.dedent(f"""\
+        name: cli-services
+        tags: [cli-{tag}]
+        services:
+          main:
+            resources: {{memory: 128 MiB, vcores: 1}}
+            script: sleep 300
+          extra:
+            instances: 0
+            script: sleep 300
+        """))
+
+    def knit_cli(*args):
+        done = subprocess.run([sys.executable, "-m", "knit", *args], capture_output=True,
+                              text=True, env=hadoop_env, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if "--json" in args else done.stdout
+
+    app = knit_cli("submit", str(spec_file), "--json")["id"]
+    try:
+        assert [a["id"] for a in knit_cli("ls", "--tag", f"cli-{tag}", "--json")] == [app]
+        assert knit_cli("container", "scale", app, "extra", "--delta", "1", "--json")["target"] == 1
+        live = wait_for(lambda: len(c := knit_cli("container", "ls", app, "--state", "RUNNING",
+                                                   "--json")) == 2 and c, what="2 containers")
+        assert sorted(c["service"] for c in live) == ["extra", "main"]
+        knit_cli("kv", "put", app, "answer", "--value", "42")
+        assert knit_cli("kv", "get", app, "answer", "--json") == {"answer": "42"}
+        assert knit_cli("kv", "ls", app, "ans", "--json") == {"answer": "42"}
+        assert "depends" not in knit_cli("spec", app, "--json")["services"]["main"]
+        knit_cli("shutdown", app, "--status", "killed", "--diagnostics", "from the cli")
+        knit.app_id = app
+        status = _ended(knit)
+        assert (status["finalStatus"], status["diagnostics"]) == ("KILLED", "from the cli")
+    finally:
+        knit.yarn_api.kill(app) if knit.yarn_api.state(app) == "RUNNING" else None
