@@ -217,8 +217,12 @@ class AMClient:
     def shutdown(self, status: str = "SUCCEEDED", diagnostics: str = "") -> None:
         """End the application with this final status (SUCCEEDED, FAILED or KILLED)
         and the diagnostics YARN shows."""
-        self.call("POST", "/shutdown", status=status, **({"diagnostics": diagnostics}
-                                                          if diagnostics else {}))
+        try:
+            self.call("POST", "/shutdown", status=status, **({"diagnostics": diagnostics}
+                                                              if diagnostics else {}))
+        except ApplicationError as exc:
+            if exc.state != "FINISHED":  # it ended as asked, before its reply reached us
+                raise
 
     def set_progress(self, progress: float) -> None:
         """The progress YARN shows, from 0 to 1."""

@@ -89,7 +89,7 @@ def contract(launcher: Launcher, spec: ApplicationSpec, tag: str) -> dict:
         priority=spec.priority, lifetime=spec.lifetime,
         attempt_failures_validity=spec.attempt_failures_validity_interval,
         file_systems=spec.file_systems, node_label=spec.node_label,
-        am_resources=spec.master.resources.yarn_counts())
+        am_resources=spec.master.resources.yarn_counts(), am_log_level=spec.master.log_level)
     return application_contract(app, launcher.am, launcher.jar_resource(), services,
                                 records_folder(launcher.conf["hdfs_home"]),
                                 kerberos_principal=launcher.renewing_principal, driver=driver)

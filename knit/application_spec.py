@@ -175,8 +175,7 @@ class Master:
     files, env
         The driver's, as a service's.
     log_level : str
-        Accepted for Skein's specs: INFO (or DEBUG, ...) changes nothing in knit's
-        ApplicationMaster log (see docs/specification.rst).
+        The log4j level of the ApplicationMaster's Hadoop libraries (DEBUG, INFO, ...).
     """
 
     resources: Resources = field(default_factory=lambda: Resources(memory=512, vcores=1))
@@ -220,6 +219,8 @@ class Master:
             out["files"] = {k: v.to_dict() for k, v in self.files.items()}  # type: ignore[union-attr]
         if self.env:
             out["env"] = dict(self.env)
+        if self.log_level != "INFO":
+            out["log_level"] = self.log_level
         return out
 
 

@@ -106,7 +106,8 @@ class ApplicationSettings:
     how long an ApplicationMaster failure counts against ``max_attempts``;
     ``file_systems`` are other file systems to get delegation tokens for;
     ``node_label`` is the ApplicationMaster container's label expression and
-    ``am_resources`` its counts of other resource types.
+    ``am_resources`` its counts of other resource types; ``am_log_level`` is the
+    log4j level of its Hadoop libraries.
     """
 
     name: str
@@ -119,6 +120,7 @@ class ApplicationSettings:
     file_systems: tuple[str, ...] = ()
     node_label: str = ""
     am_resources: dict[str, int] | None = None
+    am_log_level: str = "INFO"
 
 
 def application_contract(app: ApplicationSettings, am: AppMasterSettings, jar: Resource,
@@ -151,7 +153,8 @@ def application_contract(app: ApplicationSettings, am: AppMasterSettings, jar: R
         "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
                "heap_mb": am_heap_mb(am.memory), "boot_script": am_boot_script(am.sharing),
                "java_options": [*LEAN_FLAGS, *java_opens_flags()],
-               "resources": dict(app.am_resources or {}), "node_label": app.node_label},
+               "resources": dict(app.am_resources or {}), "node_label": app.node_label,
+               "log_level": app.am_log_level},
         "services": services,
         "driver": driver,
         "keep_alive": keep_alive,

@@ -164,7 +164,7 @@ def test_resource_types_the_cluster_cannot_grant_are_refused_before_submitting(k
 
 
 def test_a_driver_exit_code_3_ends_the_application_failed_with_its_diagnostics(knit):
-    spec = ApplicationSpec(name="driver", master={"script": textwrap.dedent("""\
+    spec = ApplicationSpec(name="driver", master={"log_level": "DEBUG", "script": textwrap.dedent("""\
         echo "driver of $KNIT_APPLICATION_ID"
         echo "something went wrong" >&2
         exit 3
@@ -176,6 +176,7 @@ def test_a_driver_exit_code_3_ends_the_application_failed_with_its_diagnostics(k
     assert "something went wrong" in status["diagnostics"]
     am_logs = wait_for(lambda: _am_logs(knit), what="the driver's log")
     assert f"driver of {knit.app_id}" in am_logs["driver.stdout"]
+    assert " DEBUG " in am_logs["am.stderr"]  # master.log_level reached its Hadoop libraries
 
 
 def _am_logs(knit):
@@ -270,3 +271,31 @@ def test_the_cli_verbs_of_services(knit, tmp_path, hadoop_env):
         assert (status["finalStatus"], status["diagnostics"]) == ("KILLED", "from the cli")
     finally:
         knit.yarn_api.kill(app) if knit.yarn_api.state(app) == "RUNNING" else None
+
+
+def test_max_restarts_and_allow_failures_per_service(knit):
+    def spec(allow: bool) -> ApplicationSpec:
+        return ApplicationSpec(services={
+            "flaky": Service(script="exit 7", max_restarts=1, allow_failures=allow),
+            "steady": Service(script="sleep 4")})
+    knit.submit(spec(allow=True))
+    status = _ended(knit)
+    assert status["finalStatus"] == "SUCCEEDED", status["diagnostics"]
+    report_text = status["diagnostics"]
+    assert "flaky:" in report_text and "restarts=1" in report_text
+    knit.submit(spec(allow=False))
+    status = _ended(knit)
+    assert status["finalStatus"] == "FAILED"
+    assert status["diagnostics"].startswith("service flaky: ")
+    assert "exit code 7" in status["diagnostics"] and "max_restarts=1" in status["diagnostics"]
+
+
+def test_nodes_without_relaxed_locality_pin_a_service(knit):
+    hosts = sorted(n["nodeHostName"] for n in knit.yarn_api.nodes(states="RUNNING"))
+    pinned = hosts[-1]
+    app = knit.submit(ApplicationSpec(services={"pinned": Service(
+        script="sleep 300", instances=3, nodes=[pinned], relax_locality=False)}))
+    running = wait_for(lambda: len(c := app.get_containers(states=["RUNNING"])) == 3 and c,
+                       what="3 pinned containers")
+    assert {c.node.split(":")[0] for c in running} == {pinned}
+    assert knit.kill() is True

@@ -45,7 +45,7 @@ def test_schema_fields():
                                              "priority", "lifetime_s",
                                              "attempt_failures_validity_s", "file_systems"}
     assert set(contract["am"]) == {"memory_mb", "vcores", "jar", "heap_mb", "boot_script",
-                                   "java_options", "resources", "node_label"}
+                                   "java_options", "resources", "node_label", "log_level"}
     assert set(contract["services"]["worker"]) == {
         "target", "memory_mb", "vcores", "resources", "priority", "max_restarts", "allow_failures",
         "max_start_failures", "start_grace_s", "kv_access", "env", "boot_script", "files",

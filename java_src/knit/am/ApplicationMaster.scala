@@ -49,7 +49,9 @@ object ApplicationMaster {
       (LaunchContract.readFile(conf, contractFile),
         LaunchContract.readFile(conf, contractFile.stripSuffix(".launch.json") + ".secret"))
     }
-    val am = new ApplicationMaster(LaunchContract.fromJson(contractText), secret.trim, conf)
+    val contract = LaunchContract.fromJson(contractText)
+    setLogLevel(contract.amLogLevel)
+    val am = new ApplicationMaster(contract, secret.trim, conf)
     val exitCode = try am.run() catch {
       case e: Throwable =>
         System.err.println(s"knit ApplicationMaster failed: $e")
@@ -57,6 +59,17 @@ object ApplicationMaster {
         1
     }
     sys.exit(exitCode)
+  }
+
+  /** The level of the Hadoop libraries' logging in this JVM (log4j's root logger, as
+    * Hadoop 3 ships it: reload4j, found by name so no log4j is needed to build). */
+  def setLogLevel(level: String): Unit = try {
+    val levelClass = Class.forName("org.apache.log4j.Level")
+    val root = Class.forName("org.apache.log4j.Logger").getMethod("getRootLogger").invoke(null)
+    val value = levelClass.getMethod("toLevel", classOf[String]).invoke(null, level)
+    root.getClass.getMethod("setLevel", levelClass).invoke(root, value)
+  } catch {
+    case e: ReflectiveOperationException => System.err.println(s"knit-am: cannot set the log level $level: $e")
   }
 
   /** Most containers one control call may ask for: more is a mistake, not a plan. */

@@ -53,7 +53,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   def start(): Unit = server.start()
 
   def stop(): Unit = {
-    server.stop(0)
+    server.stop(1) // the replies being written are finished first (a shutdown call's own)
     pool.shutdownNow()
   }
 
