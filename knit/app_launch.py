@@ -5,7 +5,8 @@ cluster, stage every service's files, and assemble the launch contract of its se
 from __future__ import annotations
 
 from .application_spec import ApplicationSpec, Service
-from .checks import check_fits, check_resource_types, check_rm_rpc_reachable, find_queue
+from .checks import (check_fits, check_node_labels, check_resource_types, check_rm_rpc_reachable,
+                     find_queue)
 from .conf import hdfs_uri
 from .contract import ApplicationSettings, Resource, application_contract, service_entry
 from .exceptions import KnitValueError
@@ -33,9 +34,10 @@ def check_local_sources(spec: ApplicationSpec) -> None:
 
 def preflight(launcher: Launcher, spec: ApplicationSpec) -> None:
     """Raise :class:`~knit.exceptions.PreflightError` if the cluster could never run
-    ``spec``: its queue, each service's container size, its resource types."""
+    ``spec``: its queue, each service's container size, its resource types, its node
+    labels."""
     check_rm_rpc_reachable(launcher.conf)
-    find_queue(launcher.yarn_api.scheduler(), spec.queue)
+    queue = find_queue(launcher.yarn_api.scheduler(), spec.queue)
     for name, service in spec.services.items():
         r = service.resources
         check_fits(launcher.yarn_api, LaunchSpec(cmd="-", num_containers=max(1, service.instances),
@@ -44,6 +46,9 @@ def preflight(launcher: Launcher, spec: ApplicationSpec) -> None:
     check_resource_types(launcher.yarn_api, {
         f"services.{name}.resources": s.resources.yarn_counts() for name, s in spec.services.items()}
         | {"master.resources": spec.master.resources.yarn_counts()})
+    check_node_labels(launcher.yarn_api, queue, {
+        f"services.{name}.node_label": s.node_label for name, s in spec.services.items()}
+        | {"node_label": spec.node_label})
 
 
 def boot_script(launcher: Launcher, script: str, env: dict[str, str], where: str) -> str:

@@ -189,3 +189,23 @@ def check_resource_types(api: YARNAPI, counts: dict[str, dict[str, int]]) -> Non
             if count > most:
                 raise PreflightError(f"{where}: {count} {kind} fits on no node (the most any "
                                      f"node has is {most}); ask for fewer")
+
+
+def check_node_labels(api: YARNAPI, queue: dict, wanted: dict[str, str]) -> None:
+    """Raise :class:`PreflightError` if a node label asked for (``wanted``: where ->
+    label expression) is on no RUNNING node, or the ``queue`` may not use it."""
+    wanted = {where: label for where, label in wanted.items() if label}
+    if not wanted:
+        return
+    on_nodes = {label for node in api.nodes(states="RUNNING") for label in node.get("nodeLabels") or []}
+    accessible = queue.get("nodeLabels") or []  # YARN leaves it out when there are none
+    accessible = [accessible] if isinstance(accessible, str) else accessible
+    for where, label in wanted.items():
+        if label not in on_nodes:
+            raise PreflightError(f"{where}: no RUNNING node has the label {label!r} (the nodes' "
+                                 f"labels: {', '.join(sorted(on_nodes)) or 'none'}); its asks "
+                                 "would wait forever")
+        if "*" not in accessible and label not in accessible:
+            raise PreflightError(f"{where}: queue {queue.get('queueName', '?')!r} may not use "
+                                 f"nodes labelled {label!r} (it may use: "
+                                 f"{', '.join(accessible) or 'none'}); use another queue")

@@ -32,6 +32,20 @@ SITE_FILES = ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "capacity-sched
 RESOURCE_TYPES = ("yarn.io/gpu", "example.com/license")
 
 
+#: Node labels (partitions) of the local cluster: name -> exclusive. Containers ask
+#: for a label with ``node_label``; an exclusive partition's nodes run nothing else,
+#: a non-exclusive one lends its idle room to unlabelled asks. Queue ``default`` may
+#: use both, ``batch`` neither.
+NODE_LABELS = {"fast": False, "dedicated": True}
+
+
+def node_labels_of(count: int) -> dict[int, str]:
+    """Which NodeManager carries which label, of ``count``: ``fast`` on the second,
+    ``dedicated`` on the third (with fewer nodes, the labels it would take stay
+    without nodes: an exclusive partition would take the other containers' room)."""
+    return {index: label for index, label in ((1, "fast"), (2, "dedicated")) if index < count}
+
+
 def node_resource_counts(index: int) -> dict[str, int]:
     """What NodeManager ``index`` has of :data:`RESOURCE_TYPES`: two GPUs on the
     first node only, three licenses on every node."""
@@ -199,6 +213,9 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         # containers are reported lost while a test still waits.
         "yarn.nm.liveness-monitor.expiry-interval-ms": "15000",
         "yarn.resourcemanager.nm.liveness-monitor.interval-ms": "1000",
+        # Node labels, set through the REST API once the nodes run (NODE_LABELS).
+        "yarn.node-labels.enabled": "true",
+        "yarn.node-labels.fs-store.root-dir": (config.directory / "node-labels").as_uri(),
     }
 
 
@@ -233,6 +250,13 @@ def capacity_scheduler(config: ClusterConfig) -> dict[str, str]:
         "yarn.scheduler.capacity.resource-calculator":
             "org.apache.hadoop.yarn.util.resource.DominantResourceCalculator",
     }
+    labels = ",".join(NODE_LABELS)
+    props["yarn.scheduler.capacity.root.accessible-node-labels"] = labels
+    props["yarn.scheduler.capacity.root.default.accessible-node-labels"] = labels
+    props["yarn.scheduler.capacity.root.batch.accessible-node-labels"] = " "  # none
+    for label in NODE_LABELS:
+        for queue in ("root", "root.default"):
+            props[f"yarn.scheduler.capacity.{queue}.accessible-node-labels.{label}.capacity"] = "100"
     for queue, (capacity, maximum) in QUEUES.items():
         prefix = f"yarn.scheduler.capacity.root.{queue}"
         props[f"{prefix}.capacity"] = str(capacity)

@@ -298,6 +298,9 @@ class LocalCluster:
                 "daemons": daemon_entries(daemons)})
             self._wait_ready(daemons, timeout)
             self._prepare_hdfs()
+            web.label_nodes(self, cluster_config.NODE_LABELS, {
+                config.network.nodes[index]: label
+                for index, label in cluster_config.node_labels_of(self.nodemanagers).items()})
         except BaseException:
             stop_all(daemons, self.directory)
             net.destroy(self.network)

@@ -123,3 +123,39 @@ def readiness(cluster: LocalCluster, http: requests.Session) -> tuple[bool, str,
     ready = state == "STARTED" and running >= wanted and live >= 1 and not safemode
     steps = (state == "STARTED") + min(running, wanted) + (live >= 1) + (not safemode)
     return ready, seen, steps
+
+
+def label_nodes(cluster: LocalCluster, labels: dict[str, bool], placed: dict[str, str]) -> None:
+    """Declare the node ``labels`` (name -> exclusive) and give each host of
+    ``placed`` its label, through the ResourceManager's REST API as the cluster's
+    owner (its administrator). Both are idempotent; YARN keeps them across restarts.
+
+    Raises
+    ------
+    requests.HTTPError
+        The ResourceManager refused.
+    """
+    http = owner_session(cluster)
+    with realm_environment(cluster.realm):
+        params = as_owner(cluster, http)
+        base = f"{cluster.rm_url}/ws/v1/cluster"
+        known = http.get(f"{base}/get-node-labels", params=params, timeout=30)
+        known.raise_for_status()
+        have = {info["name"] for info in _listed((known.json() or {}).get("nodeLabelInfo"))}
+        missing = [{"name": name, "exclusivity": exclusive}
+                   for name, exclusive in labels.items() if name not in have]
+        if missing:
+            http.post(f"{base}/add-node-labels", params=params, timeout=30,
+                      json={"nodeLabelInfo": missing}).raise_for_status()
+        nodes = http.get(f"{base}/nodes", params=params, timeout=30)
+        nodes.raise_for_status()
+        for node in nodes.json()["nodes"]["node"]:
+            label = placed.get(node["nodeHostName"])
+            if label and label not in (node.get("nodeLabels") or []):
+                http.post(f"{base}/nodes/{node['id']}/replace-labels", timeout=30,
+                          params={**params, "labels": label}).raise_for_status()
+
+
+def _listed(value) -> list:
+    """A JSON field YARN gives as a list, one object, or nothing."""
+    return value if isinstance(value, list) else [value] if value else []

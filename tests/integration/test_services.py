@@ -299,3 +299,23 @@ def test_nodes_without_relaxed_locality_pin_a_service(knit):
                        what="3 pinned containers")
     assert {c.node.split(":")[0] for c in running} == {pinned}
     assert knit.kill() is True
+
+
+def test_a_labelled_service_runs_only_on_labelled_nodes(knit):
+    labelled = {n["nodeHostName"] for n in knit.yarn_api.nodes(states="RUNNING")
+                if "fast" in (n.get("nodeLabels") or [])}
+    assert len(labelled) == 1, labelled  # the local cluster's second node
+    app = knit.submit(ApplicationSpec(services={
+        "quick": Service(script="sleep 300", instances=3, node_label="fast"),
+        "anywhere": Service(script="sleep 300", instances=1)}))
+    running = wait_for(lambda: len(c := app.get_containers(states=["RUNNING"])) == 4 and c,
+                       what="4 containers")
+    assert {c.node.split(":")[0] for c in running if c.service == "quick"} == labelled
+    assert knit.kill() is True
+    # A label no running node has, and a queue without access to one, are refused first.
+    with pytest.raises(PreflightError, match=r"services\.s\.node_label: no RUNNING node has the "
+                                             r"label 'dedicated'"):
+        knit.submit(ApplicationSpec(services={"s": Service(script="true", node_label="dedicated")}))
+    with pytest.raises(PreflightError, match="queue 'batch' may not use nodes labelled 'fast'"):
+        knit.submit(ApplicationSpec(queue="batch", services={"s": Service(script="true",
+                                                                          node_label="fast")}))

@@ -97,8 +97,10 @@ final class ServiceRunner(val name: String, val spec: ServiceSpec, val launcher:
     if (spec.nodes.nonEmpty || spec.racks.nonEmpty || label != null) {
       val nodes = if (spec.nodes.isEmpty) null else spec.nodes.toArray
       val racks = if (spec.racks.isEmpty) null else spec.racks.toArray
+      // (A label alone restricts nothing YARN calls locality: it must stay relaxed.)
+      val relax = spec.relaxLocality || (nodes == null && racks == null)
       (0 until count).foreach(_ => rm.addContainerRequest(
-        new ContainerRequest(capability, nodes, racks, priority, spec.relaxLocality, label)))
+        new ContainerRequest(capability, nodes, racks, priority, relax, label)))
     } else {
       val held = tracker.live.groupBy(w => NodeId.fromString(w.node).getHost).map { case (h, ws) => h -> ws.size }
       locality.plan(count, held).foreach { node =>
