@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import requests
 
 from . import sessions
-from .exceptions import (ApplicationError, KnitError, KnitTimeoutError, NotFoundError,
-                         RequestRefusedError)
+from .exceptions import (ApplicationError, KeyConflictError, KnitError, KnitTimeoutError,
+                         NotFoundError, RequestRefusedError)
 from .waiting import wait_until
 from .yarn_api import FINAL_STATES, YARNAPI, registered
 
@@ -232,9 +232,22 @@ class AMClient:
         """Say this client is alive (what ``client_timeout`` watches)."""
         self.call("POST", "/heartbeat")
 
-    def kv_set(self, key: str, value: str) -> None:
-        """Set ``key`` in the application's key-value store."""
-        self.call("PUT", f"/kv/{key}", data=value.encode())
+    def kv_set(self, key: str, value: str, owner: str | None = None) -> None:
+        """Set ``key`` in the application's key-value store; with ``owner`` (a live
+        container's id) it is deleted when that container ends."""
+        self.call("PUT", f"/kv/{key}", data=value.encode(), **({"owner": owner} if owner else {}))
+
+    def kv_compare_and_set(self, key: str, expected: str | None, value: str,
+                           owner: str | None = None) -> bool:
+        """Set ``key`` to ``value`` only if it holds ``expected`` (None: only if it is
+        not set), atomically; whether it did."""
+        condition = {"absent": "1"} if expected is None else {"expect": expected}
+        try:
+            self.call("PUT", f"/kv/{key}", data=value.encode(), **condition,
+                      **({"owner": owner} if owner else {}))
+        except KeyConflictError:
+            return False
+        return True
 
     def kv_get(self, key: str, wait: float = 0.0) -> str:
         """The value of ``key``, waiting up to ``wait`` s for it to be set.
@@ -337,6 +350,8 @@ def _reply(reply: requests.Response) -> dict:
         body = {"error": reply.text[:500]}
     if reply.status_code == 404:
         raise NotFoundError(body.get("error", reply.text), "NotFoundException")
+    if reply.status_code == 409:
+        raise KeyConflictError(body.get("error", reply.text))
     if reply.status_code >= 400:
         raise RequestRefusedError(f"the ApplicationMaster refused: {body.get('error', reply.text)}")
     return body

@@ -128,14 +128,42 @@ class Application:
     @property
     def kv(self) -> "KeyValueStore":
         """The application's key-value store, as a mapping of str to str."""
-        return KeyValueStore(self.am)
+        return KeyValueStore(self.am, self.container.container_id if self.container else None)
 
 
 class KeyValueStore(MutableMapping):
-    """The key-value store of a running application (kept by its ApplicationMaster)."""
+    """The key-value store of a running application (kept by its ApplicationMaster,
+    across its attempts).
 
-    def __init__(self, am: AMClient):
-        self.am = am
+    Parameters
+    ----------
+    am : AMClient
+    container_id : str, optional
+        The container this process runs in (what :meth:`own` names as owner).
+    """
+
+    def __init__(self, am: AMClient, container_id: str | None = None):
+        self.am, self.container_id = am, container_id
+
+    def put(self, key: str, value: str, owner: str | None = None) -> None:
+        """Set ``key``; with ``owner`` (a live container's id) it is deleted when
+        that container ends."""
+        if not isinstance(value, str):
+            raise KnitTypeError(f"values are strings, not {type(value).__name__}")
+        self.am.kv_set(key, value, owner=owner)
+
+    def own(self, key: str, value: str) -> None:
+        """Set ``key``, owned by this process's container (see :func:`knit.current`)."""
+        if not self.container_id:
+            raise KnitError("own() names this process's container: call it inside one "
+                            "(knit.current().kv.own(...)), or use put(key, value, owner=...)")
+        self.put(key, value, owner=self.container_id)
+
+    def compare_and_set(self, key: str, expected: str | None, value: str,
+                        owner: str | None = None) -> bool:
+        """Set ``key`` to ``value`` only if it holds ``expected`` (None: only if it
+        is not set), atomically; whether it did (e.g. to elect one leader)."""
+        return self.am.kv_compare_and_set(key, expected, value, owner=owner)
 
     def __getitem__(self, key: str) -> str:
         try:
@@ -144,9 +172,7 @@ class KeyValueStore(MutableMapping):
             raise KeyError(key) from None
 
     def __setitem__(self, key: str, value: str) -> None:
-        if not isinstance(value, str):
-            raise KnitTypeError(f"values are strings, not {type(value).__name__}")
-        self.am.kv_set(key, value)
+        self.put(key, value)
 
     def __delitem__(self, key: str) -> None:
         if not self.am.kv_delete(key):

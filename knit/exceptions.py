@@ -163,6 +163,10 @@ class RequestRefusedError(KnitValueError):
     """The ApplicationMaster refused a request (an ask YARN could never grant, a bad key)."""
 
 
+class KeyConflictError(RequestRefusedError):
+    """A compare-and-set of the key-value store found another value than expected."""
+
+
 class ApplicationError(KnitError):
     """A YARN application failed or was killed.
 

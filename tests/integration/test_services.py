@@ -319,3 +319,33 @@ def test_a_labelled_service_runs_only_on_labelled_nodes(knit):
     with pytest.raises(PreflightError, match="queue 'batch' may not use nodes labelled 'fast'"):
         knit.submit(ApplicationSpec(queue="batch", services={"s": Service(script="true",
                                                                           node_label="fast")}))
+
+
+MEMBER = textwrap.dedent("""\
+    import knit, sys, time
+    app = knit.current()
+    me = app.container
+    app.kv.own(f"member.{me.instance}", me.container_id)
+    won = app.kv.compare_and_set("leader", None, me.container_id)
+    print("won" if won else "lost", flush=True)
+    time.sleep(4 if me.instance == 0 else 300)
+    """)
+
+
+def test_owned_keys_go_with_their_container_and_one_leader_is_elected(knit, tmp_path):
+    (tmp_path / "member.py").write_text(MEMBER)
+    app = knit.submit(ApplicationSpec(services={"member": Service(
+        script=f"{PYTHON} member.py", instances=3, files={"member.py": str(tmp_path / "member.py")})}))
+    keys = wait_for(lambda: len(k := app.kv.prefix("member.")) == 3 and k, what="three owned keys")
+    leader = app.kv["leader"]
+    assert leader in keys.values()
+    first = keys["member.0"]
+    # The first member's container ends: its key goes, the others' stay.
+    wait_for(lambda: "member.0" not in app.kv, what="member.0's key deleted with its container")
+    assert sorted(app.kv.prefix("member.")) == ["member.1", "member.2"]
+    assert first not in {c.id for c in app.get_containers()}
+    logs = wait_for(lambda: (found := knit.logs()) and sum(
+        "won" in f.get("stdout", "") or "lost" in f.get("stdout", "") for f in found.values()) == 3
+        and found, what="the members' output")
+    assert sum(f.get("stdout", "").startswith("won") for f in logs.values()) == 1
+    assert knit.kill() is True

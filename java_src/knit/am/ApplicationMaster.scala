@@ -219,7 +219,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   /** A later attempt: take over the containers still running and ask for what the targets lack. */
   private def resume(running: Seq[Container]): Unit = {
     val saved = state.load()
-    kv.restore(saved.kv)
+    kv.restore(saved.kv, saved.kvOwners)
     running.foreach { c =>
       val r = runners.find(_.owns(c)).getOrElse(runners.head)
       r.tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
@@ -249,7 +249,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     contract.clientTimeoutMs > 0 && control.clientGone(contract.clientTimeoutMs)
 
   private def saveState(): Unit = state.saveIfDirty(runners.map(r => r.name -> StateStore.ServiceState(
-    r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshot)
+    r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshot, kv.ownership)
 
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {
@@ -331,6 +331,8 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       statuses.asScala.foreach { s =>
         val id = s.getContainerId.toString
         log(s"$id exited with ${s.getExitStatus} ${s.getDiagnostics.trim.take(200)}")
+        val released = kv.release(id)
+        if (released.nonEmpty) events.add(s"$id ended: its keys ${released.mkString(", ")} deleted")
         // (A surplus grant released at once is no container of ours.)
         runnerOf(id).foreach { r =>
           val w = r.tracker.worker(id).get
@@ -481,6 +483,9 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       else { userProgress = Some(progress.toFloat); (200, ControlReplies.progress(progress)) }
 
     def keyValues: KeyValueStore = kv
+
+    def isLiveContainer(containerId: String): Boolean =
+      containerId == amContainer || runners.exists(_.tracker.live.exists(_.id == containerId))
 
     def statusPage(): String = StatusPage.render(StatusPage.View(
       appId, attemptId.getAttemptId, owner, runners.map(_.tracker.target).sum, pending,

@@ -24,7 +24,9 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
   *  - `PUT /progress?value=P`: the progress YARN shows (0 to 1)
   *  - `POST /heartbeat`: the client is alive (what `client_timeout_s` watches)
   *  (`service` may be left out: the first service, `Knit.start`'s only one.)
-  *  - `GET /kv`, `GET /kv/KEY?wait=S`, `PUT /kv/KEY` (body: the value), `DELETE /kv/KEY`
+  *  - `GET /kv`, `GET /kv/KEY?wait=S`, `DELETE /kv/KEY`, `PUT /kv/KEY` (body: the
+  *    value; `owner=CONTAINER`: deleted when that container ends; `expect=VALUE` or
+  *    `absent=1`: a compare-and-set, 409 when not met)
   *  - `GET /`: the read-only [[StatusPage]] (no secret; for the ResourceManager's proxy)
   *
   * Every other request must carry the application's secret in the `X-Knit-Secret` header;
@@ -165,9 +167,15 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
           }
         case "PUT" =>
           val body = exchange.getRequestBody.readNBytes(KeyValueStore.MaxValueBytes + 1)
+          val owner = q.get("owner")
+          // expect=VALUE: only if it holds VALUE; absent=1: only if it is not set.
+          val expected = if (q.get("absent").contains("1")) Some(None) else q.get("expect").map(Some(_))
           if (body.length > KeyValueStore.MaxValueBytes)
             (413, ControlReplies.error(s"values are at most ${KeyValueStore.MaxValueBytes} bytes"))
-          else { actions.keyValues.set(key, new String(body, UTF_8)); (200, Json.obj("key" -> key)) }
+          else if (owner.exists(o => !actions.isLiveContainer(o)))
+            (400, ControlReplies.error(s"owner ${owner.get} is not a live container of this application"))
+          else if (actions.keyValues.set(key, new String(body, UTF_8), owner, expected)) (200, Json.obj("key" -> key))
+          else (409, ControlReplies.error(s"key '$key' does not hold the value expected; it was not changed"))
         case "DELETE" => (200, Json.obj("deleted" -> actions.keyValues.delete(key)))
         case other => (405, ControlReplies.error(s"$other is not allowed on /kv/KEY"))
       }
@@ -238,6 +246,8 @@ object ControlServer {
     /** The progress the ApplicationMaster reports to YARN. */
     def setProgress(progress: Double): (Int, String)
     def keyValues: KeyValueStore
+    /** Whether `containerId` is a live container of the application (a key's owner). */
+    def isLiveContainer(containerId: String): Boolean
     /** The HTML of the status page. */
     def statusPage(): String
     /** Whether a request from this address may see the page (the RM's proxy). */

@@ -20,7 +20,8 @@ final class StateStore(conf: YarnConfiguration, file: String) {
 
   def markDirty(): Unit = dirty = true
 
-  def saveIfDirty(services: Map[String, ServiceState], kv: Map[String, String]): Unit = if (dirty) {
+  def saveIfDirty(services: Map[String, ServiceState], kv: Map[String, String],
+                  kvOwners: Map[String, String] = Map.empty): Unit = if (dirty) {
     dirty = false
     try {
       val fs = path.getFileSystem(conf)
@@ -28,7 +29,7 @@ final class StateStore(conf: YarnConfiguration, file: String) {
       val saved = services.map { case (name, s) =>
         name -> Map("target" -> s.target, "restarts" -> s.restarts, "begun" -> s.begun, "launched" -> s.launched)
       }
-      try out.write(Json.obj("services" -> saved, "kv" -> kv).getBytes(UTF_8))
+      try out.write(Json.obj("services" -> saved, "kv" -> kv, "kv_owners" -> kvOwners).getBytes(UTF_8))
       finally out.close()
     } catch {
       case e: java.io.IOException =>
@@ -55,7 +56,8 @@ final class StateStore(conf: YarnConfiguration, file: String) {
 
 object StateStore {
   final case class ServiceState(target: Int, restarts: Int, begun: Boolean, launched: Int)
-  final case class Saved(services: Map[String, ServiceState], kv: Map[String, String])
+  final case class Saved(services: Map[String, ServiceState], kv: Map[String, String],
+                         kvOwners: Map[String, String] = Map.empty)
 
   private def int(m: Map[String, Any], key: String): Int = m.get(key).collect { case n: BigDecimal => n.toInt }.getOrElse(0)
 
@@ -67,7 +69,8 @@ object StateStore {
         name -> ServiceState(int(f, "target"), int(f, "restarts"), f.get("begun").contains(true), int(f, "launched"))
       }
     }.getOrElse(Map.empty)
-    Saved(services, m.get("kv").collect { case kv: Map[_, _] => kv.map { case (k, v) => k.toString -> v.toString } }
-      .getOrElse(Map.empty))
+    def strings(key: String) = m.get(key).collect { case kv: Map[_, _] =>
+      kv.map { case (k, v) => k.toString -> v.toString } }.getOrElse(Map.empty)
+    Saved(services, strings("kv"), strings("kv_owners"))
   }
 }

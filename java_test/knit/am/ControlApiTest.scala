@@ -48,6 +48,7 @@ class ControlApiTest {
     def withdraw(service: Option[String], count: Int): (Int, String) = (200, ControlReplies.withdrawn(t.withdraw(count)))
     def shutdown(status: String, diagnostics: String): (Int, String) = (200, ControlReplies.shuttingDown(status))
     def setProgress(progress: Double): (Int, String) = (200, ControlReplies.progress(progress))
+    def isLiveContainer(containerId: String): Boolean = t.live.exists(_.id == containerId)
     def remove(containerId: String): (Int, String) =
       if (containerId == am) (400, ControlReplies.ownContainer(containerId))
       else if (t.remove(containerId)) (200, ControlReplies.removed(containerId))

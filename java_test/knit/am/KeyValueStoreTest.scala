@@ -18,4 +18,24 @@ class KeyValueStoreTest {
     assertTrue(KeyValueStore.badKey("../x").nonEmpty)
     assertTrue(KeyValueStore.badKey("").nonEmpty)
   }
+
+  @Test def ownedKeysGoWithTheirContainer(): Unit = {
+    val kv = new KeyValueStore()
+    kv.set("a", "1", owner = Some("c2"))
+    kv.set("b", "2", owner = Some("c2"))
+    kv.set("c", "3", owner = Some("c3"))
+    kv.set("b", "2 again") // set again without an owner: no one's now
+    assertEquals(Seq("a"), kv.release("c2"))
+    assertEquals(Map("b" -> "2 again", "c" -> "3"), kv.snapshot)
+    assertEquals(Map("c" -> "c3"), kv.ownership)
+  }
+
+  @Test def compareAndSetChangesOnlyWhatItExpected(): Unit = {
+    val kv = new KeyValueStore()
+    assertTrue(kv.set("leader", "c2", expected = Some(None)))
+    assertFalse("already set", kv.set("leader", "c3", expected = Some(None)))
+    assertFalse("another value", kv.set("leader", "c3", expected = Some(Some("c9"))))
+    assertTrue(kv.set("leader", "c3", expected = Some(Some("c2"))))
+    assertEquals(Some("c3"), kv.get("leader"))
+  }
 }
