@@ -151,11 +151,15 @@ class AMClient:
         Seconds for one call's reply.
     reconnect_timeout : float
         Seconds to wait for a reachable ApplicationMaster.
+    container_id : str, optional
+        Call as this container of the application, ``secret`` being its own
+        credential (see :func:`knit.current`), not the application's secret.
     """
 
     def __init__(self, api: YARNAPI, app_id: str, secret: str, timeout: float = 30.0,
-                 reconnect_timeout: float = 120.0):
+                 reconnect_timeout: float = 120.0, container_id: str | None = None):
         self.api, self.app_id, self.secret = api, app_id, secret
+        self.container_id = container_id
         self.timeout, self.reconnect_timeout = timeout, reconnect_timeout
         self._address: str | None = None
         self._session = sessions.session(use_proxies=False)  # the AM is on the cluster
@@ -184,6 +188,12 @@ class AMClient:
                     f"{info.get('state', '?')}: {info.get('diagnostics') or 'no diagnostics'})")
 
         return wait_until(status, wait, interval=0.5, what=why, until=registered)["amRPCAddress"]
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        if self.container_id:
+            return {"X-Knit-Secret": self.secret, "X-Knit-Container": self.container_id}
+        return {"X-Knit-Secret": self.secret}
 
     # ------------------------------------------------------------ the verbs
     def report(self) -> Report:
@@ -297,7 +307,7 @@ class AMClient:
             try:
                 reply = self._session.request(
                     method, f"http://{address}{path}", params=params or None, data=data,
-                    headers={"X-Knit-Secret": self.secret}, timeout=self.timeout)
+                    headers=self._headers, timeout=self.timeout)
                 break
             except requests.ConnectionError as exc:
                 if stale == address:

@@ -79,8 +79,8 @@ def stage(launcher: Launcher, files: dict[str, File]) -> list[Resource]:
 
 
 def contract(launcher: Launcher, spec: ApplicationSpec, tag: str) -> dict:
-    """The launch contract of ``spec``, its files staged (every service's containers
-    get the control secret: :func:`knit.current` works in them)."""
+    """The launch contract of ``spec``, its files staged (each container gets its own
+    credential, so :func:`knit.current` works in it; none gets the secret)."""
     services = {name: _service(launcher, name, service, priority)
                 for priority, (name, service) in enumerate(spec.services.items(), start=1)}
     driver = None
@@ -94,7 +94,8 @@ def contract(launcher: Launcher, spec: ApplicationSpec, tag: str) -> dict:
         priority=spec.priority, lifetime=spec.lifetime,
         attempt_failures_validity=spec.attempt_failures_validity_interval,
         file_systems=spec.file_systems, node_label=spec.node_label,
-        am_resources=spec.master.resources.yarn_counts(), am_log_level=spec.master.log_level)
+        am_resources=spec.master.resources.yarn_counts(), am_log_level=spec.master.log_level,
+        rm_delegation_token=True)  # as Skein: a container may submit applications
     return application_contract(app, launcher.am, launcher.jar_resource(), services,
                                 records_folder(launcher.conf["hdfs_home"]),
                                 kerberos_principal=launcher.renewing_principal, driver=driver)
@@ -106,7 +107,7 @@ def _service(launcher: Launcher, name: str, service: Service, priority: int) -> 
         target=service.instances, memory_mb=r.memory, vcores=r.vcores, resources=r.yarn_counts(),
         boot_script=boot_script(launcher, service.script, dict(service.env), f"services.{name}.script"),
         files=stage(launcher, dict(service.files)), priority=priority, env=dict(service.env),
-        max_restarts=service.max_restarts, allow_failures=service.allow_failures, kv_access=True,
+        max_restarts=service.max_restarts, allow_failures=service.allow_failures,
         depends=service.depends, node_label=service.node_label, nodes=service.nodes,
         racks=service.racks, relax_locality=service.relax_locality,
         room={} if (service.nodes or service.racks or service.node_label)

@@ -13,12 +13,15 @@ from typing import Iterator
 from .am_client import AMClient, Container, ContainerState
 from .arguments import whole_number
 from .exceptions import KnitError, KnitTypeError, KnitValueError, NotFoundError
+from .token_file import read_secret_keys
 
 #: Final statuses an application may end with through :meth:`Application.shutdown`.
 SHUTDOWN_STATUSES = ("SUCCEEDED", "FAILED", "KILLED")
 
 #: The control secret's file in a container's working folder (LaunchContract.SecretName).
 SECRET_FILE = "knit-control.secret"
+#: A container's credential in its token file (ControlServer.CredentialKey).
+CREDENTIAL_KEY = "knit.container.credential"
 
 
 class Application:
@@ -203,6 +206,9 @@ class CurrentContainer:
     instance: int
     container_id: str
     am_address: str
+    #: The size YARN granted it (0 where unknown, as in a driver).
+    memory_mb: int = 0
+    vcores: int = 0
 
 
 class _FixedAddress:
@@ -221,22 +227,41 @@ def current(environ: dict | None = None, folder: str | Path = ".") -> Applicatio
     submitted service, or a driver): :attr:`Application.container` says which
     container it is.
 
+    It calls the ApplicationMaster with the container's own credential, from the
+    container's private token file (``$HADOOP_TOKEN_FILE_LOCATION``), or, in the
+    ApplicationMaster's container (a driver) and with ``worker_kv=True``, with the
+    application's secret file.
+
     Raises
     ------
     KnitError
-        Not inside a container of a knit application with access to it.
+        Not inside a container of a knit application.
     """
     env = os.environ if environ is None else environ
     missing = [v for v in ("KNIT_APPLICATION_ID", "KNIT_AM_ADDRESS") if not env.get(v)]
-    secret_file = Path(folder) / SECRET_FILE
-    if missing or not secret_file.is_file():
+    if missing:
         raise KnitError("knit.current() works inside a container of a knit application: "
-                        f"{', '.join(missing) or SECRET_FILE} not found (applications submitted "
-                        "with Knit.submit give every container access; Knit.start's need "
-                        "worker_kv=True)")
+                        f"{', '.join(missing)} is not set")
     where = CurrentContainer(app_id=env["KNIT_APPLICATION_ID"], service=env.get("KNIT_SERVICE", ""),
                              instance=int(env.get("KNIT_INSTANCE", "-1")),
-                             container_id=env.get("CONTAINER_ID", ""), am_address=env["KNIT_AM_ADDRESS"])
-    am = AMClient(_FixedAddress(where.am_address), where.app_id, secret_file.read_text().strip(),
-                  reconnect_timeout=5.0)
+                             container_id=env.get("CONTAINER_ID", ""), am_address=env["KNIT_AM_ADDRESS"],
+                             memory_mb=int(env.get("KNIT_RESOURCE_MEMORY_MB", "0")),
+                             vcores=int(env.get("KNIT_RESOURCE_VCORES", "0")))
+    secret_file = Path(folder) / SECRET_FILE
+    if secret_file.is_file():
+        secret, as_container = secret_file.read_text().strip(), None
+    else:
+        secret, as_container = _credential(env), where.container_id
+    am = AMClient(_FixedAddress(where.am_address), where.app_id, secret, reconnect_timeout=5.0,
+                  container_id=as_container)
     return Application(am, container=where)
+
+
+def _credential(env) -> str:
+    """This container's credential, from its token file."""
+    tokens = env.get("HADOOP_TOKEN_FILE_LOCATION")
+    found = read_secret_keys(tokens).get(CREDENTIAL_KEY) if tokens and Path(tokens).is_file() else None
+    if found is None:
+        raise KnitError("this container holds no knit credential (its token file has none): "
+                        "its ApplicationMaster is of an older knit")
+    return found.decode()

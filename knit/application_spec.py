@@ -130,10 +130,7 @@ class Service:
         check_keys(where, value, known)
         if "script" not in value:
             raise KnitValueError(f"{where}.script: required (the bash script its containers run)")
-        service = cls.__new__(cls)
-        for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-            object.__setattr__(service, f.name, value.get(f.name, default))
+        service = _unchecked(cls, value)
         service.check(where, origin)
         return service
 
@@ -204,10 +201,7 @@ class Master:
     @classmethod
     def from_dict(cls, value: Mapping, where: str = "master", origin: Path | None = None) -> "Master":
         check_keys(where, value, tuple(f.name for f in fields(cls)), _MASTER_REFUSED)
-        master = cls.__new__(cls)
-        for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-            object.__setattr__(master, f.name, value.get(f.name, default))
+        master = _unchecked(cls, value)
         master.check(where, origin)
         return master
 
@@ -222,6 +216,16 @@ class Master:
         if self.log_level != "INFO":
             out["log_level"] = self.log_level
         return out
+
+
+def _unchecked(cls, value: Mapping):
+    """An instance of dataclass ``cls`` with the fields of ``value`` (defaults for the
+    rest), not checked yet: its ``check`` then checks them where they came from."""
+    made = cls.__new__(cls)
+    for f in fields(cls):
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        object.__setattr__(made, f.name, value.get(f.name, default))
+    return made
 
 
 def _acls(where: str, value) -> ACLs:
@@ -361,10 +365,7 @@ class ApplicationSpec:
         """From the dict of a spec (knit's or Skein's): relative local file sources
         are relative to ``origin`` (default: the current folder)."""
         check_keys("spec", value, tuple(f.name for f in fields(cls)))
-        spec = cls.__new__(cls)
-        for f in fields(cls):
-            default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
-            object.__setattr__(spec, f.name, value.get(f.name, default))
+        spec = _unchecked(cls, value)
         spec.check(origin)
         return spec
 

@@ -44,10 +44,12 @@ def _envvar(text: str) -> tuple[str, str]:
 def submit(args: argparse.Namespace) -> int:
     """Submit CMD, or the spec file SPEC (an existing .yaml/.yml/.json); print the
     application id (and wait for its end with ``--wait``)."""
-    knit = _knit(progress=not args.json)
     if spec_commands.is_spec_file(args.cmd):
+        spec_commands.refuse_command_options(args)
+        knit = _knit(progress=not args.json)
         spec_commands.submit_spec(args, knit)
         return _waited(args, knit) if args.wait else 0
+    knit = _knit(progress=not args.json)
     app_id = knit.start(args.cmd, num_containers=args.num_containers, memory=args.memory,
                         virtual_cores=args.vcores, files=args.file or None,
                         envvars=dict(args.envvar or []), env=args.env, queue=args.queue,

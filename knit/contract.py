@@ -107,7 +107,8 @@ class ApplicationSettings:
     ``file_systems`` are other file systems to get delegation tokens for;
     ``node_label`` is the ApplicationMaster container's label expression and
     ``am_resources`` its counts of other resource types; ``am_log_level`` is the
-    log4j level of its Hadoop libraries.
+    log4j level of its Hadoop libraries; ``rm_delegation_token`` (Kerberos) gives the
+    containers a ResourceManager delegation token, so they may submit applications.
     """
 
     name: str
@@ -121,6 +122,7 @@ class ApplicationSettings:
     node_label: str = ""
     am_resources: dict[str, int] | None = None
     am_log_level: str = "INFO"
+    rm_delegation_token: bool = False
 
 
 def application_contract(app: ApplicationSettings, am: AppMasterSettings, jar: Resource,
@@ -149,6 +151,7 @@ def application_contract(app: ApplicationSettings, am: AppMasterSettings, jar: R
             "lifetime_s": int(app.lifetime),
             "attempt_failures_validity_s": float(app.attempt_failures_validity),
             "file_systems": list(app.file_systems),
+            "rm_delegation_token": app.rm_delegation_token,
         },
         "am": {"memory_mb": am.memory, "vcores": am.vcores, "jar": asdict(jar),
                "heap_mb": am_heap_mb(am.memory), "boot_script": am_boot_script(am.sharing),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Callable
 
+from .application import Application
 from .exceptions import KnitValueError
 from .yarn_api import FINAL_STATES
 
@@ -28,15 +30,40 @@ def _emit(args: argparse.Namespace, data, text: str) -> None:
     print(json.dumps(data, indent=2, sort_keys=True) if args.json else text)
 
 
-def _attached(args: argparse.Namespace):
-    """The Knit attached to ``args.app``, or None (said) if it has ended."""
-    from .core import Knit
+def on_running(verb: Callable[[argparse.Namespace, Application], None]):
+    """The handler of a verb of a running application: it attaches to ``args.app``
+    and runs ``verb`` with its handle (exit 0), or says it has ended (exit 3)."""
+    def handler(args: argparse.Namespace) -> int:
+        from .core import Knit
 
-    knit = Knit(progress=False)
-    if knit.yarn_api.state(args.app) in FINAL_STATES:
-        _emit(args, {"id": args.app, "ended": True}, f"{args.app} has ended")
-        return None
-    return knit.attach(args.app)
+        knit = Knit(progress=False)
+        if knit.yarn_api.state(args.app) in FINAL_STATES:
+            _emit(args, {"id": args.app, "ended": True}, f"{args.app} has ended")
+            return 3
+        verb(args, knit.attach(args.app).application)
+        return 0
+    handler.__doc__ = verb.__doc__
+    return handler
+
+
+#: ``knit submit`` options of a command, and their defaults: a spec file has its own.
+COMMAND_OPTIONS = (("--num-containers", "num_containers", 1), ("--memory", "memory", 128),
+                   ("--vcores", "vcores", 1), ("--file", "file", None), ("--envvar", "envvar", None),
+                   ("--env", "env", None), ("--queue", "queue", "default"), ("--name", "name", "knit"),
+                   ("--keep-alive", "keep_alive", False), ("--max-restarts", "max_restarts", 0))
+
+
+def refuse_command_options(args: argparse.Namespace) -> None:
+    """Refuse ``knit submit SPEC`` with options of a command (the spec sets them).
+
+    Raises
+    ------
+    KnitValueError
+    """
+    given = [flag for flag, name, default in COMMAND_OPTIONS if getattr(args, name) != default]
+    if given:
+        raise KnitValueError(f"{', '.join(given)}: with a spec file these are the spec's; "
+                             f"set them in {args.cmd}")
 
 
 def submit_spec(args: argparse.Namespace, knit) -> int:
@@ -46,42 +73,35 @@ def submit_spec(args: argparse.Namespace, knit) -> int:
     return 0
 
 
-def container_ls(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
+@on_running
+def container_ls(args: argparse.Namespace, app: Application) -> None:
+    """List the live containers (or those in ``--state``), of ``--service``."""
     states = args.state or None
-    found = knit.application.get_containers(services=args.service or None, states=states)
+    found = app.get_containers(services=args.service or None, states=states)
     rows = [c.as_dict() for c in found]
     text = "\n".join(f"{c.id}  {c.service:<12} {c.state.value:<10} {c.node}" for c in found)
     _emit(args, rows, text or "no containers")
-    return 0
 
 
-def container_kill(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
-    knit.application.kill_container(args.container)
+@on_running
+def container_kill(args: argparse.Namespace, app: Application) -> None:
+    """Stop one container."""
+    app.kill_container(args.container)
     _emit(args, {"id": args.app, "killed": args.container}, f"{args.container} stopped")
-    return 0
 
 
-def container_scale(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
-    target = knit.application.scale(args.service, count=args.number, delta=args.delta)
+@on_running
+def container_scale(args: argparse.Namespace, app: Application) -> None:
+    """Set (``--number``) or change (``--delta``) a service's container count."""
+    target = app.scale(args.service, count=args.number, delta=args.delta)
     _emit(args, {"id": args.app, "service": args.service, "target": target},
           f"{args.service} target {target}")
-    return 0
 
 
-def kv(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
-    store = knit.application.kv
+@on_running
+def kv(args: argparse.Namespace, app: Application) -> None:
+    """``kv get|put|del|ls``: the application's key-value store."""
+    store = app.kv
     if args.action == "get":
         value = store.wait(args.key, args.wait) if args.wait else store[args.key]
         _emit(args, {args.key: value}, value)
@@ -96,29 +116,25 @@ def kv(args: argparse.Namespace) -> int:
     else:
         items = store.prefix(args.key or "")
         _emit(args, items, "\n".join(f"{k}: {v}" for k, v in items.items()) or "no keys")
-    return 0
 
 
-def shutdown(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
-    knit.application.shutdown(args.status, args.diagnostics)
+@on_running
+def shutdown(args: argparse.Namespace, app: Application) -> None:
+    """End the application with ``--status`` and ``--diagnostics``."""
+    app.shutdown(args.status, args.diagnostics)
     _emit(args, {"id": args.app, "status": args.status.upper()},
           f"{args.app} shutting down {args.status.upper()}")
-    return 0
 
 
-def move(args: argparse.Namespace) -> int:
-    knit = _attached(args)
-    if knit is None:
-        return 3
-    knit.application.move(args.queue)
+@on_running
+def move(args: argparse.Namespace, app: Application) -> None:
+    """Move the application to another queue."""
+    app.move(args.queue)
     _emit(args, {"id": args.app, "queue": args.queue}, f"{args.app} moved to {args.queue}")
-    return 0
 
 
 def spec(args: argparse.Namespace) -> int:
+    """Print the spec the application was submitted with."""
     from .core import Knit
 
     knit = Knit(progress=False)

@@ -34,16 +34,19 @@ RESOURCE_TYPES = ("yarn.io/gpu", "example.com/license")
 
 #: Node labels (partitions) of the local cluster: name -> exclusive. Containers ask
 #: for a label with ``node_label``; an exclusive partition's nodes run nothing else,
-#: a non-exclusive one lends its idle room to unlabelled asks. Queue ``default`` may
-#: use both, ``batch`` neither.
+#: a non-exclusive one lends its idle room to unlabelled asks (but never to an
+#: ApplicationMaster, and only after a delay). Queue ``default`` may use both,
+#: ``batch`` neither.
 NODE_LABELS = {"fast": False, "dedicated": True}
 
 
 def node_labels_of(count: int) -> dict[int, str]:
-    """Which NodeManager carries which label, of ``count``: ``fast`` on the second,
-    ``dedicated`` on the third (with fewer nodes, the labels it would take stay
-    without nodes: an exclusive partition would take the other containers' room)."""
-    return {index: label for index, label in ((1, "fast"), (2, "dedicated")) if index < count}
+    """Which NodeManager carries which label, of ``count``: ``dedicated`` on the third,
+    ``fast`` on the fourth. Two nodes stay unlabelled: either label would change
+    where everything else runs (an exclusive node takes the others' room, a
+    non-exclusive one takes no ApplicationMaster); label them with
+    :func:`knit.cluster.web.label_nodes` for a while."""
+    return {index: label for index, label in ((2, "dedicated"), (3, "fast")) if index < count}
 
 
 def node_resource_counts(index: int) -> dict[str, int]:

@@ -127,8 +127,9 @@ def readiness(cluster: LocalCluster, http: requests.Session) -> tuple[bool, str,
 
 def label_nodes(cluster: LocalCluster, labels: dict[str, bool], placed: dict[str, str]) -> None:
     """Declare the node ``labels`` (name -> exclusive) and give each host of
-    ``placed`` its label, through the ResourceManager's REST API as the cluster's
-    owner (its administrator). Both are idempotent; YARN keeps them across restarts.
+    ``placed`` its label ('' for none), through the ResourceManager's REST API as the
+    cluster's owner (its administrator). Both are idempotent; YARN keeps them across
+    restarts.
 
     Raises
     ------
@@ -151,9 +152,10 @@ def label_nodes(cluster: LocalCluster, labels: dict[str, bool], placed: dict[str
         nodes.raise_for_status()
         for node in nodes.json()["nodes"]["node"]:
             label = placed.get(node["nodeHostName"])
-            if label and label not in (node.get("nodeLabels") or []):
+            if label is not None and [label] != (node.get("nodeLabels") or [""]):
+                given = {"labels": label} if label else {}
                 http.post(f"{base}/nodes/{node['id']}/replace-labels", timeout=30,
-                          params={**params, "labels": label}).raise_for_status()
+                          params={**params, **given}).raise_for_status()
 
 
 def _listed(value) -> list:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import shlex
 import subprocess
@@ -65,7 +67,7 @@ services:
       ROLE: database
     max_restarts: 0
     script: |
-      echo "db role=$ROLE service=$KNIT_SERVICE instance=$KNIT_INSTANCE user=$HADOOP_USER_NAME file=$(cat greeting.txt)"
+      echo "db role=$ROLE service=$KNIT_SERVICE instance=$KNIT_INSTANCE user=$HADOOP_USER_NAME file=$(cat greeting.txt) size=$KNIT_RESOURCE_MEMORY_MB/$KNIT_RESOURCE_VCORES"
       sleep 8
   web:
     instances: 2
@@ -105,7 +107,7 @@ def test_a_skein_spec_file_runs_unchanged_and_depends_orders_the_services(knit, 
     logs = worker_logs(knit)
     out = "".join(f["stdout"] for f in logs.values())
     assert (f"db role=database service=db instance=0 user={knit.conf['user']} "
-            "file=hello from a file") in out
+            "file=hello from a file size=256/1") in out
     assert "web instance=0" in out and "web instance=1" in out
     # The service's variables are in the launch context too, where the NodeManager reads them.
     launch = "".join(f.get("launch_container.sh", "") for f in logs.values())
@@ -301,10 +303,24 @@ def test_nodes_without_relaxed_locality_pin_a_service(knit):
     assert knit.kill() is True
 
 
-def test_a_labelled_service_runs_only_on_labelled_nodes(knit):
+@pytest.fixture
+def fast_second_node(local_cluster):
+    """The second node labelled ``fast`` (non-exclusive) for one test: a labelled node
+    takes no ApplicationMaster, so the session's cluster leaves its two unlabelled."""
+    from knit.cluster import config, web
+
+    host = local_cluster.status()["network"]["nodes"][1]
+    web.label_nodes(local_cluster, config.NODE_LABELS, {host: "fast"})
+    try:
+        yield host
+    finally:
+        web.label_nodes(local_cluster, config.NODE_LABELS, {host: ""})
+
+
+def test_a_labelled_service_runs_only_on_labelled_nodes(knit, fast_second_node):
     labelled = {n["nodeHostName"] for n in knit.yarn_api.nodes(states="RUNNING")
                 if "fast" in (n.get("nodeLabels") or [])}
-    assert len(labelled) == 1, labelled  # the local cluster's second node
+    assert labelled == {fast_second_node}
     app = knit.submit(ApplicationSpec(services={
         "quick": Service(script="sleep 300", instances=3, node_label="fast"),
         "anywhere": Service(script="sleep 300", instances=1)}))
@@ -348,4 +364,47 @@ def test_owned_keys_go_with_their_container_and_one_leader_is_elected(knit, tmp_
         "won" in f.get("stdout", "") or "lost" in f.get("stdout", "") for f in found.values()) == 3
         and found, what="the members' output")
     assert sum(f.get("stdout", "").startswith("won") for f in logs.values()) == 1
+    assert knit.kill() is True
+
+
+CREDENTIAL_PROBE = textwrap.dedent("""\
+    import json, os, knit, requests
+    from knit.exceptions import KnitError
+    app = knit.current()
+    me = app.container
+    others = [c.id for c in app.get_containers() if c.id != me.container_id]
+    try:
+        app.kv.put("stolen", "x", owner=others[0])
+        foreign = "allowed"
+    except KnitError as exc:
+        foreign = str(exc)
+    app.kv.own("mine", me.container_id)
+    # Another container's id with this container's credential is no one's.
+    forged = requests.get(f"http://{me.am_address}/containers", timeout=30, headers={
+        "X-Knit-Secret": app.am.secret, "X-Knit-Container": others[0]}).status_code
+    print("PROBE=" + json.dumps({"foreign": foreign, "forged": forged,
+                                 "tokens": os.environ["HADOOP_TOKEN_FILE_LOCATION"]}), flush=True)
+    """)
+
+
+def test_each_container_calls_with_a_credential_of_its_own(knit, tmp_path):
+    (tmp_path / "probe.py").write_text(CREDENTIAL_PROBE)
+    app = knit.submit(ApplicationSpec(services={
+        "idle": Service(script="sleep 300"),
+        "probe": Service(script=f"{PYTHON} probe.py; sleep 300", depends=["idle"],
+                         files={"probe.py": str(tmp_path / "probe.py")})}))
+    logs = wait_for(lambda: (found := knit.logs()) and any(
+        "PROBE=" in f.get("stdout", "") for f in found.values()) and found, what="the probe")
+    probe = next(json.loads(line.removeprefix("PROBE=")) for f in logs.values()
+                 for line in f.get("stdout", "").splitlines() if line.startswith("PROBE="))
+    assert "a container may own keys for itself only" in probe["foreign"]
+    assert probe["forged"] == 403
+    assert "stolen" not in app.kv and "mine" in app.kv
+    # The credential is in the container's token file only: not in what YARN serves.
+    served = "".join(text for f in logs.values() for text in f.values() if isinstance(text, str))
+    assert "knit-control.secret" not in served and knit._secret not in served
+    for container in logs:
+        credential = hmac.new(knit._secret.encode(), container.encode(), hashlib.sha256).hexdigest()
+        assert credential not in served
+    assert probe["tokens"].endswith("container_tokens")
     assert knit.kill() is True

@@ -192,3 +192,26 @@ def test_the_cluster_folder_shows_another_user_its_configuration_and_jars_only(c
         assert not [jar for jar in local.hadoop_home.rglob("*.jar") if jar.is_symlink()]
     finally:
         k.kill()
+
+
+def test_another_user_cannot_read_a_containers_credential(cluster_environ, bob):
+    from knit import ApplicationSpec, Service
+
+    k = Knit(**QUIET)
+    k.submit(ApplicationSpec(services={"s": Service(
+        script='echo "TOKENS=$HADOOP_TOKEN_FILE_LOCATION"; sleep 300')}))
+    logs = wait_for(lambda: (found := k.logs()) and any(
+        "TOKENS=" in f.get("stdout", "") for f in found.values()) and found, what="the path")
+    path = next(line.removeprefix("TOKENS=") for f in logs.values()
+                for line in f.get("stdout", "").splitlines() if line.startswith("TOKENS="))
+    from knit.token_file import read_secret_keys
+    assert "knit.container.credential" in read_secret_keys(path)  # the owner's own file
+    outcome = bob.python(f"""
+        try:
+            open({path!r}, "rb").read()
+            result = "read"
+        except OSError as exc:
+            result = type(exc).__name__
+    """)
+    assert outcome in ("PermissionError", "FileNotFoundError"), outcome
+    assert k.kill() is True

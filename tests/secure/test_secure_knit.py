@@ -124,3 +124,16 @@ def test_the_status_page_through_the_kerberized_proxy(secure_environ):
         reply = k.yarn_api.session.get(k.dashboard_link, timeout=30)
         assert reply.status_code == 200, reply.text[:500]
         assert k.app_id in lxml.html.fromstring(reply.text).findtext(".//h1")
+
+
+def test_a_container_of_a_submitted_spec_asks_yarn_with_its_rm_delegation_token(secure_environ):
+    from knit import ApplicationSpec, Service
+
+    k = Knit(**QUIET)
+    script = ('$HADOOP_HOME/bin/yarn application -list -appStates RUNNING 2>&1 | '
+              'grep -o "application_[0-9_]*" | sort -u')
+    k.submit(ApplicationSpec(services={"asker": Service(script=script)}))
+    assert wait_for(lambda: k.runtime_status() == "FINISHED", timeout=180)
+    assert k.status()["finalStatus"] == "SUCCEEDED", k.status()["diagnostics"]
+    out = "".join(f.get("stdout", "") for c, f in k.logs().items() if not c.endswith("_000001"))
+    assert k.app_id in out.split(), out

@@ -43,7 +43,8 @@ def test_schema_fields():
     assert list(contract["services"]) == ["worker"]
     assert set(contract["application"]) == {"name", "type", "queue", "tags", "acls", "max_attempts",
                                              "priority", "lifetime_s",
-                                             "attempt_failures_validity_s", "file_systems"}
+                                             "attempt_failures_validity_s", "file_systems",
+                                             "rm_delegation_token"}
     assert set(contract["am"]) == {"memory_mb", "vcores", "jar", "heap_mb", "boot_script",
                                    "java_options", "resources", "node_label", "log_level"}
     assert set(contract["services"]["worker"]) == {

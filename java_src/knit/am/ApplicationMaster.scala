@@ -139,7 +139,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
       else Map("HADOOP_USER_NAME" -> org.apache.hadoop.security.UserGroupInformation.getCurrentUser.getShortUserName)
     runners = contract.ordered.map { case (name, spec) =>
       new ServiceRunner(name, spec, new ContainerLauncher(name, spec, secretFile, s"$host:$port", contract.acls,
-        appId, identity), rm, nm, adoptedStopper, () => state.markDirty(), events)
+        appId, identity, secret), rm, nm, adoptedStopper, () => state.markDirty(), events)
     }
     val firstAttempt = attemptId.getAttemptId == 1
     // Asks queued before registering are granted sooner (Python checked their size).

@@ -25,14 +25,15 @@ import org.apache.hadoop.yarn.util.Records
   * service's `env` entries YARN's launch script can carry byte-exact (all of them are
   * exported again by the boot script), `HADOOP_USER_NAME` of the submitting user under
   * simple authentication (`identity`), and the container's facts: `KNIT_APPLICATION_ID`,
-  * `KNIT_SERVICE` and `KNIT_INSTANCE` (0, 1, ... in the order the service's containers
-  * were launched). Environment overrides of one container (`add` with `env`) travel
+  * `KNIT_SERVICE`, `KNIT_INSTANCE` (0, 1, ... in the order the service's containers
+  * were launched), `KNIT_AM_ADDRESS`, and the size YARN granted
+  * (`KNIT_RESOURCE_MEMORY_MB`, `KNIT_RESOURCE_VCORES`). Environment overrides of one container (`add` with `env`) travel
   * as export lines, quoted here, in `KNIT_ENV_B64`, which the boot script evaluates
   * after the service's own exports.
   */
 final class ContainerLauncher(service: String, spec: ServiceSpec, secretFile: => Resources.Described,
                               controlAddress: String, acls: Map[String, String], appId: String,
-                              identity: Map[String, String]) {
+                              identity: Map[String, String], secret: String) {
   // A NodeManager learns an application's ACLs from the first of its containers it runs:
   // every worker carries them, so who may view its logs is the same on every node.
   private val applicationAcls = acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava
@@ -65,9 +66,11 @@ final class ContainerLauncher(service: String, spec: ServiceSpec, secretFile: =>
     env.put("KNIT_APPLICATION_ID", appId)
     env.put("KNIT_SERVICE", service)
     env.put("KNIT_INSTANCE", instances.getAndIncrement().toString)
+    env.put("KNIT_RESOURCE_MEMORY_MB", container.getResource.getMemorySize.toString)
+    env.put("KNIT_RESOURCE_VCORES", container.getResource.getVirtualCores.toString)
     if (overrides.nonEmpty) env.put("KNIT_ENV_B64", ContainerLauncher.exportsB64(overrides))
     env.put("KNIT_BOOT_B64", bootB64)
-    if (spec.kvAccess) env.put("KNIT_AM_ADDRESS", controlAddress)
+    env.put("KNIT_AM_ADDRESS", controlAddress) // the credential is in the token file
     val logDir = ApplicationConstants.LOG_DIR_EXPANSION_VAR
     // (The service's PATH is in the launch context: the decoder is found without it.)
     val command = "PATH=/usr/bin:/bin:$PATH base64 -d <<<$KNIT_BOOT_B64 >knit-boot.sh && exec /bin/bash knit-boot.sh " +
@@ -76,7 +79,9 @@ final class ContainerLauncher(service: String, spec: ServiceSpec, secretFile: =>
     context.setLocalResources(localResources)
     context.setEnvironment(env)
     context.setCommands(java.util.Collections.singletonList(command))
-    context.setTokens(Tokens.current()) // HDFS (and other) delegation tokens, never the AMRM token
+    // HDFS (and other) delegation tokens, never the AMRM token; and its own credential.
+    context.setTokens(Tokens.current(Map(ControlServer.CredentialKey ->
+      ControlServer.credential(secret, container.getId.toString).getBytes(UTF_8))))
     context.setApplicationACLs(applicationAcls)
     context
   }

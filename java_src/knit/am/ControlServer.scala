@@ -72,16 +72,29 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   def clientGone(timeoutMs: Long, nowMs: Long = System.currentTimeMillis()): Boolean =
     nowMs - lastContactMs > timeoutMs && nowMs - lastRefusalMs > timeoutMs
 
-  private def authorized(exchange: HttpExchange): Boolean = {
-    val given = Option(exchange.getRequestHeaders.getFirst("X-Knit-Secret")).getOrElse("")
-    MessageDigest.isEqual(given.getBytes(UTF_8), secret.getBytes(UTF_8))
+  /** Who calls: the client (the application's secret), a live container (its own
+    * credential, [[ControlServer.credential]], with its id in `X-Knit-Container`), or
+    * no one known. */
+  private def caller(exchange: HttpExchange): Option[ControlServer.Caller] = {
+    val given = Option(exchange.getRequestHeaders.getFirst("X-Knit-Secret")).getOrElse("").getBytes(UTF_8)
+    Option(exchange.getRequestHeaders.getFirst("X-Knit-Container")) match {
+      case None => if (MessageDigest.isEqual(given, secret.getBytes(UTF_8))) Some(ControlServer.Client) else None
+      case Some(id) =>
+        val expected = ControlServer.credential(secret, id).getBytes(UTF_8)
+        if (MessageDigest.isEqual(given, expected) && actions.isLiveContainer(id)) Some(ControlServer.FromContainer(id))
+        else None
+    }
   }
 
   private def handle(exchange: HttpExchange): Unit = {
     val (code, body) =
       try {
-        if (!authorized(exchange)) (403, ControlReplies.error("missing or wrong X-Knit-Secret"))
-        else { lastContactMs = System.currentTimeMillis(); route(exchange) }
+        caller(exchange) match {
+          case None => (403, ControlReplies.error("missing or wrong X-Knit-Secret (or the container has ended)"))
+          case Some(who) =>
+            if (who == ControlServer.Client) lastContactMs = System.currentTimeMillis()
+            route(exchange, who)
+        }
       } catch {
         case e: NumberFormatException => (400, ControlReplies.error(s"bad number: ${e.getMessage}"))
         case e: Exception => (500, ControlReplies.error(e.toString))
@@ -128,7 +141,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
     Option(exchange.getRequestURI.getRawQuery).getOrElse("").split("&").toSeq.filter(_.contains("="))
       .map { pair => val Array(k, v) = pair.split("=", 2); k -> URLDecoder.decode(v, UTF_8) }.toMap
 
-  private def route(exchange: HttpExchange): (Int, String) = {
+  private def route(exchange: HttpExchange, who: ControlServer.Caller): (Int, String) = {
     val path = exchange.getRequestURI.getPath.stripSuffix("/")
     val q = query(exchange)
     def count = q.getOrElse("count", "1").toInt
@@ -150,12 +163,13 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
       case ("PUT", "/progress") => actions.setProgress(q.getOrElse("value", "-1").toDouble)
       case ("POST", "/heartbeat") => (200, ControlReplies.alive)
       case ("GET", "/kv") => (200, Json.value(actions.keyValues.snapshot))
-      case (method, p) if p.startsWith("/kv/") => keyValue(method, p.stripPrefix("/kv/"), q, exchange)
+      case (method, p) if p.startsWith("/kv/") => keyValue(method, p.stripPrefix("/kv/"), q, exchange, who)
       case (method, p) => (404, ControlReplies.error(s"no such endpoint: $method $p"))
     }
   }
 
-  private def keyValue(method: String, key: String, q: Map[String, String], exchange: HttpExchange): (Int, String) =
+  private def keyValue(method: String, key: String, q: Map[String, String], exchange: HttpExchange,
+                       who: ControlServer.Caller): (Int, String) =
     KeyValueStore.badKey(key) match {
       case Some(why) => (400, ControlReplies.error(why))
       case None => method match {
@@ -174,6 +188,8 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
             (413, ControlReplies.error(s"values are at most ${KeyValueStore.MaxValueBytes} bytes"))
           else if (owner.exists(o => !actions.isLiveContainer(o)))
             (400, ControlReplies.error(s"owner ${owner.get} is not a live container of this application"))
+          else if (who.isInstanceOf[ControlServer.FromContainer] && owner.exists(_ != who.asInstanceOf[ControlServer.FromContainer].id))
+            (403, ControlReplies.error("a container may own keys for itself only"))
           else if (actions.keyValues.set(key, new String(body, UTF_8), owner, expected)) (200, Json.obj("key" -> key))
           else (409, ControlReplies.error(s"key '$key' does not hold the value expected; it was not changed"))
         case "DELETE" => (200, Json.obj("deleted" -> actions.keyValues.delete(key)))
@@ -210,6 +226,25 @@ object ControlServer {
     System.setProperty("sun.net.httpserver.maxRspTime", (MaxWaitS.toInt + 30).toString)
     System.setProperty("sun.net.httpserver.idleInterval", "30")
   }
+
+  /** Who a request comes from. */
+  sealed trait Caller
+  /** The client that submitted the application (or attached to it): the secret. */
+  case object Client extends Caller
+  /** One of the application's live containers, by its own credential. */
+  final case class FromContainer(id: String) extends Caller
+
+  /** The credential of one container: HMAC-SHA256 of its id under the secret, in hex.
+    * Only that container's private token file holds it, and it stops working when
+    * the container ends. */
+  def credential(secret: String, containerId: String): String = {
+    val mac = javax.crypto.Mac.getInstance("HmacSHA256")
+    mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(UTF_8), "HmacSHA256"))
+    mac.doFinal(containerId.getBytes(UTF_8)).map(b => f"${b & 0xff}%02x").mkString
+  }
+
+  /** The token file's key of a container's credential. */
+  val CredentialKey = "knit.container.credential"
 
   /** Largest request body (a container's environment overrides). */
   val MaxBodyBytes: Int = 64 * 1024

@@ -26,18 +26,23 @@ import org.apache.hadoop.yarn.security.AMRMTokenIdentifier
 object Tokens {
   /** The tokens a worker container may hold: all of `credentials` but the AMRM token
     * (which would let it speak to the ResourceManager as this ApplicationMaster). */
-  def forContainers(credentials: Credentials): ByteBuffer = {
+  def forContainers(credentials: Credentials, secrets: Map[String, Array[Byte]] = Map.empty): ByteBuffer = {
     val kept = new Credentials()
     credentials.getAllTokens.asScala.filter(_.getKind != AMRMTokenIdentifier.KIND_NAME)
       .foreach(token => kept.addToken(token.getService, token))
+    secrets.foreach { case (key, value) => kept.addSecretKey(new org.apache.hadoop.io.Text(key), value) }
     val buffer = new DataOutputBuffer()
     kept.writeTokenStorageToStream(buffer)
     ByteBuffer.wrap(buffer.getData, 0, buffer.getLength)
   }
 
-  /** The tokens of this process's user now (read once per container launch). */
-  def current(): ByteBuffer =
-    if (UserGroupInformation.isSecurityEnabled) forContainers(UserGroupInformation.getCurrentUser.getCredentials)
+  /** The tokens of this process's user now (read once per container launch), and
+    * `secrets`: keys only that container's token file holds (the NodeManager writes
+    * it into the container's private folder, `$HADOOP_TOKEN_FILE_LOCATION`). */
+  def current(secrets: Map[String, Array[Byte]] = Map.empty): ByteBuffer =
+    if (UserGroupInformation.isSecurityEnabled)
+      forContainers(UserGroupInformation.getCurrentUser.getCredentials, secrets)
+    else if (secrets.nonEmpty) forContainers(new Credentials(), secrets)
     else null
 
   /** Copy the keytab the client shipped beside the contract to a private local file. */

@@ -263,12 +263,28 @@ class Client {
     val credentials = new Credentials()
     credentials.addSecretKey(LaunchContract.ContractKey, contractJson.getBytes(UTF_8))
     credentials.addSecretKey(LaunchContract.SecretKey, secret.getBytes(UTF_8))
-    if (UserGroupInformation.isSecurityEnabled) Client.addDelegationTokens(conf, credentials, contract.fileSystems)
+    if (UserGroupInformation.isSecurityEnabled) {
+      Client.addDelegationTokens(conf, credentials, contract.fileSystems)
+      // So that a container may submit applications (or ask YARN about this one).
+      if (contract.rmDelegationToken) addRMDelegationToken(credentials)
+    }
     launch.setTokens(Client.serialize(credentials))
     context.setAMContainerSpec(launch)
 
     yarn.submitApplication(context)
     appId
+  }
+
+  /** A ResourceManager delegation token, renewed by the ResourceManager itself (it
+    * cancels it when the application ends), for the ApplicationMaster's credentials:
+    * it hands it to the containers with the others. */
+  private def addRMDelegationToken(credentials: Credentials): Unit = {
+    val yarnToken = yarn.getRMDelegationToken(new org.apache.hadoop.io.Text(Client.renewer(conf)))
+    val service = org.apache.hadoop.yarn.client.ClientRMProxy.getRMDelegationTokenService(conf)
+    val token = new org.apache.hadoop.security.token.Token[org.apache.hadoop.security.token.TokenIdentifier](
+      yarnToken.getIdentifier.array, yarnToken.getPassword.array,
+      new org.apache.hadoop.io.Text(yarnToken.getKind), service)
+    credentials.addToken(service, token)
   }
 
   /** Move a running application to another queue (the scheduler checks the caller
@@ -296,15 +312,21 @@ object Client {
   /** New HDFS delegation tokens for one application, renewed by the ResourceManager
     * (it cancels them when the application ends: every submission needs its own). */
   def addDelegationTokens(conf: YarnConfiguration, credentials: Credentials, others: Seq[String] = Nil): Unit = {
+    val renewer = Client.renewer(conf)
+    FileSystem.get(conf).addDelegationTokens(renewer, credentials)
+    // The other file systems the application names (Skein's `file_systems`).
+    others.foreach(uri => new Path(uri).getFileSystem(conf).addDelegationTokens(renewer, credentials))
+  }
+
+  /** The ResourceManager's principal: the renewer of an application's delegation tokens. */
+  def renewer(conf: YarnConfiguration): String = {
     val rmHost = conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
       YarnConfiguration.DEFAULT_RM_PORT).getHostName
     val renewer = SecurityUtil.getServerPrincipal(conf.get(YarnConfiguration.RM_PRINCIPAL, ""), rmHost)
     if (renewer.isEmpty)
       throw new IllegalArgumentException(s"${YarnConfiguration.RM_PRINCIPAL} is not set: the cluster's " +
         "yarn-site.xml must name the ResourceManager's principal (the renewer of delegation tokens)")
-    FileSystem.get(conf).addDelegationTokens(renewer, credentials)
-    // The other file systems the application names (Skein's `file_systems`).
-    others.foreach(uri => new Path(uri).getFileSystem(conf).addDelegationTokens(renewer, credentials))
+    renewer
   }
 
   def serialize(credentials: Credentials): ByteBuffer = {

@@ -31,7 +31,8 @@ final case class LaunchContract(
     priority: Int,
     lifetimeS: Long,
     attemptFailuresValidityMs: Long,
-    fileSystems: Seq[String]
+    fileSystems: Seq[String],
+    rmDelegationToken: Boolean
 ) {
   /** The services in the order of their priorities (the first is the default one of
     * control calls that name none: `Knit.start`'s only service). */
@@ -152,7 +153,8 @@ object LaunchContract {
       priority = app.int("priority"),
       lifetimeS = app.number("lifetime_s").toLong,
       attemptFailuresValidityMs = (app.number("attempt_failures_validity_s") * 1000).toLong,
-      fileSystems = app.list("file_systems").map(_.toString)
+      fileSystems = app.list("file_systems").map(_.toString),
+      rmDelegationToken = app.bool("rm_delegation_token")
     )
   }
 
