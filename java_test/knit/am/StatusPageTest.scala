@@ -21,6 +21,19 @@ class StatusPageTest {
     assertTrue(html.contains("""<meta http-equiv="refresh" content="5">"""))
   }
 
+  @Test def containersAreGroupedByServiceAndTheKeysAreShown(): Unit = {
+    val two = view.copy(containers = Seq(rows(0).copy(service = "db"), rows(1).copy(service = "web")),
+      services = Seq("db", "web"), keyValues = Map("db.address" -> "tcp://a:5432 <x>", "big" -> "v" * 500))
+    val html = StatusPage.render(two)
+    assertTrue(html.indexOf("Service db</h2>") < html.indexOf("container_1_0001_01_000003"))
+    assertTrue(html.indexOf("Service web</h2>") < html.indexOf("container_1_0001_01_000002"))
+    assertTrue(html.indexOf("container_1_0001_01_000003") < html.indexOf("Service web</h2>"))
+    assertTrue(html.contains("<td>db.address</td><td><code>tcp://a:5432 &lt;x&gt;</code></td>"))
+    assertTrue("a long value is cut", html.contains("v" * StatusPage.ShownValueChars + " [...]"))
+    assertFalse(html.contains("v" * (StatusPage.ShownValueChars + 1)))
+    assertTrue("one service: by node, as before", StatusPage.render(view).contains("Containers by node"))
+  }
+
   @Test def everythingFromOutsideIsEscaped(): Unit = {
     val html = StatusPage.render(view)
     assertFalse(html.contains("<script>"))
