@@ -5,8 +5,8 @@ cluster, stage every service's files, and assemble the launch contract of its se
 from __future__ import annotations
 
 from .application_spec import ApplicationSpec, Service
-from .checks import (check_fits, check_node_labels, check_resource_types, check_rm_rpc_reachable,
-                     find_queue)
+from .checks import (check_fits, check_node_labels, check_one_per_node, check_resource_types,
+                     check_rm_rpc_reachable, find_queue)
 from .conf import hdfs_uri
 from .contract import ApplicationSettings, Resource, application_contract, service_entry
 from .exceptions import KnitValueError
@@ -46,6 +46,8 @@ def preflight(launcher: Launcher, spec: ApplicationSpec) -> None:
     check_resource_types(launcher.yarn_api, {
         f"services.{name}.resources": s.resources.yarn_counts() for name, s in spec.services.items()}
         | {"master.resources": spec.master.resources.yarn_counts()})
+    check_one_per_node(launcher.yarn_api, launcher.conf, {
+        f"services.{name}": s.instances for name, s in spec.services.items() if s.one_per_node})
     check_node_labels(launcher.yarn_api, queue, {
         f"services.{name}.node_label": s.node_label for name, s in spec.services.items()}
         | {"node_label": spec.node_label})
@@ -110,5 +112,6 @@ def _service(launcher: Launcher, name: str, service: Service, priority: int) -> 
         max_restarts=service.max_restarts, allow_failures=service.allow_failures,
         depends=service.depends, node_label=service.node_label, nodes=service.nodes,
         racks=service.racks, relax_locality=service.relax_locality,
-        room={} if (service.nodes or service.racks or service.node_label)
+        one_per_node=service.one_per_node,
+        room={} if (service.nodes or service.racks or service.node_label or service.one_per_node)
         else launcher.room_per_node(r.memory, r.vcores))

@@ -75,6 +75,9 @@ class Service:
         Hosts or racks to ask for.
     relax_locality : bool
         Whether YARN may place containers elsewhere when those are full.
+    one_per_node : bool
+        Never two of its containers on one node (anti-affinity through YARN's
+        placement constraints; knit's).
     """
 
     script: str
@@ -89,6 +92,7 @@ class Service:
     nodes: tuple[str, ...] = ()
     racks: tuple[str, ...] = ()
     relax_locality: bool = False
+    one_per_node: bool = False
 
     def __post_init__(self):
         self.check("service")
@@ -110,6 +114,10 @@ class Service:
                                  f"limit, not {self.max_restarts!r}")
         flag(f"{where}.allow_failures", self.allow_failures)
         flag(f"{where}.relax_locality", self.relax_locality)
+        if flag(f"{where}.one_per_node", self.one_per_node) and (
+                self.node_label or self.nodes or self.racks):
+            raise KnitValueError(f"{where}.one_per_node cannot be combined with node_label, "
+                                 "nodes or racks yet; use one or the other")
         text(f"{where}.node_label", self.node_label)
         object.__setattr__(self, "nodes", names(f"{where}.nodes", self.nodes))
         object.__setattr__(self, "racks", names(f"{where}.racks", self.racks))
@@ -143,7 +151,7 @@ class Service:
             if getattr(self, name):
                 out[name] = dict(self.env) if name == "env" else list(getattr(self, name))
         for name, default in (("max_restarts", 0), ("allow_failures", False), ("node_label", ""),
-                              ("relax_locality", False)):
+                              ("relax_locality", False), ("one_per_node", False)):
             if getattr(self, name) != default:
                 out[name] = getattr(self, name)
         return out
@@ -348,7 +356,8 @@ class ApplicationSpec:
                 service.check(where, origin)
             else:
                 raise KnitTypeError(f"{where} must be knit.Service or a mapping, not {service!r}")
-            if self.node_label and not service.node_label and not (service.nodes or service.racks):
+            if self.node_label and not (service.node_label or service.nodes or service.racks
+                                        or service.one_per_node):
                 service = replace(service, node_label=self.node_label)
             services[name] = service
         for name, service in services.items():

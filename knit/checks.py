@@ -209,3 +209,26 @@ def check_node_labels(api: YARNAPI, queue: dict, wanted: dict[str, str]) -> None
             raise PreflightError(f"{where}: queue {queue.get('queueName', '?')!r} may not use "
                                  f"nodes labelled {label!r} (it may use: "
                                  f"{', '.join(accessible) or 'none'}); use another queue")
+
+
+#: The ResourceManager's setting that must enable placement constraints.
+PLACEMENT_HANDLER = "yarn.resourcemanager.placement-constraints.handler"
+
+
+def check_one_per_node(api: YARNAPI, conf: dict, instances: dict[str, int]) -> None:
+    """Raise :class:`PreflightError` if services of one container per node
+    (``instances``: where -> how many) cannot run: the cluster's configuration has
+    placement constraints off, or it has fewer running nodes than containers."""
+    if not instances:
+        return
+    handler = str(conf.get(PLACEMENT_HANDLER, "disabled"))
+    where = next(iter(instances))
+    if handler not in ("scheduler", "placement-processor"):
+        raise PreflightError(f"{where}.one_per_node: the cluster has placement constraints off "
+                             f"({PLACEMENT_HANDLER}={handler}); ask its administrators for "
+                             "'scheduler', or leave one_per_node out")
+    nodes = len(api.nodes(states="RUNNING"))
+    for where, count in instances.items():
+        if count > nodes:
+            raise PreflightError(f"{where}.one_per_node: {count} containers, one per node, need "
+                                 f"{count} nodes; the cluster runs {nodes}")

@@ -74,7 +74,8 @@ def service_entry(*, target: int, memory_mb: int, vcores: int, boot_script: str,
                   start_grace: float = 60.0, kv_access: bool = False,
                   depends: tuple[str, ...] = (), node_label: str = "",
                   nodes: tuple[str, ...] = (), racks: tuple[str, ...] = (),
-                  relax_locality: bool = False, room: dict[str, int] | None = None) -> dict:
+                  relax_locality: bool = False, one_per_node: bool = False,
+                  room: dict[str, int] | None = None) -> dict:
     """One service of the contract's ``services`` (``ServiceSpec`` in Scala).
 
     ``priority`` is the service's own (distinct per service: the ApplicationMaster
@@ -93,7 +94,7 @@ def service_entry(*, target: int, memory_mb: int, vcores: int, boot_script: str,
         "kv_access": bool(kv_access), "env": dict(env or {}), "boot_script": boot_script,
         "files": [asdict(r) for r in files], "depends": list(depends),
         "node_label": node_label, "nodes": list(nodes), "racks": list(racks),
-        "relax_locality": relax_locality, "room": dict(room or {}),
+        "relax_locality": relax_locality, "one_per_node": one_per_node, "room": dict(room or {}),
     }
 
 

@@ -216,6 +216,8 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         # containers are reported lost while a test still waits.
         "yarn.nm.liveness-monitor.expiry-interval-ms": "15000",
         "yarn.resourcemanager.nm.liveness-monitor.interval-ms": "1000",
+        # Placement constraints (one container per node), checked by the scheduler.
+        "yarn.resourcemanager.placement-constraints.handler": "scheduler",
         # Node labels, set through the REST API once the nodes run (NODE_LABELS).
         "yarn.node-labels.enabled": "true",
         "yarn.node-labels.fs-store.root-dir": (config.directory / "node-labels").as_uri(),

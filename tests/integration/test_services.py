@@ -408,3 +408,24 @@ def test_each_container_calls_with_a_credential_of_its_own(knit, tmp_path):
         assert credential not in served
     assert probe["tokens"].endswith("container_tokens")
     assert knit.kill() is True
+
+
+def test_one_per_node_spreads_a_service_over_the_nodes(knit):
+    hosts = {n["nodeHostName"] for n in knit.yarn_api.nodes(states="RUNNING")}
+    # Small containers that would all fit on one node: the constraint spreads them.
+    app = knit.submit(ApplicationSpec(services={"spread": Service(
+        script="sleep 300", instances=len(hosts), one_per_node=True)}))
+    running = wait_for(lambda: len(c := app.get_containers(states=["RUNNING"])) == len(hosts)
+                       and c, what="one container per node")
+    assert sorted(c.node.split(":")[0] for c in running) == sorted(hosts)
+    # One more would need another node: it waits, and none lands beside another.
+    app.scale("spread", delta=1)
+    time.sleep(5)
+    report = app.am.report()
+    assert len(report.live) == len(hosts) and report.services["spread"].pending == 1
+    assert knit.kill() is True
+    more = len(hosts) + 1
+    with pytest.raises(PreflightError, match=rf"services\.s\.one_per_node: {more} containers, "
+                                             rf"one per node, need {more} nodes"):
+        knit.submit(ApplicationSpec(services={"s": Service(script="true", instances=len(hosts) + 1,
+                                                           one_per_node=True)}))

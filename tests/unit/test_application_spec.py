@@ -150,6 +150,10 @@ BAD = [
      "master: files and env are the driver's"),
     ("services: {s: {script: x}}\nmaster: {log_level: loud}", KnitValueError, "master.log_level must be"),
     ("services: {s: {script: x}}\ntags: ['a,b']", KnitValueError, "tags: 'a,b'"),
+    ("services: {s: {script: x, one_per_node: true, nodes: [h]}}", KnitValueError,
+     "services.s.one_per_node cannot be combined"),
+    ("services: {s: {script: x, one_per_node: 1}}", KnitTypeError,
+     "services.s.one_per_node must be true or false"),
 ]
 
 

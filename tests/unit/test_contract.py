@@ -50,7 +50,7 @@ def test_schema_fields():
     assert set(contract["services"]["worker"]) == {
         "target", "memory_mb", "vcores", "resources", "priority", "max_restarts", "allow_failures",
         "max_start_failures", "start_grace_s", "kv_access", "env", "boot_script", "files",
-        "depends", "node_label", "nodes", "racks", "relax_locality", "room"}
+        "depends", "node_label", "nodes", "racks", "relax_locality", "one_per_node", "room"}
     assert set(contract["services"]["worker"]["files"][0]) == {"name", "uri", "kind", "visibility",
                                                                "size", "timestamp"}
 

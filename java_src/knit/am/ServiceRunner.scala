@@ -4,7 +4,8 @@ import knit.contract._
 
 import scala.jdk.CollectionConverters._
 
-import org.apache.hadoop.yarn.api.records.{Container, ContainerId, NodeId, Priority, Resource, ResourceRequest}
+import org.apache.hadoop.yarn.api.records.{Container, ContainerId, ExecutionType, ExecutionTypeRequest, NodeId,
+  Priority, Resource, ResourceRequest, ResourceSizing, SchedulingRequest}
 import org.apache.hadoop.yarn.client.api.AMRMClient.ContainerRequest
 import org.apache.hadoop.yarn.client.api.NMClient
 import org.apache.hadoop.yarn.client.api.async.{AMRMClientAsync, NMClientAsync}
@@ -91,10 +92,11 @@ final class ServiceRunner(val name: String, val spec: ServiceSpec, val launcher:
   /** Queue `count` asks with the AMRM client (callers hold `asks`): at the user's
     * nodes or racks if the service names any, else spread over the nodes as
     * [[Locality]] plans them, and under the service's node label if it has one. */
-  private def ask(count: Int, capability: Resource): Unit = {
+  private def ask(count: Int, capability: Resource): Unit = if (count > 0) {
     askedCapabilities += capability
     val label = if (spec.nodeLabel.isEmpty) null else spec.nodeLabel
-    if (spec.nodes.nonEmpty || spec.racks.nonEmpty || label != null) {
+    if (spec.onePerNode) rm.addSchedulingRequests(java.util.Collections.singletonList(apart(count, capability)))
+    else if (spec.nodes.nonEmpty || spec.racks.nonEmpty || label != null) {
       val nodes = if (spec.nodes.isEmpty) null else spec.nodes.toArray
       val racks = if (spec.racks.isEmpty) null else spec.racks.toArray
       // (A label alone restricts nothing YARN calls locality: it must stay relaxed.)
@@ -107,6 +109,26 @@ final class ServiceRunner(val name: String, val spec: ServiceSpec, val launcher:
         rm.addContainerRequest(new ContainerRequest(capability, node.map(Array(_)).orNull, null, priority))
       }
     }
+  }
+
+  private val requestIds = new java.util.concurrent.atomic.AtomicLong(spec.priority.toLong << 32)
+
+  /** `count` containers, none on a node that holds one of this service's already
+    * (anti-affinity with its own allocation tag, which YARN's scheduler enforces:
+    * `yarn.resourcemanager.placement-constraints.handler`). A withdrawn ask of such
+    * a service stays at the ResourceManager; its late grant is released as surplus. */
+  private def apart(count: Int, capability: Resource): SchedulingRequest = {
+    import org.apache.hadoop.yarn.api.resource.PlacementConstraints
+    val tag = s"knit-service-$name"
+    SchedulingRequest.newBuilder()
+      .allocationRequestId(requestIds.incrementAndGet())
+      .priority(priority)
+      .executionType(ExecutionTypeRequest.newInstance(ExecutionType.GUARANTEED, true))
+      .allocationTags(java.util.Collections.singleton(tag))
+      .resourceSizing(ResourceSizing.newInstance(count, capability))
+      .placementConstraintExpression(PlacementConstraints.build(PlacementConstraints.targetNotIn(
+        PlacementConstraints.NODE, PlacementConstraints.PlacementTargets.allocationTag(tag))))
+      .build()
   }
 
   /** The ask a granted container answers: one naming its node if there is one, else

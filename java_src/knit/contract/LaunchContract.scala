@@ -55,7 +55,8 @@ final case class DriverSpec(bootScript: String, env: Map[String, String], files:
   * [[ContainerTracker]]), whether they may set values in the key-value store
   * (`kvAccess`: they get the control secret), which services must run first
   * (`depends`), where they may run (`nodeLabel`, or `nodes`/`racks` with
-  * `relaxLocality`), and how many of them each node could hold at submission (`room`,
+  * `relaxLocality`; `onePerNode`: never two on a node, through YARN's placement
+  * constraints), and how many of them each node could hold at submission (`room`,
   * see [[Locality]]). `env` is also exported by the boot script, byte-exact; its
   * entries YARN's launch script can carry go into the launch context too, for the
   * NodeManager (a container runtime's settings). */
@@ -78,6 +79,7 @@ final case class ServiceSpec(
     nodes: Seq[String],
     racks: Seq[String],
     relaxLocality: Boolean,
+    onePerNode: Boolean,
     room: Map[String, Int]
 )
 
@@ -188,6 +190,7 @@ object LaunchContract {
     nodes = s.list("nodes").map(_.toString),
     racks = s.list("racks").map(_.toString),
     relaxLocality = s.bool("relax_locality"),
+    onePerNode = s.bool("one_per_node"),
     room = {
       val room = s.obj("room")
       room.raw.keys.map(host => host -> room.int(host)).toMap
