@@ -242,18 +242,22 @@ class AMClient:
         """Say this client is alive (what ``client_timeout`` watches)."""
         self.call("POST", "/heartbeat")
 
-    def kv_set(self, key: str, value: str, owner: str | None = None) -> None:
-        """Set ``key`` in the application's key-value store; with ``owner`` (a live
-        container's id) it is deleted when that container ends."""
-        self.call("PUT", f"/kv/{key}", data=value.encode(), **({"owner": owner} if owner else {}))
+    def kv_set(self, key: str, value: str | bytes, owner: str | None = None) -> None:
+        """Set ``key`` in the application's key-value store (text as UTF-8, or bytes);
+        with ``owner`` (a live container's id) it is deleted when that container ends."""
+        self.call("PUT", f"/kv/{key}", data=_encoded(value), **({"owner": owner} if owner else {}))
 
-    def kv_compare_and_set(self, key: str, expected: str | None, value: str,
+    def kv_get_bytes(self, key: str, wait: float = 0.0) -> bytes:
+        """The value of ``key`` as the bytes it was set to (see :meth:`kv_get`)."""
+        return self._kv_wait(key, wait, raw=True)
+
+    def kv_compare_and_set(self, key: str, expected: str | None, value: str | bytes,
                            owner: str | None = None) -> bool:
         """Set ``key`` to ``value`` only if it holds ``expected`` (None: only if it is
         not set), atomically; whether it did."""
         condition = {"absent": "1"} if expected is None else {"expect": expected}
         try:
-            self.call("PUT", f"/kv/{key}", data=value.encode(), **condition,
+            self.call("PUT", f"/kv/{key}", data=_encoded(value), **condition,
                       **({"owner": owner} if owner else {}))
         except KeyConflictError:
             return False
@@ -267,9 +271,16 @@ class AMClient:
         NotFoundError
             Not set within ``wait``.
         """
+        return self._kv_wait(key, wait, raw=False)
+
+    def _kv_wait(self, key: str, wait: float, raw: bool):
+        """One value (its bytes with ``raw``), waiting in steps the endpoint allows."""
         remaining = float(wait)
         while True:
             try:
+                if raw:
+                    return self.call("GET", f"/kv/{key}", binary=True, raw="1",
+                                     wait=min(remaining, _KV_WAIT_STEP))
                 return self.call("GET", f"/kv/{key}", wait=min(remaining, _KV_WAIT_STEP))["value"]
             except NotFoundError:
                 remaining -= _KV_WAIT_STEP
@@ -285,8 +296,9 @@ class AMClient:
         return bool(self.call("DELETE", f"/kv/{key}")["deleted"])
 
     # ------------------------------------------------------------- transport
-    def call(self, method: str, path: str, data: str | None = None, **params) -> dict:
-        """One request; returns the JSON reply.
+    def call(self, method: str, path: str, data: str | bytes | None = None, binary: bool = False,
+             **params):
+        """One request; returns the JSON reply (with ``binary``, the reply's bytes).
 
         Raises
         ------
@@ -323,6 +335,8 @@ class AMClient:
             except requests.RequestException as exc:
                 raise KnitError(f"calling the ApplicationMaster of {self.app_id} at {address} "
                                 f"failed: {exc}") from exc
+        if binary and reply.status_code == 200:
+            return reply.content
         return _reply(reply)
 
     def _await_new_attempt(self, old: str) -> str:
@@ -333,6 +347,11 @@ class AMClient:
         return wait_until(moved, self.reconnect_timeout, interval=1.0,
                           what=f"a new attempt of the ApplicationMaster of {self.app_id} "
                                f"(the last one, at {old}, stopped answering)")
+
+
+def _encoded(value: str | bytes) -> bytes:
+    """A value as the store keeps it: bytes as given, text as UTF-8."""
+    return value if isinstance(value, bytes) else value.encode()
 
 
 def _service(service: str | None) -> dict[str, str]:

@@ -136,7 +136,8 @@ class Application:
 
 class KeyValueStore(MutableMapping):
     """The key-value store of a running application (kept by its ApplicationMaster,
-    across its attempts).
+    across its attempts). As a mapping its values are text; :meth:`put` also takes
+    bytes, which :meth:`get_bytes` gives back unchanged.
 
     Parameters
     ----------
@@ -148,21 +149,26 @@ class KeyValueStore(MutableMapping):
     def __init__(self, am: AMClient, container_id: str | None = None):
         self.am, self.container_id = am, container_id
 
-    def put(self, key: str, value: str, owner: str | None = None) -> None:
-        """Set ``key``; with ``owner`` (a live container's id) it is deleted when
-        that container ends."""
-        if not isinstance(value, str):
-            raise KnitTypeError(f"values are strings, not {type(value).__name__}")
+    def put(self, key: str, value: str | bytes, owner: str | None = None) -> None:
+        """Set ``key`` to text or bytes; with ``owner`` (a live container's id) it is
+        deleted when that container ends."""
+        if not isinstance(value, (str, bytes)):
+            raise KnitTypeError(f"values are str or bytes, not {type(value).__name__}")
         self.am.kv_set(key, value, owner=owner)
 
-    def own(self, key: str, value: str) -> None:
+    def get_bytes(self, key: str, wait: float = 0.0) -> bytes:
+        """The value of ``key`` as the bytes it was set to (text as UTF-8), waiting up
+        to ``wait`` seconds (:class:`~knit.exceptions.NotFoundError` after)."""
+        return self.am.kv_get_bytes(key, wait)
+
+    def own(self, key: str, value: str | bytes) -> None:
         """Set ``key``, owned by this process's container (see :func:`knit.current`)."""
         if not self.container_id:
             raise KnitError("own() names this process's container: call it inside one "
                             "(knit.current().kv.own(...)), or use put(key, value, owner=...)")
         self.put(key, value, owner=self.container_id)
 
-    def compare_and_set(self, key: str, expected: str | None, value: str,
+    def compare_and_set(self, key: str, expected: str | None, value: str | bytes,
                         owner: str | None = None) -> bool:
         """Set ``key`` to ``value`` only if it holds ``expected`` (None: only if it
         is not set), atomically; whether it did (e.g. to elect one leader)."""

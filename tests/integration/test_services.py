@@ -165,19 +165,23 @@ def test_resource_types_the_cluster_cannot_grant_are_refused_before_submitting(k
     assert {a["id"] for a in knit.yarn_api.apps_info()} == before
 
 
-def test_a_driver_exit_code_3_ends_the_application_failed_with_its_diagnostics(knit):
-    spec = ApplicationSpec(name="driver", master={"log_level": "DEBUG", "script": textwrap.dedent("""\
-        echo "driver of $KNIT_APPLICATION_ID"
-        echo "something went wrong" >&2
-        exit 3
-        """)}, services={"idle": Service(script="sleep 300", instances=1)})
+def test_a_driver_exit_code_3_ends_the_application_failed_with_its_diagnostics(knit, tmp_path):
+    (tmp_path / "plan.txt").write_text("the plan\n")
+    spec = ApplicationSpec(name="driver", master={
+        "log_level": "DEBUG", "env": {"WHO": "the driver"},
+        "files": {"plan.txt": str(tmp_path / "plan.txt")},
+        "script": textwrap.dedent("""\
+            echo "driver of $KNIT_APPLICATION_ID: $WHO read $(cat plan.txt)"
+            echo "something went wrong" >&2
+            exit 3
+            """)}, services={"idle": Service(script="sleep 300", instances=1)})
     knit.submit(spec)
     status = _ended(knit)
     assert status["finalStatus"] == "FAILED"
     assert "the driver exited with code 3" in status["diagnostics"]
     assert "something went wrong" in status["diagnostics"]
     am_logs = wait_for(lambda: _am_logs(knit), what="the driver's log")
-    assert f"driver of {knit.app_id}" in am_logs["driver.stdout"]
+    assert f"driver of {knit.app_id}: the driver read the plan" in am_logs["driver.stdout"]
     assert " DEBUG " in am_logs["am.stderr"]  # master.log_level reached its Hadoop libraries
 
 
@@ -292,14 +296,17 @@ def test_max_restarts_and_allow_failures_per_service(knit):
     assert "exit code 7" in status["diagnostics"] and "max_restarts=1" in status["diagnostics"]
 
 
-def test_nodes_without_relaxed_locality_pin_a_service(knit):
-    hosts = sorted(n["nodeHostName"] for n in knit.yarn_api.nodes(states="RUNNING"))
+def test_nodes_and_racks_without_relaxed_locality_pin_a_service(knit):
+    nodes = knit.yarn_api.nodes(states="RUNNING")
+    hosts = sorted(n["nodeHostName"] for n in nodes)
     pinned = hosts[-1]
-    app = knit.submit(ApplicationSpec(services={"pinned": Service(
-        script="sleep 300", instances=3, nodes=[pinned], relax_locality=False)}))
-    running = wait_for(lambda: len(c := app.get_containers(states=["RUNNING"])) == 3 and c,
-                       what="3 pinned containers")
-    assert {c.node.split(":")[0] for c in running} == {pinned}
+    rack = nodes[0]["rack"]  # the local cluster's one rack
+    app = knit.submit(ApplicationSpec(services={
+        "pinned": Service(script="sleep 300", instances=3, nodes=[pinned], relax_locality=False),
+        "racked": Service(script="sleep 300", instances=1, racks=[rack], relax_locality=False)}))
+    running = wait_for(lambda: len(c := app.get_containers(states=["RUNNING"])) == 4 and c,
+                       what="3 pinned containers and 1 in the rack")
+    assert {c.node.split(":")[0] for c in running if c.service == "pinned"} == {pinned}
     assert knit.kill() is True
 
 
@@ -355,6 +362,9 @@ def test_owned_keys_go_with_their_container_and_one_leader_is_elected(knit, tmp_
     keys = wait_for(lambda: len(k := app.kv.prefix("member.")) == 3 and k, what="three owned keys")
     leader = app.kv["leader"]
     assert leader in keys.values()
+    every_byte = bytes(range(256))
+    app.kv.put("blob", every_byte)  # values may be binary
+    assert app.kv.get_bytes("blob") == every_byte
     first = keys["member.0"]
     # The first member's container ends: its key goes, the others' stay.
     wait_for(lambda: "member.0" not in app.kv, what="member.0's key deleted with its container")

@@ -34,7 +34,8 @@ class Replay(BaseHTTPRequestHandler):
                   "query": expected["query"], "secret": SECRET, "body": expected.get("body", "")}
         if seen != wanted:
             self.mismatches.append((expected["call"], seen, wanted))
-        reply = json.dumps(expected["reply"]).encode()
+        reply = (expected["reply_bytes"].encode() if "reply_bytes" in expected
+                 else json.dumps(expected["reply"]).encode())
         self.send_response(expected["status"])
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
@@ -84,7 +85,7 @@ def test_every_verb_sends_the_recorded_request_and_reads_its_reply(client):
     assert Replay.exchanges == []
     report, *rest = results
     assert rest == [4, 6, 7, 1, None, "refused", "refused", None, None, None, "tcp://n1:8786",
-                    {"scheduler": "tcp://n1:8786"}, True, "refused", True, False, None]
+                    {"scheduler": "tcp://n1:8786"}, True, "refused", True, False, b"c2", None]
     assert isinstance(report, Report)
     assert report.am_container == FIXTURE["am_container"]
     assert (report.attempt, report.target, report.pending, report.restarts,

@@ -219,7 +219,8 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   /** A later attempt: take over the containers still running and ask for what the targets lack. */
   private def resume(running: Seq[Container]): Unit = {
     val saved = state.load()
-    kv.restore(saved.kv, saved.kvOwners)
+    if (saved.kvBase64.nonEmpty) kv.restore(saved.kvBase64, saved.kvOwners, base64 = true)
+    else kv.restore(saved.kv, saved.kvOwners)
     running.foreach { c =>
       val r = runners.find(_.owns(c)).getOrElse(runners.head)
       r.tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
@@ -249,7 +250,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     contract.clientTimeoutMs > 0 && control.clientGone(contract.clientTimeoutMs)
 
   private def saveState(): Unit = state.saveIfDirty(runners.map(r => r.name -> StateStore.ServiceState(
-    r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshot, kv.ownership)
+    r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshotBase64, kv.ownership)
 
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {

@@ -24,7 +24,8 @@ import com.sun.net.httpserver.{HttpExchange, HttpServer}
   *  - `PUT /progress?value=P`: the progress YARN shows (0 to 1)
   *  - `POST /heartbeat`: the client is alive (what `client_timeout_s` watches)
   *  (`service` may be left out: the first service, `Knit.start`'s only one.)
-  *  - `GET /kv`, `GET /kv/KEY?wait=S`, `DELETE /kv/KEY`, `PUT /kv/KEY` (body: the
+  *  - `GET /kv` (values as UTF-8 text), `GET /kv/KEY?wait=S` (`raw=1`: the value's
+  *    bytes, not JSON), `DELETE /kv/KEY`, `PUT /kv/KEY` (body: the
   *    value; `owner=CONTAINER`: deleted when that container ends; `expect=VALUE` or
   *    `absent=1`: a compare-and-set, 409 when not met)
   *  - `GET /`: the read-only [[StatusPage]] (no secret; for the ResourceManager's proxy)
@@ -87,24 +88,41 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
   }
 
   private def handle(exchange: HttpExchange): Unit = {
-    val (code, body) =
+    val (code, contentType, bytes) =
       try {
         caller(exchange) match {
-          case None => (403, ControlReplies.error("missing or wrong X-Knit-Secret (or the container has ended)"))
+          case None => json(403, ControlReplies.error("missing or wrong X-Knit-Secret (or the container has ended)"))
           case Some(who) =>
             if (who == ControlServer.Client) lastContactMs = System.currentTimeMillis()
-            route(exchange, who)
+            rawValue(exchange).getOrElse { val (c, body) = route(exchange, who); json(c, body) }
         }
       } catch {
-        case e: NumberFormatException => (400, ControlReplies.error(s"bad number: ${e.getMessage}"))
-        case e: Exception => (500, ControlReplies.error(e.toString))
+        case e: NumberFormatException => json(400, ControlReplies.error(s"bad number: ${e.getMessage}"))
+        case e: Exception => json(500, ControlReplies.error(e.toString))
       }
-    val bytes = body.getBytes(UTF_8)
-    exchange.getResponseHeaders.set("Content-Type", "application/json")
+    exchange.getResponseHeaders.set("Content-Type", contentType)
     exchange.sendResponseHeaders(code, bytes.length.toLong)
     exchange.getResponseBody.write(bytes)
     exchange.close()
   }
+
+  private def json(code: Int, body: String): (Int, String, Array[Byte]) = (code, "application/json", body.getBytes(UTF_8))
+
+  /** `GET /kv/KEY?raw=1`: the value's bytes as they were put (404 as JSON). */
+  private def rawValue(exchange: HttpExchange): Option[(Int, String, Array[Byte])] = {
+    val path = exchange.getRequestURI.getPath.stripSuffix("/")
+    val q = query(exchange)
+    val key = path.stripPrefix("/kv/")
+    if (exchange.getRequestMethod != "GET" || !path.startsWith("/kv/") || !q.get("raw").contains("1") ||
+      KeyValueStore.badKey(key).nonEmpty) None
+    else Some(actions.keyValues.getBytes(key, waitMillis(q)) match {
+      case Some(value) => (200, "application/octet-stream", value)
+      case None => json(404, ControlReplies.error(s"no key '$key'"))
+    })
+  }
+
+  private def waitMillis(q: Map[String, String]): Long =
+    (math.min(ControlServer.MaxWaitS, q.getOrElse("wait", "0").toDouble) * 1000).toLong
 
   /** `GET /`: the read-only status page, without the secret, to the ResourceManager's
     * proxy only (anyone else is sent to the proxy), for the users YARN's view ACL
@@ -174,8 +192,7 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
       case Some(why) => (400, ControlReplies.error(why))
       case None => method match {
         case "GET" =>
-          val waitMs = math.min(ControlServer.MaxWaitS, q.getOrElse("wait", "0").toDouble) * 1000
-          actions.keyValues.get(key, waitMs.toLong) match {
+          actions.keyValues.get(key, waitMillis(q)) match {
             case Some(v) => (200, Json.obj("key" -> key, "value" -> v))
             case None => (404, ControlReplies.error(s"no key '$key'"))
           }
@@ -190,7 +207,8 @@ final class ControlServer(host: String, secret: String, actions: ControlServer.A
             (400, ControlReplies.error(s"owner ${owner.get} is not a live container of this application"))
           else if (who.isInstanceOf[ControlServer.FromContainer] && owner.exists(_ != who.asInstanceOf[ControlServer.FromContainer].id))
             (403, ControlReplies.error("a container may own keys for itself only"))
-          else if (actions.keyValues.set(key, new String(body, UTF_8), owner, expected)) (200, Json.obj("key" -> key))
+          else if (actions.keyValues.setBytes(key, body, owner, expected.map(_.map(_.getBytes(UTF_8)))))
+            (200, Json.obj("key" -> key))
           else (409, ControlReplies.error(s"key '$key' does not hold the value expected; it was not changed"))
         case "DELETE" => (200, Json.obj("deleted" -> actions.keyValues.delete(key)))
         case other => (405, ControlReplies.error(s"$other is not allowed on /kv/KEY"))

@@ -20,7 +20,8 @@ final class StateStore(conf: YarnConfiguration, file: String) {
 
   def markDirty(): Unit = dirty = true
 
-  def saveIfDirty(services: Map[String, ServiceState], kv: Map[String, String],
+  /** Save when changed; `kvBase64` holds the store's values base64-encoded. */
+  def saveIfDirty(services: Map[String, ServiceState], kvBase64: Map[String, String],
                   kvOwners: Map[String, String] = Map.empty): Unit = if (dirty) {
     dirty = false
     try {
@@ -29,7 +30,7 @@ final class StateStore(conf: YarnConfiguration, file: String) {
       val saved = services.map { case (name, s) =>
         name -> Map("target" -> s.target, "restarts" -> s.restarts, "begun" -> s.begun, "launched" -> s.launched)
       }
-      try out.write(Json.obj("services" -> saved, "kv" -> kv, "kv_owners" -> kvOwners).getBytes(UTF_8))
+      try out.write(Json.obj("services" -> saved, "kv_b64" -> kvBase64, "kv_owners" -> kvOwners).getBytes(UTF_8))
       finally out.close()
     } catch {
       case e: java.io.IOException =>
@@ -56,8 +57,9 @@ final class StateStore(conf: YarnConfiguration, file: String) {
 
 object StateStore {
   final case class ServiceState(target: Int, restarts: Int, begun: Boolean, launched: Int)
+  /** `kvBase64`: the store's values base64-encoded; `kv`: as text (an older knit's file). */
   final case class Saved(services: Map[String, ServiceState], kv: Map[String, String],
-                         kvOwners: Map[String, String] = Map.empty)
+                         kvOwners: Map[String, String] = Map.empty, kvBase64: Map[String, String] = Map.empty)
 
   private def int(m: Map[String, Any], key: String): Int = m.get(key).collect { case n: BigDecimal => n.toInt }.getOrElse(0)
 
@@ -71,6 +73,6 @@ object StateStore {
     }.getOrElse(Map.empty)
     def strings(key: String) = m.get(key).collect { case kv: Map[_, _] =>
       kv.map { case (k, v) => k.toString -> v.toString } }.getOrElse(Map.empty)
-    Saved(services, strings("kv"), strings("kv_owners"))
+    Saved(services, strings("kv"), strings("kv_owners"), strings("kv_b64"))
   }
 }

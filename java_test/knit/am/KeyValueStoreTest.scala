@@ -38,4 +38,17 @@ class KeyValueStoreTest {
     assertTrue(kv.set("leader", "c3", expected = Some(Some("c2"))))
     assertEquals(Some("c3"), kv.get("leader"))
   }
+
+  @Test def valuesAreBytesAndSurviveTheStateFile(): Unit = {
+    val kv = new KeyValueStore()
+    val binary = Array[Byte](0, -1, 10, -128, 'x')
+    kv.setBytes("blob", binary, owner = Some("c2"))
+    assertArrayEquals(binary, kv.getBytes("blob").get)
+    assertFalse(kv.setBytes("blob", Array[Byte](1), expected = Some(Some(Array[Byte](0, -1)))))
+    assertTrue(kv.setBytes("blob", binary, owner = Some("c2"), expected = Some(Some(binary.clone()))))
+    val restored = new KeyValueStore()
+    restored.restore(kv.snapshotBase64, kv.ownership, base64 = true)
+    assertArrayEquals(binary, restored.getBytes("blob").get)
+    assertEquals(Map("blob" -> "c2"), restored.ownership)
+  }
 }
