@@ -50,9 +50,44 @@ def node_labels_of(count: int) -> dict[int, str]:
 
 
 def node_resource_counts(index: int) -> dict[str, int]:
-    """What NodeManager ``index`` has of :data:`RESOURCE_TYPES`: two GPUs on the
-    first node only, three licenses on every node."""
-    return {"yarn.io/gpu": 2 if index == 0 else 0, "example.com/license": 3}
+    """What NodeManager ``index`` declares of :data:`RESOURCE_TYPES`: no GPU (the
+    first node discovers its two through YARN's GPU plugin, :data:`STAND_IN_NVIDIA_SMI`),
+    three licenses on every node."""
+    return {**({} if index == 0 else {"yarn.io/gpu": 0}), "example.com/license": 3}
+
+
+#: A stand-in for ``nvidia-smi -x -q``: two GPUs, in the XML YARN's GPU plugin reads
+#: (the first NodeManager runs the plugin with it, DIR/gpu/nvidia-smi).
+STAND_IN_NVIDIA_SMI = """#!/bin/sh
+# knit's local cluster: a stand-in for nvidia-smi -x -q (two GPUs, no devices).
+cat <<'XML'
+<?xml version="1.0" ?>
+<nvidia_smi_log>
+  <driver_version>0.0 (knit stand-in)</driver_version>
+  <attached_gpus>2</attached_gpus>
+""" + "".join(f"""  <gpu id="00000000:0{minor + 4}:00.0">
+    <product_name>knit stand-in GPU</product_name>
+    <uuid>GPU-00000000-0000-0000-0000-00000000000{minor}</uuid>
+    <minor_number>{minor}</minor_number>
+    <fb_memory_usage><total>16384 MiB</total><used>0 MiB</used><free>16384 MiB</free></fb_memory_usage>
+    <utilization><gpu_util>0 %</gpu_util></utilization>
+    <temperature><gpu_temp>30 C</gpu_temp><gpu_temp_max_threshold>90 C</gpu_temp_max_threshold><gpu_temp_slow_threshold>85 C</gpu_temp_slow_threshold></temperature>
+  </gpu>
+""" for minor in range(2)) + """</nvidia_smi_log>
+XML
+"""
+
+
+def gpu_plugin(folder: Path) -> dict[str, str]:
+    """yarn-site settings of a NodeManager running YARN's GPU plugin with the stand-in
+    discovery executable (written into ``folder``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    smi = folder / "nvidia-smi"
+    smi.write_text(STAND_IN_NVIDIA_SMI)
+    smi.chmod(0o755)
+    return {"yarn.nodemanager.resource-plugins": "yarn.io/gpu",
+            "yarn.nodemanager.resource-plugins.gpu.allowed-gpu-devices": "auto",
+            "yarn.nodemanager.resource-plugins.gpu.path-to-discovery-executables": str(smi)}
 
 #: Queues of the local cluster: name -> (guaranteed capacity %, maximum capacity %).
 QUEUES = {"default": (70, 100), "batch": (30, 100)}
@@ -376,7 +411,8 @@ def write_all(config: ClusterConfig) -> None:
         secret.write_text(secrets.token_hex(32))
     for index in range(len(config.nodemanagers)):
         nm_sites = dict(sites)
-        nm_sites["yarn-site.xml"] = {**sites["yarn-site.xml"], **nodemanager_yarn_site(config, index)}
+        nm_sites["yarn-site.xml"] = {**sites["yarn-site.xml"], **nodemanager_yarn_site(config, index),
+                                     **(gpu_plugin(config.directory / "gpu") if index == 0 else {})}
         if installed_jar() is not None:
             # Unpacking archives (environments) without a chmod process per file;
             # the NodeManagers run with knit's jar on their classpath for it.

@@ -123,6 +123,12 @@ def test_gpu_containers_go_only_to_nodes_that_have_gpus(knit):
     gpus = {n["nodeHostName"]: _count(n["totalResource"], GPU) for n in nodes}
     assert sorted(gpus.values()) == [0, 2], gpus  # the local cluster's shape
     gpu_host = max(gpus, key=gpus.get)
+    # YARN's GPU plugin found them with the cluster's stand-in nvidia-smi.
+    node = _node(knit, gpu_host)
+    found = knit.yarn_api._request("GET", f"http://{node['nodeHTTPAddress']}/ws/v1/node/resources/"
+                                   "yarn.io%2Fgpu")
+    names = [g["productName"] for g in found["gpuDeviceInformation"]["gpus"]]
+    assert names == ["knit stand-in GPU"] * 2
     spec = ApplicationSpec(name="gpus", services={
         "trainer": Service(script="echo trainer; sleep 300", instances=2,
                            resources=Resources(memory=128, vcores=1, gpus=1)),
