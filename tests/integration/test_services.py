@@ -320,11 +320,21 @@ def fast_second_node(local_cluster):
     from knit.cluster import config, web
 
     host = local_cluster.status()["network"]["nodes"][1]
+    api = Knit(**QUIET).yarn_api
+
+    def node():
+        return next(n for n in api.nodes() if n["nodeHostName"] == host)
+
+    # Relabelling a node that runs containers upsets YARN's cluster metrics: wait.
+    wait_for(lambda: node()["numContainers"] == 0, what=f"{host} to run nothing")
     web.label_nodes(local_cluster, config.NODE_LABELS, {host: "fast"})
     try:
         yield host
     finally:
         web.label_nodes(local_cluster, config.NODE_LABELS, {host: ""})
+        total = sum(int(n["totalResource"]["memory"]) for n in api.nodes(states="RUNNING"))
+        wait_for(lambda: api.cluster_metrics()["totalMB"] == total,
+                 what="the cluster's metrics to count the unlabelled node again")
 
 
 def test_a_labelled_service_runs_only_on_labelled_nodes(knit, fast_second_node):
