@@ -80,9 +80,10 @@ def stage(launcher: Launcher, files: dict[str, File]) -> list[Resource]:
     return resources
 
 
-def contract(launcher: Launcher, spec: ApplicationSpec, tag: str) -> dict:
+def contract(launcher: Launcher, spec: ApplicationSpec, tag: str, keep_alive: bool = False) -> dict:
     """The launch contract of ``spec``, its files staged (each container gets its own
-    credential, so :func:`knit.current` works in it; none gets the secret)."""
+    credential, so :func:`knit.current` works in it; none gets the secret);
+    ``keep_alive`` as for :meth:`knit.Knit.submit`."""
     services = {name: _service(launcher, name, service, priority)
                 for priority, (name, service) in enumerate(spec.services.items(), start=1)}
     driver = None
@@ -100,7 +101,8 @@ def contract(launcher: Launcher, spec: ApplicationSpec, tag: str) -> dict:
         rm_delegation_token=True)  # as Skein: a container may submit applications
     return application_contract(app, launcher.am, launcher.jar_resource(), services,
                                 records_folder(launcher.conf["hdfs_home"]),
-                                kerberos_principal=launcher.renewing_principal, driver=driver)
+                                keep_alive=keep_alive, kerberos_principal=launcher.renewing_principal,
+                                driver=driver)
 
 
 def _service(launcher: Launcher, name: str, service: Service, priority: int) -> dict:
@@ -110,6 +112,7 @@ def _service(launcher: Launcher, name: str, service: Service, priority: int) -> 
         boot_script=boot_script(launcher, service.script, dict(service.env), f"services.{name}.script"),
         files=stage(launcher, dict(service.files)), priority=priority, env=dict(service.env),
         max_restarts=service.max_restarts, allow_failures=service.allow_failures,
+        fail_without_restarts=not service.allow_failures,
         depends=service.depends, node_label=service.node_label, nodes=service.nodes,
         racks=service.racks, relax_locality=service.relax_locality,
         one_per_node=service.one_per_node,

@@ -31,7 +31,8 @@ class ApplicationVerbs:
     _has_ended: Callable[[], bool]
     am: AMClient
 
-    def submit(self, spec: ApplicationSpec | dict | str | Path, checks: bool = True) -> Application:
+    def submit(self, spec: ApplicationSpec | dict | str | Path, checks: bool = True,
+               keep_alive: bool = False) -> Application:
         """Submit an application of services, and wait until it runs.
 
         Parameters
@@ -40,6 +41,11 @@ class ApplicationVerbs:
             The spec, its dict, or a YAML/JSON file of it (Skein's format reads as is).
         checks : bool
             Check the cluster can run it before uploading anything.
+        keep_alive : bool
+            Run until :meth:`Application.shutdown` or a kill even while no service
+            has containers (by default, as in Skein, an application whose services
+            are all done ends); the application then also ends if this Knit's
+            ``client_timeout`` passes without a call from a client.
 
         Returns
         -------
@@ -71,7 +77,8 @@ class ApplicationVerbs:
         launcher.progress(f"submitting {spec.name!r}: services " + ", ".join(
             f"{name} ({s.instances})" for name, s in spec.services.items()))
         try:
-            launcher.submit(lambda tag: app_launch.contract(launcher, spec, tag), self._secret)
+            launcher.submit(lambda tag: app_launch.contract(launcher, spec, tag, keep_alive),
+                            self._secret)
         finally:
             self.app_id = launcher.app_id
         records.write_record(self.java.client, self.conf["hdfs_home"], self.app_id,

@@ -70,7 +70,8 @@ class AppMasterSettings:
 def service_entry(*, target: int, memory_mb: int, vcores: int, boot_script: str,
                   files: list[Resource], priority: int, resources: dict[str, int] | None = None,
                   env: dict[str, str] | None = None, max_restarts: int = 0,
-                  allow_failures: bool = False, max_start_failures: int = 0,
+                  allow_failures: bool = False, fail_without_restarts: bool = False,
+                  max_start_failures: int = 0,
                   start_grace: float = 60.0, kv_access: bool = False,
                   depends: tuple[str, ...] = (), node_label: str = "",
                   nodes: tuple[str, ...] = (), racks: tuple[str, ...] = (),
@@ -84,12 +85,15 @@ def service_entry(*, target: int, memory_mb: int, vcores: int, boot_script: str,
     bursts of asks over the nodes by name, which the scheduler grants many per node
     heartbeat instead of one. ``env`` is exported by ``boot_script`` already; the
     ApplicationMaster also puts the entries YARN's launch script can carry into the
-    launch context, for the NodeManager.
+    launch context, for the NodeManager. ``fail_without_restarts``: a container that
+    fails with no restart left fails the application (a spec's services, unless
+    ``allow_failures``); else the other containers run on (``Knit.start``'s jobs).
     """
     return {
         "target": target, "memory_mb": memory_mb, "vcores": vcores,
         "resources": dict(resources or {}), "priority": priority,
         "max_restarts": max_restarts, "allow_failures": allow_failures,
+        "fail_without_restarts": fail_without_restarts,
         "max_start_failures": max_start_failures, "start_grace_s": float(start_grace),
         "kv_access": bool(kv_access), "env": dict(env or {}), "boot_script": boot_script,
         "files": [asdict(r) for r in files], "depends": list(depends),

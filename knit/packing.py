@@ -18,8 +18,8 @@ def is_archive(path: str) -> bool:
 
 
 def zip_env(env_path: str | Path, out_file: str | Path | None = None,
-            compress: bool = True) -> Path:
-    """Zip an environment folder, its top folder named after it.
+            compress: bool = True, top: str | None = None) -> Path:
+    """Zip an environment folder, its top folder named after it (or ``top``).
 
     Symbolic links to files are followed (their targets copied), dangling ones
     and links to folders inside the environment skipped (see :func:`env_files`).
@@ -38,7 +38,7 @@ def zip_env(env_path: str | Path, out_file: str | Path | None = None,
     """
     env_path = _env_folder(env_path)
     out = Path(out_file) if out_file else env_path.with_name(env_path.name + ".zip")
-    top = env_path.name
+    top = top or env_path.name
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(out, "w", method, allowZip64=True) as archive:
         for path in env_files(env_path):

@@ -49,6 +49,7 @@ def test_schema_fields():
                                    "java_options", "resources", "node_label", "log_level"}
     assert set(contract["services"]["worker"]) == {
         "target", "memory_mb", "vcores", "resources", "priority", "max_restarts", "allow_failures",
+        "fail_without_restarts",
         "max_start_failures", "start_grace_s", "kv_access", "env", "boot_script", "files",
         "depends", "node_label", "nodes", "racks", "relax_locality", "one_per_node", "room"}
     assert set(contract["services"]["worker"]["files"][0]) == {"name", "uri", "kind", "visibility",

@@ -21,7 +21,8 @@ import scala.collection.mutable
   * @param startGraceMs how long a container must run for its failure not to count as one
   */
 final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => System.currentTimeMillis(),
-                             maxStartFailures: Int = 0, startGraceMs: Long = 0) {
+                             maxStartFailures: Int = 0, startGraceMs: Long = 0,
+                             failWithoutRestarts: Boolean = false) {
   final case class Worker(id: String, node: String, nodeHttp: String, memoryMb: Long, vcores: Int,
                           var state: String, var exitStatus: Option[Int] = None, var diagnostics: String = "",
                           var startedMs: Long = -1, var endedMs: Long = -1)
@@ -153,7 +154,7 @@ final class ContainerTracker(maxRestarts: Int = 0, now: () => Long = () => Syste
             true
           } else {
             _target -= 1
-            if (_fatal.isEmpty && maxRestarts > 0)
+            if (_fatal.isEmpty && (maxRestarts > 0 || failWithoutRestarts))
               _fatal = Some(s"${describe(w)}; no restart left (max_restarts=$maxRestarts, used ${_restarts})")
             false
           }

@@ -31,7 +31,7 @@ final class ServiceRunner(val name: String, val spec: ServiceSpec, val launcher:
                           rm: AMRMClientAsync[ContainerRequest], nm: NMClientAsync, adoptedStopper: NMClient,
                           changed: () => Unit, events: EventLog) {
   val tracker = new ContainerTracker(spec.maxRestarts, maxStartFailures = spec.maxStartFailures,
-    startGraceMs = spec.startGraceMs)
+    startGraceMs = spec.startGraceMs, failWithoutRestarts = spec.failWithoutRestarts)
   val priority: Priority = Priority.newInstance(spec.priority)
   val defaultCapability: Resource = Capability(spec.memoryMb.toLong, spec.vcores, spec.extraResources)
   private val locality = new Locality(spec.room)

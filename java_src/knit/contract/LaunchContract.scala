@@ -68,6 +68,9 @@ final case class ServiceSpec(
     priority: Int,
     maxRestarts: Int,
     allowFailures: Boolean,
+    /** A container failing with no restart left fails the application (Skein's
+      * rule for specs); else (``Knit.start``'s jobs) the others run on. */
+    failWithoutRestarts: Boolean,
     maxStartFailures: Int,
     startGraceMs: Long,
     kvAccess: Boolean,
@@ -179,6 +182,7 @@ object LaunchContract {
     priority = s.int("priority"),
     maxRestarts = s.int("max_restarts"),
     allowFailures = s.bool("allow_failures"),
+    failWithoutRestarts = s.bool("fail_without_restarts"),
     maxStartFailures = s.int("max_start_failures"),
     startGraceMs = (s.number("start_grace_s") * 1000).toLong,
     kvAccess = s.bool("kv_access"),

@@ -139,6 +139,16 @@ class ContainerTrackerTest {
     assertTrue(t.fatal.get, t.fatal.get.contains("max_restarts=1"))
   }
 
+  @Test def aSpecServiceWithoutRestartsFailsAtItsFirstFailure(): Unit = {
+    val t = new ContainerTracker(maxRestarts = 0, now = () => clock, failWithoutRestarts = true)
+    t.request(2)
+    t.allocated("c2", "n1:1", "", 128, 1); t.started("c2")
+    t.allocated("c3", "n1:1", "", 128, 1); t.started("c3")
+    assertFalse("not replaced", t.completed("c2", 1, "boom"))
+    assertTrue(t.fatal.get, t.fatal.get.contains("c2 on n1:1 exit code 1 (boom)"))
+    assertTrue(t.fatal.get, t.fatal.get.contains("max_restarts=0"))
+  }
+
   @Test def withoutARestartPolicyAJobEndsFailedWhenTheRestAreDone(): Unit = {
     val t = tracker()
     t.request(2)

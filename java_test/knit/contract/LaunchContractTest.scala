@@ -37,6 +37,7 @@ class LaunchContractTest {
     assertEquals("/opt/tools:/usr/bin", c.workers.env("PATH"))
     assertEquals(Map.empty, c.workers.extraResources)
     assertFalse(c.workers.allowFailures)
+    assertFalse(c.workers.failWithoutRestarts)
     assertEquals(Seq.empty, c.workers.depends)
     assertEquals(None, c.driver)
     assertEquals(0, c.priority)
