@@ -4,6 +4,9 @@ run in YARN (``DaskYARNCluster(deploy_mode='remote')``), made and ended from a s
 ``start`` prints the scheduler's address and returns; the cluster lives on until
 ``knit dask stop`` (or ``yarn application -kill``). The application id printed is the
 scheduler's, which names the whole cluster for ``status`` and ``stop``.
+
+``knit dask submit SCRIPT`` is ``dask-yarn submit`` (:mod:`knit.dask_yarn_cli`): the
+script runs on a cluster of its own, one application of services.
 """
 
 from __future__ import annotations
@@ -133,3 +136,9 @@ def add_parser(commands) -> None:
         action.add_argument("app", help="the scheduler's application id (from `knit dask start`)")
     for action in actions.choices.values():
         action.add_argument("--json", action="store_true", help="print JSON for scripts")
+    from .dask_yarn_cli import add_submit_arguments, submit
+
+    submitter = actions.add_parser("submit", help="run a Dask script on a cluster of its own "
+                                                  "(as `dask-yarn submit`)")
+    add_submit_arguments(submitter)
+    submitter.set_defaults(handler=submit)
