@@ -68,13 +68,25 @@ def worker_spec(environ: dict | None = None) -> dict:
     return {"cls": env.get("worker_class", "dask.distributed.Nanny"), "opts": options}
 
 
+def worker_preload() -> str:
+    """distributed's ``worker.preload`` setting with :mod:`knit.dask_guard` added, as the
+    environment variable dask.config reads."""
+    import dask
+
+    from .dask_guard import MODULE
+
+    preload = list(dask.config.get("distributed.worker.preload", None) or [])
+    return json.dumps(preload if MODULE in preload else [*preload, MODULE])
+
+
 def run_worker() -> None:
     """A worker of the class asked for, connected to the published scheduler (this
     process becomes distributed's ``dask spec`` runner, which handles signals)."""
     address = current().kv.wait(SCHEDULER_KEY, timeout=SCHEDULER_WAIT)
     spec = json.dumps({"worker": worker_spec()})
-    os.execv(sys.executable, [sys.executable, "-m", "distributed.cli.dask_spec", address,
-                              "--spec", spec])
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PRELOAD": worker_preload()}
+    os.execve(sys.executable, [sys.executable, "-m", "distributed.cli.dask_spec", address,
+                               "--spec", spec], env)
 
 
 def run_client(script: str, args: list[str]) -> int:

@@ -223,15 +223,18 @@ def with_client(spec: ApplicationSpec, script: str, args: list[str], *, environm
     return replace(spec, services={**spec.services, CLIENT: client})
 
 
-def check_dask_spec(spec: ApplicationSpec) -> ApplicationSpec:
-    """A spec for :meth:`YarnCluster.from_specification`: it must have a
+def check_dask_spec(spec: ApplicationSpec | Mapping | str) -> ApplicationSpec:
+    """A spec (object, dict or file) for :meth:`YarnCluster.from_specification`: it must have a
     ``dask.worker`` service; knit's client code is added to its dask services, and
     ``dask-yarn`` is defined in their scripts.
 
     Raises
     ------
-    KnitValueError
+    KnitTypeError, KnitValueError
     """
+    from .app_verbs import as_spec
+
+    spec = as_spec(spec)
     if WORKER not in spec.services:
         raise KnitValueError(f"the spec must have a {WORKER!r} service (its services: "
                              f"{', '.join(spec.services) or 'none'}); see docs/dask_yarn.rst")

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 COLLECTION_PACKAGES = ("pandas", "pyarrow", "numpy", "requests")
 #: The top folder in the packed archive.
 TOP = "env"
+#: Where packed environments are kept, by content.
+CACHE = Path.home() / ".cache" / "knit" / "own-envs"
 
 
 def is_packable(prefix: str | None = None, base_prefix: str | None = None) -> bool:
@@ -55,13 +57,13 @@ def fingerprint(prefix: str | Path | None = None) -> str:
 def pack_own_environment(cache: str | Path | None = None,
                          progress: Callable[[str], None] | None = None) -> str:
     """This Python's environment as a zip (top folder ``env``), made once per
-    :func:`fingerprint` in ``cache`` (default ``~/.cache/knit/own-envs``).
+    :func:`fingerprint` in ``cache`` (default :data:`CACHE`).
 
     Its interpreter is the environment's (a venv's points at the base Python, which
     the nodes must have at the same path, as for venv-pack).
     """
     prefix = Path(sys.prefix)
-    folder = Path(cache or Path.home() / ".cache" / "knit" / "own-envs")
+    folder = Path(cache or CACHE)
     out = folder / f"{prefix.resolve().name.lstrip('.') or 'env'}-{fingerprint(prefix)}.zip"
     if out.is_file():
         return str(out)

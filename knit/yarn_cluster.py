@@ -25,7 +25,6 @@ from distributed.core import Status, rpc
 from distributed.deploy.cluster import Cluster
 from distributed.utils import Log, Logs, format_dashboard_link
 
-from .app_verbs import as_spec
 from .application import Application, current
 from .application_spec import ApplicationSpec
 from .core import Knit
@@ -133,7 +132,7 @@ class YarnCluster(Cluster):
                        port=port, dashboard_address=dashboard_address)
         configured = dask.config.get("yarn.specification")
         if configured and all(v is None for v in options.values()):
-            spec = check_dask_spec(as_spec(configured))
+            spec = check_dask_spec(configured)
             make_spec: Callable[[], ApplicationSpec] = lambda: spec  # noqa: E731
         else:
             deploy_mode_of(deploy_mode)  # bad values raise here, before anything starts
@@ -151,7 +150,7 @@ class YarnCluster(Cluster):
         in this process."""
         if skein_client is not None:
             raise KnitTypeError(_SKEIN_CLIENT)
-        checked = check_dask_spec(as_spec(spec))
+        checked = check_dask_spec(spec)
         self = cls.__new__(cls)
         self._setup(make_spec=lambda: checked, knit=knit, asynchronous=asynchronous, loop=loop,
                     scheduler_options=self._local_scheduler_options(None, None, None))

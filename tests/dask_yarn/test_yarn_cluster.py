@@ -76,7 +76,7 @@ def test_remote_mode_computes_scales_adapts_and_shuts_down_with_a_status(cluster
     assert "the test says so" in report["diagnostics"]
 
 
-def test_local_mode_another_process_attaches_and_close_only_disconnects(cluster_environ):
+def test_local_mode_another_process_attaches_and_close_only_disconnects(cluster_environ, tmp_path):
     with YarnCluster(deploy_mode="local", host="127.0.0.1", n_workers=1, **SMALL) as cluster:
         assert "dask.scheduler" not in cluster.spec.services  # the scheduler is here
         client = Client(cluster)
@@ -86,6 +86,17 @@ def test_local_mode_another_process_attaches_and_close_only_disconnects(cluster_
         assert len(other.workers()) == 1
         other.close()  # a connection only: the cluster runs on
         assert client.submit(lambda: 5).result(timeout=30) == 5
+        # A task needing a module the workers lack fails at once, naming it.
+        (tmp_path / "only_here.py").write_text("def double(x):\n    return 2 * x\n")
+        sys.path.insert(0, str(tmp_path))
+        try:
+            import only_here
+            started = time.monotonic()
+            with pytest.raises(ModuleNotFoundError, match="only_here.*on the Dask worker in container_"):
+                client.submit(only_here.double, 2).result(timeout=60)
+            assert time.monotonic() - started < 30
+        finally:
+            sys.path.remove(str(tmp_path))
         app_id = cluster.app_id
         client.close()
     report = _ended(app_id)
