@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from .application import current
+from .dask_tls import role_config, role_security
 from .dask_spec import DASHBOARD_KEY, SCHEDULER_KEY
 from .dask_workers import worker_memory_limit
 
@@ -38,8 +39,12 @@ def run_scheduler() -> None:
     if dashboard.startswith(":"):
         dashboard = f"{host}{dashboard}"
 
+    security = role_security("scheduler")
+    protocol = "tls" if security is not None else None
+
     async def serve() -> None:
-        async with Scheduler(host=host, port=port, dashboard_address=dashboard) as scheduler:
+        async with Scheduler(host=host, port=port, dashboard_address=dashboard, security=security,
+                             protocol=protocol) as scheduler:
             board = scheduler.services.get("dashboard")
             if board is not None:
                 # before dask.scheduler: whoever waits for that one finds this too
@@ -84,7 +89,7 @@ def run_worker() -> None:
     process becomes distributed's ``dask spec`` runner, which handles signals)."""
     address = current().kv.wait(SCHEDULER_KEY, timeout=SCHEDULER_WAIT)
     spec = json.dumps({"worker": worker_spec()})
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PRELOAD": worker_preload()}
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PRELOAD": worker_preload(), **role_config("worker")}
     os.execve(sys.executable, [sys.executable, "-m", "distributed.cli.dask_spec", address,
                                "--spec", spec], env)
 
@@ -96,7 +101,7 @@ def run_client(script: str, args: list[str]) -> int:
         print(f"dask-yarn: {script!r} is not in this container", file=sys.stderr)
         return 2
     app = current()
-    code = subprocess.call([sys.executable, script, *args])
+    code = subprocess.call([sys.executable, script, *args], env={**os.environ, **role_config("client")})
     if code == 0:
         app.shutdown("SUCCEEDED", f"{script} exited 0")
     else:

@@ -44,8 +44,8 @@ _SUBMIT_FLAGS = (
     ("--scheduler-vcores", {"type": int, "help": "vcores of the scheduler's container"}),
     ("--scheduler-memory", {"help": "memory of the scheduler's container, such as '2 GiB'"}),
     ("--temporary-security-credentials", {"action": "store_true",
-                                          "help": "TLS for Dask's traffic with fresh "
-                                                  "credentials (not supported yet)"}),
+                                          "help": "TLS for Dask's traffic, with credentials "
+                                                  "made for this application"}),
     ("--wait", {"action": "store_true",
                 "help": "knit's: wait for the application to end, and exit 0 only if it "
                         "SUCCEEDED"}),
@@ -101,9 +101,6 @@ def submit(args: argparse.Namespace) -> int:
     from .dask_spec import cluster_spec, deploy_mode_of, with_client
     from .own_env import default_environment
 
-    if args.temporary_security_credentials:
-        raise KnitError("--temporary-security-credentials (TLS for Dask's traffic) is not "
-                        "supported yet: leave it out")
     options = cluster_options(args)
     if lookup(options["environment"], "yarn.environment") is None:
         options["environment"] = default_environment(progress=_say)
@@ -114,6 +111,10 @@ def submit(args: argparse.Namespace) -> int:
                        client_memory=args.client_memory,
                        client_env=parse_env("--client-env", args.client_env))
     knit = Knit(progress=False)
+    if args.temporary_security_credentials:
+        from . import dask_tls
+
+        spec = dask_tls.with_tls(spec, dask_tls.ship(knit, dask_tls.temporary_security()))
     app = knit.submit(spec, keep_alive=True)
     print(app.id, flush=True)
     if not args.wait:
@@ -130,7 +131,7 @@ def _submit_local(args: argparse.Namespace, options: dict) -> int:
 
     if not os.path.isfile(args.script):
         raise KnitError(f"{args.script!r}: no such script here")
-    with YarnCluster(**options) as cluster:
+    with YarnCluster(**options, security=args.temporary_security_credentials or None) as cluster:
         env = {**os.environ, "DASK_APPLICATION_ID": cluster.app_id}
         code = subprocess.call([sys.executable, args.script, *args.args], env=env)
         if code == 0:

@@ -25,6 +25,7 @@ from distributed.core import Status, rpc
 from distributed.deploy.cluster import Cluster
 from distributed.utils import Log, Logs, format_dashboard_link
 
+from . import dask_tls
 from .application import Application, current
 from .application_spec import ApplicationSpec
 from .core import Knit
@@ -102,6 +103,10 @@ class YarnCluster(Cluster):
         The event loop, as for any ``distributed`` cluster manager.
     knit : Knit, optional
         knit's: the :class:`~knit.Knit` to submit with (connection options).
+    security : bool or distributed.Security, optional
+        knit's: TLS for Dask's own traffic. True makes temporary credentials for
+        this cluster (``Security.temporary()``, needs ``cryptography``); they are
+        shipped to its containers privately, and ``Client(cluster)`` uses them.
 
     Examples
     --------
@@ -119,7 +124,8 @@ class YarnCluster(Cluster):
                  tags: list[str] | None = None, user: str | None = None, host: str | None = None,
                  port: int | None = None, dashboard_address: str | None = None,
                  skein_client=None, asynchronous: bool = False, loop=None, *,
-                 worker_files: dict | list | None = None, knit: Knit | None = None):
+                 worker_files: dict | list | None = None, knit: Knit | None = None,
+                 security=None):
         if skein_client is not None:
             raise KnitTypeError(_SKEIN_CLIENT)
         options = dict(environment=environment, n_workers=n_workers, worker_vcores=worker_vcores,
@@ -138,13 +144,14 @@ class YarnCluster(Cluster):
             deploy_mode_of(deploy_mode)  # bad values raise here, before anything starts
             make_spec = functools.partial(self._make_spec, options)
         self._setup(make_spec=make_spec, knit=knit, asynchronous=asynchronous, loop=loop,
-                    scheduler_options=self._local_scheduler_options(host, port, dashboard_address))
+                    scheduler_options=self._local_scheduler_options(host, port, dashboard_address),
+                    security=security)
 
     # ------------------------------------------------------------ other ways in
     @classmethod
     def from_specification(cls, spec: ApplicationSpec | dict | str, skein_client=None,
                            asynchronous: bool = False, loop=None, *,
-                           knit: Knit | None = None) -> "YarnCluster":
+                           knit: Knit | None = None, security=None) -> "YarnCluster":
         """Start a cluster from a spec (knit or Skein format: object, dict or file)
         with a ``dask.worker`` service; without ``dask.scheduler`` the scheduler runs
         in this process."""
@@ -153,7 +160,8 @@ class YarnCluster(Cluster):
         checked = check_dask_spec(spec)
         self = cls.__new__(cls)
         self._setup(make_spec=lambda: checked, knit=knit, asynchronous=asynchronous, loop=loop,
-                    scheduler_options=self._local_scheduler_options(None, None, None))
+                    scheduler_options=self._local_scheduler_options(None, None, None),
+                    security=security)
         return self
 
     @classmethod
@@ -176,7 +184,8 @@ class YarnCluster(Cluster):
         --deploy-mode local`` runs here."""
         if os.environ.get("KNIT_APPLICATION_ID"):
             self = cls.__new__(cls)
-            self._setup(application=current(), knit=None, asynchronous=asynchronous, loop=loop)
+            self._setup(application=current(), knit=None, asynchronous=asynchronous, loop=loop,
+                        security=dask_tls.role_security("client"))
             return self
         app_id = os.environ.get("DASK_APPLICATION_ID")
         if app_id:
@@ -187,9 +196,17 @@ class YarnCluster(Cluster):
 
     # ------------------------------------------------------------ set-up
     def _setup(self, *, make_spec=None, application: Application | None = None,
-               knit: Knit | None, asynchronous: bool, loop, scheduler_options=None) -> None:
+               knit: Knit | None, asynchronous: bool, loop, scheduler_options=None,
+               security=None) -> None:
         if knit is not None and not isinstance(knit, Knit):
             raise KnitTypeError(f"knit must be a knit.Knit, not {type(knit).__name__}")
+        if security is True:
+            security = dask_tls.temporary_security()
+        elif security is False:
+            security = None
+        #: The TLS settings ``Client(cluster)`` takes (None: plain TCP).
+        self.security = security
+        self._tls_file: str | None = None
         self._make_spec_now, self.application_client = make_spec, application
         self._knit, self._scheduler_options = knit, scheduler_options or {}
         self.spec: ApplicationSpec | None = None
@@ -244,7 +261,8 @@ class YarnCluster(Cluster):
             address = await self._submit()
         else:
             address = await self._connect()
-        self.scheduler_comm = rpc(address)
+        self.scheduler_comm = rpc(address, connection_args=self.security.get_connection_args("client")
+                                  if self.security is not None else {})
         await super()._start()
         self._watcher = asyncio.ensure_future(self._watch())
 
@@ -254,6 +272,9 @@ class YarnCluster(Cluster):
         if self._knit is None:
             self._knit = await self._run(
                 Knit, client_timeout=LOCAL_CLIENT_TIMEOUT if local else 0.0)
+        if self.security is not None:
+            self._tls_file = await self._run(dask_tls.ship, self._knit, self.security)
+            self.spec = dask_tls.with_tls(self.spec, self._tls_file)
         if local:
             await self._start_local_scheduler()
         self.application_client = await self._run(self._knit.submit, self.spec, keep_alive=True)
@@ -273,7 +294,8 @@ class YarnCluster(Cluster):
 
         options = self._scheduler_options
         self._local_scheduler = await Scheduler(
-            host=options["host"], port=options["port"],
+            host=options["host"], port=options["port"], security=self.security,
+            protocol="tls" if self.security is not None else None,
             dashboard_address=options["dashboard_address"])
         board = self._local_scheduler.services.get("dashboard")
         if board is not None:
@@ -318,6 +340,9 @@ class YarnCluster(Cluster):
                             f"(its services: {', '.join(report.services)})")
         address = await self._run(app.kv.wait, SCHEDULER_KEY, 60.0)
         self._dashboard = (await self._run(app.kv.prefix, DASHBOARD_KEY)).get(DASHBOARD_KEY)
+        if self.security is None and self._knit is not None and address.startswith("tls://"):
+            self.spec = await self._run(app.get_specification)
+            self.security = await self._run(dask_tls.client_security_of, self._knit, self.spec)
         return address
 
     # ------------------------------------------------------------ watching
@@ -473,6 +498,15 @@ class YarnCluster(Cluster):
         finally:
             _STARTED.discard(self)
             self._owned = False
+            await self._remove_tls_file()
+
+    async def _remove_tls_file(self) -> None:
+        if self._tls_file is not None and self._knit is not None:
+            try:
+                await self._run(dask_tls.remove, self._knit, self._tls_file)
+            except KnitError as exc:
+                self._log(f"removing {self._tls_file} failed: {exc}")
+            self._tls_file = None
 
     def close(self, timeout: float | None = None):
         """Shut the cluster down (SUCCEEDED) if this object started it, else
@@ -502,6 +536,7 @@ class YarnCluster(Cluster):
                 self._log(f"killing {self.app_id} failed: {exc}")
             _STARTED.discard(self)
             self._owned = False
+        await self._remove_tls_file()
         await self._close()
 
     def __repr__(self) -> str:

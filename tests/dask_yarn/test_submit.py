@@ -30,7 +30,8 @@ cluster = YarnCluster.from_current()
 client = Client(cluster)
 cluster.scale(1)
 client.wait_for_workers(1, timeout=120)
-print("total", client.submit(sum, [1, 2, 3]).result(), "argv", sys.argv[1:])
+print("total", client.submit(sum, [1, 2, 3]).result(), "argv", sys.argv[1:],
+      "over", cluster.scheduler_address.split(":")[0])
 sys.exit(int(sys.argv[1]))
 """
 
@@ -60,20 +61,23 @@ def test_a_remote_script_succeeds_or_fails_the_application_with_its_exit_code(cl
     report = knit.yarn_api.status(app_id)
     assert (report["name"], report["finalStatus"]) == ("nightly-job", "SUCCEEDED")
     assert {"etl", "daily"} <= set(report["applicationTags"].split(","))
-    assert "total 6 argv ['0']" in _client_stdout(app_id)
+    assert "total 6 argv ['0'] over tcp" in _client_stdout(app_id)
     status = _run(DASK_YARN, "status", app_id)
     assert status.returncode == 0 and "SUCCEEDED" in status.stdout and "APPLICATION_ID" in status.stdout
-    # The same command under knit's CLI; a failing script fails the application.
-    failed = _run(sys.executable, "-m", "knit", "dask", "submit", *SIZES, "--wait", script, "3")
+    # The same command under knit's CLI, with TLS; a failing script fails the application.
+    failed = _run(sys.executable, "-m", "knit", "dask", "submit", *SIZES, "--wait",
+                  "--temporary-security-credentials", script, "3")
     assert failed.returncode == 1
-    report = knit.yarn_api.status(failed.stdout.strip())
+    app_id = failed.stdout.strip()
+    report = knit.yarn_api.status(app_id)
     assert report["finalStatus"] == "FAILED" and "exited with code 3" in report["diagnostics"]
+    assert "total 6 argv ['3'] over tls" in _client_stdout(app_id)
 
 
 def test_a_local_script_runs_here_and_exits_with_its_code(cluster_environ, script):
     done = _run(DASK_YARN, "submit", "--deploy-mode", "local", *SIZES, script, "4")
     assert done.returncode == 4, done.stderr
-    assert "total 6 argv ['4']" in done.stdout
+    assert "total 6 argv ['4'] over tcp" in done.stdout
 
 
 def test_submit_without_wait_returns_the_id_and_kill_ends_it(cluster_environ, script):
@@ -94,6 +98,6 @@ def test_bad_flags_fail_before_submitting(cluster_environ, script, tmp_path):
     assert bad_env.returncode == 1 and "--worker-env 'NOVALUE': write KEY=VALUE" in bad_env.stderr
     missing = _run(DASK_YARN, "submit", *SIZES, str(tmp_path / "absent.py"))
     assert missing.returncode == 1 and "no such script here" in missing.stderr
-    tls = _run(DASK_YARN, "submit", *SIZES, "--temporary-security-credentials", script)
-    assert tls.returncode == 1 and "not supported yet" in tls.stderr
+    proxy = _run(DASK_YARN, "submit", *SIZES, "--user", "somebody-else", script)
+    assert proxy.returncode == 1 and "proxy user" in proxy.stderr
     assert set(Knit(progress=False).yarn_api.apps) == before

@@ -199,3 +199,27 @@ def test_a_scheduler_that_cannot_start_fails_fast_with_its_log(cluster_environ, 
     # nothing left running
     assert not [a for a in Knit(progress=False).yarn_api.apps_info()
                 if a["state"] in ("NEW", "ACCEPTED", "RUNNING") and a["name"] == "dask"]
+
+
+@pytest.mark.parametrize("deploy_mode", ["remote", "local"])
+def test_tls_cluster_refuses_plain_tcp(cluster_environ, deploy_mode):
+    with YarnCluster(deploy_mode=deploy_mode, host="127.0.0.1", n_workers=1, security=True,
+                     **SMALL) as cluster, Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tls://")
+        client.wait_for_workers(1, timeout=120)
+        assert client.submit(lambda: "over tls").result(timeout=30) == "over tls"
+        assert all(w.startswith("tls://") for w in cluster.scheduler_info["workers"])
+        # Neither a plain-TCP client nor a TLS one without the credentials gets in.
+        plain = cluster.scheduler_address.replace("tls://", "tcp://")
+        with pytest.raises(OSError):
+            Client(plain, timeout=5)
+        with pytest.raises(Exception):
+            Client(cluster.scheduler_address, timeout=5)
+        # The credentials are in no key of the store (its status page shows them all).
+        values = " ".join(cluster.application_client.kv.values())
+        assert "PRIVATE KEY" not in values
+        # Another process of the same user attaches, with them.
+        other = YarnCluster.from_application_id(cluster.app_id)
+        with Client(other) as second:
+            assert second.submit(lambda: 2).result(timeout=30) == 2
+        other.close()
