@@ -5,11 +5,13 @@ worker options, ``logs()`` and ``shutdown`` statuses."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import time
 
 import pytest
+import requests
 
 pytest.importorskip("distributed")
 import dask  # noqa: E402
@@ -57,6 +59,10 @@ def test_remote_mode_computes_scales_adapts_and_shuts_down_with_a_status(cluster
         # The scheduler is a container of the same application, on a node.
         assert cluster.scheduler_address.startswith("tcp://")
         assert cluster.dashboard_link.startswith("http://")
+        # The application's page, through YARN's proxy, links the dashboard.
+        tracking = _rm_app(cluster.app_id)["trackingUrl"]
+        page = requests.get(tracking, params={"user.name": getpass.getuser()}, timeout=30)
+        assert f'<a href="{cluster.dashboard_link}">' in page.text
         # Down to one, then none, then adaptive from zero.
         cluster.scale(1)
         _settle(cluster, 1)

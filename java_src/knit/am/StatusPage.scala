@@ -46,6 +46,19 @@ object StatusPage {
 
   /** Longest value the page shows of a key (the rest is cut, with a mark). */
   val ShownValueChars = 200
+  /** The key under which a Dask cluster's scheduler publishes its dashboard's URL. */
+  val DashboardKey = "dask.dashboard"
+
+  /** A link to the Dask dashboard, when the store holds an http(s) URL of one. YARN's
+    * web proxy cannot carry the dashboard itself (its plots talk over websockets), so
+    * the page links it; the browser must reach the scheduler's node. */
+  def dashboardLink(keyValues: Map[String, String]): String =
+    keyValues.get(DashboardKey).filter(u => u.startsWith("http://") || u.startsWith("https://")) match {
+      case Some(url) =>
+        val status = if (url.endsWith("/status")) url else url.stripSuffix("/") + "/status"
+        s"""<p id="dashboard">Dask dashboard: <a href="${escape(status)}">${escape(status)}</a></p>"""
+      case None => ""
+    }
 
   private val time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC)
 
@@ -103,6 +116,7 @@ object StatusPage {
        |<dt>Pending asks</dt><dd id="pending">${v.pending}</dd>
        |<dt>Restarts</dt><dd>$restarts</dd>
        |</dl>
+       |${dashboardLink(v.keyValues)}
        |$nodes
        |<h2>Key-value store</h2>
        |$keyValues

@@ -34,6 +34,15 @@ class StatusPageTest {
     assertTrue("one service: by node, as before", StatusPage.render(view).contains("Containers by node"))
   }
 
+  @Test def aDaskClustersDashboardIsLinked(): Unit = {
+    val dask = view.copy(keyValues = Map("dask.dashboard" -> "http://node-3:40595", "dask.scheduler" -> "tcp://node-3:1"))
+    assertTrue(StatusPage.render(dask).contains(
+      """<p id="dashboard">Dask dashboard: <a href="http://node-3:40595/status">http://node-3:40595/status</a></p>"""))
+    val hostile = view.copy(keyValues = Map("dask.dashboard" -> "javascript:alert(1)"))
+    assertFalse("only http(s) URLs are linked", StatusPage.render(hostile).contains("id=\"dashboard\""))
+    assertFalse(StatusPage.render(view).contains("id=\"dashboard\""))
+  }
+
   @Test def everythingFromOutsideIsEscaped(): Unit = {
     val html = StatusPage.render(view)
     assertFalse(html.contains("<script>"))
