@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from .application import current
-from .dask_tls import role_config, role_security
+from .dask_tls import role_config, role_security, role_settings
 from .dask_spec import DASHBOARD_KEY, SCHEDULER_KEY
 from .dask_workers import worker_memory_limit
 
@@ -73,25 +73,28 @@ def worker_spec(environ: dict | None = None) -> dict:
     return {"cls": env.get("worker_class", "dask.distributed.Nanny"), "opts": options}
 
 
-def worker_preload() -> str:
-    """distributed's ``worker.preload`` setting with :mod:`knit.dask_guard` added, as the
-    environment variable dask.config reads."""
+def worker_settings() -> dict:
+    """dask.config for this container's worker: distributed's ``worker.preload`` with
+    :mod:`knit.dask_guard` added, and the cluster's TLS (a nanny passes them on to
+    its worker process)."""
     import dask
 
     from .dask_guard import MODULE
 
     preload = list(dask.config.get("distributed.worker.preload", None) or [])
-    return json.dumps(preload if MODULE in preload else [*preload, MODULE])
+    return {"distributed.worker.preload": preload if MODULE in preload else [*preload, MODULE],
+            **role_settings("worker")}
 
 
 def run_worker() -> None:
-    """A worker of the class asked for, connected to the published scheduler (this
-    process becomes distributed's ``dask spec`` runner, which handles signals)."""
+    """A worker of the class asked for, connected to the published scheduler, run in
+    this process by distributed's ``dask spec`` (which handles signals)."""
+    import dask
+    from distributed.cli.dask_spec import main
+
     address = current().kv.wait(SCHEDULER_KEY, timeout=SCHEDULER_WAIT)
-    spec = json.dumps({"worker": worker_spec()})
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PRELOAD": worker_preload(), **role_config("worker")}
-    os.execve(sys.executable, [sys.executable, "-m", "distributed.cli.dask_spec", address,
-                               "--spec", spec], env)
+    dask.config.set(worker_settings())
+    main([address, "--spec", json.dumps(worker_spec())])
 
 
 def run_client(script: str, args: list[str]) -> int:

@@ -2,6 +2,9 @@
 service (remote mode), a ``dask.worker`` service and, for ``dask-yarn submit``, a
 ``dask.client`` service running the user's script, each running ``dask-yarn
 services ROLE`` as dask-yarn 0.9's specs do, so specs written for dask-yarn run too.
+Unlike dask-yarn's, the workers do not depend on the scheduler: their containers
+start beside its, and wait for its address in the key-value store (a scheduler
+that fails fails the application, so none waits for ever).
 
 Every value is the argument when given, else dask.config's ``yarn.*`` key.
 """
@@ -194,8 +197,7 @@ def cluster_spec(environment: str | None = None, *, n_workers=None, worker_vcore
         instances=count("n_workers", lookup(n_workers, "yarn.worker.count")),
         resources=_resources("worker", worker_vcores, worker_memory, worker_gpus),
         files={**files, **_worker_files(worker_files)}, max_restarts=restarts,
-        env=_worker_env(worker_env, worker_class, worker_options),
-        depends=(SCHEDULER,) if remote else ())
+        env=_worker_env(worker_env, worker_class, worker_options))
     tags = lookup(tags, "yarn.tags")
     if isinstance(tags, str) or not isinstance(tags, (list, tuple, set, frozenset)):
         raise KnitTypeError(f"tags must be a list of strings, not {tags!r}")

@@ -106,12 +106,18 @@ def role_security(role: str, environ: dict | None = None):
     return _security(json.loads(Path(name).read_text()), role)
 
 
-def role_config(role: str, environ: dict | None = None) -> dict[str, str]:
-    """dask.config's variables for ``role``'s TLS (for a process this one starts)."""
+def role_settings(role: str, environ: dict | None = None) -> dict:
+    """dask.config's settings for ``role``'s TLS ({} if its cluster has none)."""
     security = role_security(role, environ)
     if security is None:
         return {}
-    prefix = "DASK_DISTRIBUTED__COMM__"
-    return {f"{prefix}REQUIRE_ENCRYPTION": "True", f"{prefix}TLS__CA_FILE": security.tls_ca_file,
-            f"{prefix}TLS__{role.upper()}__CERT": getattr(security, f"tls_{role}_cert"),
-            f"{prefix}TLS__{role.upper()}__KEY": getattr(security, f"tls_{role}_key")}
+    return {"distributed.comm.require-encryption": True,
+            "distributed.comm.tls.ca-file": security.tls_ca_file,
+            f"distributed.comm.tls.{role}.cert": getattr(security, f"tls_{role}_cert"),
+            f"distributed.comm.tls.{role}.key": getattr(security, f"tls_{role}_key")}
+
+
+def role_config(role: str, environ: dict | None = None) -> dict[str, str]:
+    """The same settings as dask.config's variables, for a process this one starts."""
+    return {"DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+            for key, value in role_settings(role, environ).items()}

@@ -362,6 +362,10 @@ class YarnCluster(Cluster):
             await asyncio.sleep(WATCH_INTERVAL)
 
     async def _refresh(self) -> None:
+        # The scheduler streams worker changes to one cluster object only (the last to
+        # subscribe), so each asks for them too: several may watch one cluster.
+        identity = await self.scheduler_comm.identity()
+        self.scheduler_info["workers"] = identity.get("workers", {})
         report = await self._run(self.application_client.am.report)
         self._containers = [c for c in report.containers if c.service == WORKER]
         self._pending = report.services[WORKER].pending if WORKER in report.services else 0

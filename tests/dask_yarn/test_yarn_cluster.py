@@ -124,6 +124,14 @@ def test_a_configured_cluster_needs_no_arguments(cluster_environ):
         # an argument wins over the configuration
     with dask.config.set(config), YarnCluster(name="given-name", n_workers=0) as cluster:
         assert _rm_app(cluster.app_id)["name"] == "given-name"
+    # yarn.specification: a whole spec, used when no argument is given
+    spec = {"name": "spec-from-config", "services": {"dask.worker": {
+        "instances": 1, "resources": {"memory": 640, "vcores": 1},
+        "script": f"export PATH={os.path.dirname(sys.executable)}:$PATH\ndask-yarn services worker"}}}
+    with dask.config.set({"yarn.specification": spec}), YarnCluster() as cluster, \
+            Client(cluster) as client:
+        client.wait_for_workers(1, timeout=120)
+        assert _rm_app(cluster.app_id)["name"] == "spec-from-config"
 
 
 def test_worker_class_options_env_and_files_reach_the_workers(cluster_environ, tmp_path):

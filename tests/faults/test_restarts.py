@@ -105,3 +105,28 @@ def test_without_a_limit_a_crash_loop_goes_on_being_replaced(cluster_environ):
         assert k.runtime_status() == "RUNNING"
     finally:
         k.kill()
+
+
+def test_a_yarn_cluster_keeps_its_scheduler_address_across_an_application_master_restart(
+        cluster_environ):
+    # dask-yarn issue 135: there, the scheduler's address was lost with the AM.
+    distributed = pytest.importorskip("distributed")
+    import sys
+
+    from dask_yarn import YarnCluster
+
+    with YarnCluster(environment=f"python://{sys.executable}", n_workers=1,
+                     worker_memory="768 MiB", scheduler_memory="1 GiB") as cluster:
+        with distributed.Client(cluster) as client:
+            assert client.submit(lambda x: x + 1, 1).result(timeout=60) == 2
+            app = cluster.application_client
+            kill_9(wait_for(lambda: am_pids(app.id), what="the cluster's AM process"))
+            wait_for(lambda: app.am.report().attempt == 2, timeout=120,
+                     what="attempt 2 of the cluster's ApplicationMaster")
+            other = YarnCluster.from_application_id(app.id)
+            assert other.scheduler_address == cluster.scheduler_address
+            other.close()
+            cluster.scale(2)  # steered through attempt 2
+            wait_for(lambda: len(cluster.scheduler_info["workers"]) == 2, timeout=180,
+                     what="a second worker, started by attempt 2")
+            assert sum(client.gather(client.map(lambda i: i, range(10)))) == 45

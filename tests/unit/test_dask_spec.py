@@ -30,11 +30,11 @@ def test_dask_yarns_defaults_are_knits_defaults():
     assert dask.config.get("yarn.dashboard-address") == ":0"
 
 
-def test_remote_mode_has_a_scheduler_the_workers_depend_on():
+def test_remote_mode_has_a_scheduler_and_workers_that_start_beside_it():
     spec = cluster_spec(ON_NODES, n_workers=3)
     assert list(spec.services) == ["dask.scheduler", "dask.worker"]
     worker = spec.services["dask.worker"]
-    assert worker.instances == 3 and worker.depends == ("dask.scheduler",)
+    assert worker.instances == 3 and worker.depends == ()  # they wait for its address instead
     assert worker.max_restarts == -1
     assert (worker.resources.memory, worker.resources.vcores) == (2048, 1)
     assert spec.services["dask.scheduler"].max_restarts == 0
