@@ -315,7 +315,14 @@ class YarnCluster(Cluster):
                 return address
             except NotFoundError:
                 pass
-            ended = await self._run(app.get_containers, [SCHEDULER], ["COMPLETE", "REMOVED"])
+            except ApplicationError as exc:  # it failed (the scheduler's exit fails it)
+                raise KnitError(f"{self.app_id} ended before its Dask scheduler published its "
+                                f"address ({exc.state}: {exc.diagnostics}):\n"
+                                f"{await self._run(self._log_tail, None)}") from exc
+            try:
+                ended = await self._run(app.get_containers, [SCHEDULER], ["COMPLETE", "REMOVED"])
+            except ApplicationError:
+                continue  # ended meanwhile: the next wait says how
             if ended:
                 raise KnitError(f"the Dask scheduler's container {ended[0].id} of {self.app_id} "
                                 f"exited with code {ended[0].exit_status} before it published "
@@ -324,11 +331,16 @@ class YarnCluster(Cluster):
                 raise KnitError(f"the Dask scheduler of {self.app_id} published no address in "
                                 f"{timeout:.0f} s; read its log with `knit logs {self.app_id}`")
 
-    def _log_tail(self, container_id: str, lines: int = 20) -> str:
+    def _log_tail(self, container_id: str | None, lines: int = 20) -> str:
+        """The end of a container's stderr (None: the first non-empty one that is not
+        the ApplicationMaster's)."""
         try:
             logs = self._knit.logs()
         except KnitError as exc:
             return f"(its log is unavailable: {exc})"
+        if container_id is None:
+            container_id = next((cid for cid, files in sorted(logs.items())
+                                 if not cid.endswith("_000001") and files.get("stderr", "").strip()), "")
         text = logs.get(container_id, {}).get("stderr", "").rstrip().splitlines()
         return "\n".join(text[-lines:]) or "(its stderr is empty)"
 
