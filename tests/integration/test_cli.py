@@ -43,7 +43,7 @@ def test_shell_completion_comes_from_the_parser(cluster_environ, tmp_path):
         return set(answer.read_text().split())
 
     assert {"cluster", "completion"} <= complete("knit c")
-    assert complete("knit dask s") == {"start", "status", "stop"}
+    assert complete("knit dask s") == {"start", "status", "stop", "submit"}
     assert "--follow" in complete("knit logs --f")
 
 
