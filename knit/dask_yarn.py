@@ -533,15 +533,7 @@ class DaskYARNCluster(Cluster):
     async def _get_logs(self, cluster=True, scheduler=True, workers=True):
         logs = await super()._get_logs(cluster=cluster, scheduler=scheduler, workers=workers)
         if workers and self.knit.app_id:
-            try:
-                yarn_logs = await self._run(self.knit.logs)
-            except KnitError as exc:
-                yarn_logs = {}
-                logs["YARN"] = Log(f"container logs unavailable: {exc}")
-            for container, files in sorted(yarn_logs.items()):
-                text = "\n".join(f"-- {name}\n{body.rstrip()}" for name, body in sorted(files.items())
-                                 if body.strip())
-                logs[f"container {container}"] = Log(text)
+            logs.update(await self._run(dask_log_entries, self.knit))
         return logs
 
     # ------------------------------------------------------------- stopping
@@ -585,6 +577,18 @@ class DaskYARNCluster(Cluster):
         return (f"DaskYARNCluster({self.knit.app_id or 'no application'}, "
                 f"{self.scheduler_address!r}, workers={len(self.scheduler_info['workers'])}, "
                 f"containers={len(self.workers)}+{self._pending} pending)")
+
+
+def dask_log_entries(knit: Knit) -> dict[str, Log]:
+    """Every container's YARN log files, as ``get_logs`` entries of a Dask cluster
+    (``container <id>``; ``YARN`` says why if they cannot be read)."""
+    try:
+        found = knit.logs()
+    except KnitError as exc:
+        return {"YARN": Log(f"container logs unavailable: {exc}")}
+    return {f"container {container}": Log("\n".join(
+        f"-- {name}\n{body.rstrip()}" for name, body in sorted(files.items()) if body.strip()))
+        for container, files in sorted(found.items())}
 
 
 @atexit.register

@@ -23,13 +23,14 @@ from urllib.parse import urlparse
 import dask
 from distributed.core import Status, rpc
 from distributed.deploy.cluster import Cluster
-from distributed.utils import Log, Logs, format_dashboard_link
+from distributed.utils import Logs, format_dashboard_link
 
 from . import dask_tls
 from .application import Application, current
 from .application_spec import ApplicationSpec
 from .core import Knit
 from .dask_config import lookup
+from .dask_yarn import dask_log_entries
 from .dask_spec import (DASHBOARD_KEY, SCHEDULER, SCHEDULER_KEY, WORKER, check_dask_spec,
                         cluster_spec, deploy_mode_of)
 from .exceptions import ApplicationError, KnitError, KnitTypeError, NotFoundError
@@ -479,15 +480,7 @@ class YarnCluster(Cluster):
     async def _get_logs(self, cluster=True, scheduler=True, workers=True):
         logs = await super()._get_logs(cluster=cluster, scheduler=scheduler, workers=workers)
         if workers and self._knit is not None:
-            try:
-                found = await self._run(self._knit.logs)
-            except KnitError as exc:
-                found = {}
-                logs["YARN"] = Log(f"container logs unavailable: {exc}")
-            for container, files in sorted(found.items()):
-                logs[f"container {container}"] = Log("\n".join(
-                    f"-- {name}\n{body.rstrip()}" for name, body in sorted(files.items())
-                    if body.strip()))
+            logs.update(await self._run(dask_log_entries, self._knit))
         return logs
 
     # ------------------------------------------------------------ ending
