@@ -241,6 +241,11 @@ def yarn_site(config: ClusterConfig) -> dict[str, str]:
         "yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage": "99.5",
         "yarn.nodemanager.disk-health-checker.min-free-space-per-disk-mb": "0",
         "yarn.nodemanager.env-whitelist": ",".join(CONTAINER_ENV_WHITELIST),
+        # A container's PATH is its node's, as on a node where Hadoop is installed:
+        # `hdfs`, `yarn` and `hadoop` first. (The whitelist alone cannot give it: the
+        # launch script's shell has a PATH of its own before the whitelist's
+        # fallback applies.) A PATH the container sets is kept before this one.
+        "yarn.nodemanager.admin-env": "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX,PATH=$PATH",
         "yarn.application.classpath": ",".join(classpath),
         "yarn.log-aggregation-enable": "true",
         "yarn.nodemanager.remote-app-log-dir": "/tmp/logs",

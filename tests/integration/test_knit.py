@@ -92,6 +92,20 @@ def test_files_archives_and_hdfs_paths(knit, tmp_path):
     assert str(local_remote) not in knit.stager.uploaded  # the hdfs:// file was used in place
 
 
+def test_a_container_has_hadoops_commands_on_its_path(knit):
+    """As on a node where Hadoop is installed: `hdfs`, `yarn` and `hadoop` are found
+    by name."""
+    remote = f"{knit.conf['hdfs_home']}/path-{uuid.uuid4().hex}.txt"
+    knit.start(f"echo from-a-container | hdfs dfs -put - {remote} && hdfs dfs -cat {remote} "
+               "&& yarn version | head -1 && hadoop version | head -1 && echo $PATH")
+    assert knit.wait_for_completion(120), knit.status()["diagnostics"]
+    (files,) = worker_logs(knit).values()
+    cat, yarn, hadoop, path = files["stdout"].splitlines()
+    assert cat == "from-a-container"
+    assert yarn.startswith("Hadoop 3") and hadoop.startswith("Hadoop 3")
+    assert path.startswith(f"{knit.conf['conf_dir'].removesuffix('/conf')}/hadoop/bin:")
+
+
 def test_envvars_and_lang(cluster_environ):
     k = Knit(lang="en_US.UTF-8", **QUIET)
     k.start('echo "FOO=$FOO LANG=$LANG LC_ALL=$LC_ALL"', envvars={"FOO": "bar baz"})

@@ -51,8 +51,8 @@ def test_containers_read_and_write_hdfs_with_delegation_tokens(secure_environ, t
     shipped.write_text("a shipped file\n")
     k = Knit(**QUIET)
     assert k.credentials is not None and not k.credentials.uses_keytab
-    cmd = (f"cat shipped.txt && echo \"$GREETING\" && $HADOOP_HOME/bin/hdfs dfs -cat {home}/{name} "
-           f"&& echo written | $HADOOP_HOME/bin/hdfs dfs -put - {home}/out-$CONTAINER_ID.txt")
+    cmd = (f"cat shipped.txt && echo \"$GREETING\" && hdfs dfs -cat {home}/{name} "
+           f"&& echo written | hdfs dfs -put - {home}/out-$CONTAINER_ID.txt")
     k.start(cmd, num_containers=2, files=[str(shipped)], envvars={"GREETING": "hello"})
     assert k.wait_for_completion(120), k.status()["diagnostics"]
     logs = {c: f for c, f in k.logs().items() if "stdout" in f}
@@ -68,7 +68,7 @@ def test_a_keytab_login_needs_no_ticket_cache(secure_environ, monkeypatch):
     user = getpass.getuser()
     k = Knit(principal=cluster.realm.user_principal(user), keytab=str(cluster.realm.keytab(user)),
              **QUIET)
-    k.start(f"$HADOOP_HOME/bin/hdfs dfs -ls /user/{user} >/dev/null && echo listed")
+    k.start(f"hdfs dfs -ls /user/{user} >/dev/null && echo listed")
     assert k.wait_for_completion(120), k.status()["diagnostics"]
     # Aggregated logs come through `yarn logs`, run with a private cache from the keytab.
     stdout = [f["stdout"] for f in k.logs().values() if "stdout" in f]

@@ -19,7 +19,7 @@ QUIET = {"progress": False}
 
 def probe_command(path: str) -> str:
     """Read ``path`` from HDFS every few seconds, printing ok/failed each time."""
-    read = f"$HADOOP_HOME/bin/hdfs dfs -cat {path} >/dev/null 2>&1"
+    read = f"hdfs dfs -cat {path} >/dev/null 2>&1"
     return f"while true; do if {read}; then echo ok; else echo failed; fi; sleep 5; done"
 
 
