@@ -1,7 +1,7 @@
 """The ``knit`` command line: ``knit run``, the application verbs of
 :mod:`knit.commands` (``submit``, ``status``, ``ls``, ``logs``, ``kill``, ``scale``),
 ``knit env`` (:mod:`knit.env_commands`), ``knit dask`` (:mod:`knit.dask_commands`),
-``knit cluster up|down|status|restart|env`` and ``knit completion bash|zsh``."""
+``knit cluster up|down|status|restart|env|failover`` and ``knit completion bash|zsh``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         network=getattr(args, "network", "loopback"),
         secure=getattr(args, "secure", False),
         https=getattr(args, "https", False),
+        ha=getattr(args, "ha", False),
         progress=say,
     )
 
@@ -65,10 +66,24 @@ def cluster_up(args: argparse.Namespace) -> int:
               f"config {realm.krb5_conf})")
         print(f"you are          {realm.user_principal(user)} (keytab {realm.keytab(user)}, "
               f"tickets in {realm.ccache(user)})")
+    if status["ha"]:
+        print(f"high availability {_ha_line(status['ha'])}")
     if cluster.ca_certificate is not None:
         print(f"HTTPS            web endpoints need the cluster's CA: {cluster.ca_certificate} "
               "(e.g. SSL_CERT_FILE, or YARNAPI(verify=...))")
     print(f"Use it from a shell with: eval \"$(knit cluster env --dir {shlex.quote(str(cluster.directory))})\"")
+    return 0
+
+
+def _ha_line(states: dict[str, dict[str, str]]) -> str:
+    return "; ".join(", ".join(f"{daemon_id} {state}" for daemon_id, state in group.items())
+                     for group in states.values())
+
+
+def cluster_failover(args: argparse.Namespace) -> int:
+    result = _cluster(args).failover(args.kind, restart=not args.keep_dead)
+    say(f"killed {result['killed']}; {result['active']} active {result['seconds']} s later"
+        + ("" if args.keep_dead else f"; {result['killed']} restarted, standing by"))
     return 0
 
 
@@ -185,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("restart", cluster_restart, "stop one daemon and start it again (the ResourceManager "
                                      "recovers its applications)"),
         ("env", cluster_env, "print `export` lines for eval"),
+        ("failover", cluster_failover, "HA cluster: kill -9 the active ResourceManager (rm) "
+                                       "or NameNode (nn), wait for the other, restart it"),
     ):
         action = actions.add_parser(name, help=text)
         action.set_defaults(handler=handler)
@@ -193,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--port", action="append", type=_port_override, metavar="NAME=PORT",
                             help="override a port (namenode, namenode_http, resourcemanager, "
                                  "scheduler, resource_tracker, rm_admin, rm_webapp)")
+        if name == "failover":
+            action.add_argument("kind", choices=("rm", "nn"))
+            action.add_argument("--keep-dead", action="store_true",
+                                help="leave the killed daemon stopped")
         if name == "restart":
             action.add_argument("daemon", help="resourcemanager, namenode, datanode, nodemanager-N")
         if name == "up":
@@ -207,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("--https", action="store_true",
                                 help="YARN's web endpoints over HTTPS only, with a CA of the "
                                      "cluster's own (DIR/tls/ca.pem)")
+            action.add_argument("--ha", action="store_true",
+                                help="high availability: ZooKeeper, two ResourceManagers and "
+                                     "two NameNodes (nameservice hdfs://knit) with automatic "
+                                     "failover")
             action.add_argument("--free-ports", action="store_true",
                                 help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,

@@ -24,6 +24,7 @@ from .exceptions import (
     YARNException,
 )
 from . import daemon_logs, sessions, yarn_logs
+from .rm_choice import ResourceManagers
 from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
 
@@ -62,6 +63,9 @@ def _app_key(app_id: str) -> str:
 
 _APP_ID = re.compile(r"^application_\d+_\d+$")
 
+#: Seconds to connect to one ResourceManager of an HA pair before trying the next.
+HA_CONNECT_TIMEOUT = 5.0
+
 
 class YARNAPI:
     """REST interface to YARN's ResourceManager and NodeManagers.
@@ -96,6 +100,11 @@ class YARNAPI:
     yarn_cmd : str, optional
         The ``yarn`` command for ``logs(shell=True)`` and the kill fallback
         (default: ``yarn`` on PATH, else ``$HADOOP_HOME/bin/yarn``).
+    rm_ha : list of (str, int), optional
+        Every ResourceManager of an HA cluster (host, web port), as
+        :func:`knit.conf.load_conf` reads them from ``yarn.resourcemanager.ha.rm-ids``.
+        Calls go to the one that answered last; one that refuses, cannot be reached
+        within 5 s or is not active is left for the next (see :mod:`knit.rm_choice`).
 
     Examples
     --------
@@ -108,10 +117,12 @@ class YARNAPI:
                  kerberos: bool = False, principal: str | None = None,
                  keytab: str | None = None, username: str | None = None,
                  password: str | None = None, verify: bool | str = True,
-                 timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0):
+                 timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0,
+                 rm_ha: list[tuple[str, int]] | None = None):
         if scheme not in ("http", "https"):
             raise KnitValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
-        self.rm, self.rm_port, self.scheme = rm, int(rm_port), scheme
+        self.scheme = scheme
+        self.resourcemanagers = ResourceManagers((rm, int(rm_port)), rm_ha)
         self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
         self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
         self.retry_for = retry_for
@@ -143,7 +154,25 @@ class YARNAPI:
         return cls(conf["rm"], conf["rm_port"], scheme=conf["scheme"],
                    gateway_path=conf.get("gateway_path", ""), username=username,
                    kerberos=kerberos, principal=principal, keytab=keytab, password=password,
-                   verify=verify)
+                   verify=verify, rm_ha=conf.get("rm_ha"))
+
+    @property
+    def rm(self) -> str:
+        """Host of the ResourceManager called now (of an HA cluster: the last that answered)."""
+        return self.resourcemanagers.current[0]
+
+    @rm.setter
+    def rm(self, host: str) -> None:
+        self.resourcemanagers = ResourceManagers((host, self.rm_port))
+
+    @property
+    def rm_port(self) -> int:
+        """Web port of the ResourceManager called now."""
+        return self.resourcemanagers.current[1]
+
+    @rm_port.setter
+    def rm_port(self, port: int) -> None:
+        self.resourcemanagers = ResourceManagers((self.rm, int(port)))
 
     @property
     def auth(self):
@@ -167,9 +196,9 @@ class YARNAPI:
 
     # ------------------------------------------------------------ plumbing
     def _request(self, method: str, url: str, *, json_reply: bool = True, **kwargs) -> Any:
-        """Send one request; map every failure to knit's exceptions."""
-        if not url.startswith(("http://", "https://")):
-            url = self.url + url.lstrip("/")
+        """Send one request; map every failure to knit's exceptions. A path (not a
+        whole URL) goes to the ResourceManager, whichever of an HA pair serves."""
+        path = None if url.startswith(("http://", "https://")) else url.lstrip("/")
         params = dict(kwargs.pop("params", None) or {})
         if self.username and self.auth is None:
             # Hadoop's simple auth reads the user from user.name; with a password (a
@@ -177,13 +206,28 @@ class YARNAPI:
             params.setdefault("user.name", self.username)
         accept = "application/json" if json_reply else "text/plain"
         deadline = time.monotonic() + self.retry_for
+        failing_over = path is not None and self.resourcemanagers.several
+        # Of an HA pair, a dead one must not hold a call for the whole timeout.
+        timeout = (min(self.timeout, HA_CONNECT_TIMEOUT), self.timeout) if failing_over else self.timeout
         while True:
+            called = self.resourcemanagers.current
+            url = self.url + path if path is not None else url
             try:
-                reply = self.session.request(method, url, params=params, timeout=self.timeout,
+                reply = self.session.request(method, url, params=params, timeout=timeout,
                                              headers={"Accept": accept}, **kwargs)
+                if failing_over and reply.status_code == 503:
+                    if not self.resourcemanagers.turn_away(*called):
+                        continue  # the other one at once
+                elif failing_over:
+                    self.resourcemanagers.answered(reply.url)
                 if time.monotonic() >= deadline or not self._recovering(reply, url):
                     break
             except requests.ConnectionError as exc:
+                if failing_over and not isinstance(exc, requests.exceptions.SSLError) and \
+                        time.monotonic() < deadline and not self.resourcemanagers.turn_away(*called):
+                    logger.info("%s did not answer (%s): trying %s:%s", called[0],
+                                type(exc).__name__, *self.resourcemanagers.current)
+                    continue
                 # Refused: nothing was delivered; the daemon may be restarting (its
                 # state is recovered), so try again for a while.
                 if isinstance(exc, (requests.Timeout, requests.exceptions.SSLError)) or \

@@ -14,6 +14,8 @@ from lxml import etree
 
 from ..java import installed_jar
 from .hadoop_home import NIO_LOCAL_FS, SHARE_DIRS
+from . import ha
+from .ha import HaLayout
 from .kdc import Realm, auth_to_local
 from .network import Network
 from .ports import ClusterPorts
@@ -145,6 +147,7 @@ class ClusterConfig:
     extra: tuple[tuple[str, str, str], ...] = ()
     realm: Realm | None = None
     tls: ClusterTls | None = None
+    ha: HaLayout | None = None
 
     @property
     def hadoop_home(self) -> Path:
@@ -374,6 +377,8 @@ def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
         sites["core-site.xml"].update(secure_core_site(config, config.realm))
         sites["hdfs-site.xml"].update(secure_hdfs_site(config.realm))
         sites["yarn-site.xml"].update(secure_yarn_site(config.realm))
+    if config.ha is not None:
+        ha.apply(sites, config.ha, config.ports)
     if config.tls is not None:
         sites["ssl-server.xml"] = config.tls.ssl_server()
         sites["ssl-client.xml"] = config.tls.ssl_client()
@@ -426,3 +431,17 @@ def write_all(config: ClusterConfig) -> None:
         nm_sites["node-resources.xml"] = {f"yarn.nodemanager.resource-type.{kind}": str(count)
                                           for kind, count in node_resource_counts(index).items()}
         write_conf_dir(config.nodemanager_dir(index) / "conf", nm_sites)
+    if config.ha is not None:
+        write_ha_conf_dirs(config, sites)
+
+
+def write_ha_conf_dirs(config: ClusterConfig, sites: dict[str, dict[str, str]]) -> None:
+    """One conf folder per HA daemon (``DIR/resourcemanager-rm1/conf``, ...): the client
+    files plus what tells it apart; and ZooKeeper's ``DIR/zookeeper/zoo.cfg``."""
+    for folder, extra in ha.daemon_sites(config.directory, config.ha).items():
+        own = {name: {**props, **extra.get(name, {})} for name, props in sites.items()}
+        write_conf_dir(config.directory / folder / "conf", own)
+    zookeeper = config.directory / "zookeeper"
+    zookeeper.mkdir(exist_ok=True)
+    (zookeeper / "zoo.cfg").write_text(ha.zookeeper_config(config.directory, config.ha))
+    (zookeeper / "log4j.properties").write_text(LOG4J_PROPERTIES)

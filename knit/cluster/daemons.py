@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..exceptions import DaemonDiedError
 from ..java import LEAN_FLAGS, installed_jar, java_executable, java_opens_flags
 from ..waiting import poll
 from .hadoop_home import classpath_entries, shim_classes
@@ -23,11 +25,16 @@ MAIN_CLASSES = {
     "datanode": "org.apache.hadoop.hdfs.server.datanode.DataNode",
     "resourcemanager": "org.apache.hadoop.yarn.server.resourcemanager.ResourceManager",
     "nodemanager": "org.apache.hadoop.yarn.server.nodemanager.NodeManager",
+    # High availability (knit.cluster.ha)
+    "zookeeper": "org.apache.zookeeper.server.ZooKeeperServerMain",
+    "journalnode": "org.apache.hadoop.hdfs.qjournal.server.JournalNode",
+    "zkfc": "org.apache.hadoop.hdfs.tools.DFSZKFailoverController",
     "kdc": "krb5kdc",  # the secure cluster's MIT KDC, not a JVM
 }
 
 #: Maximum heap per role, in MB: enough for a test cluster, lean on a 2-core machine.
-HEAP_MB = {"namenode": 384, "datanode": 256, "resourcemanager": 512, "nodemanager": 384}
+HEAP_MB = {"namenode": 384, "datanode": 256, "resourcemanager": 512, "nodemanager": 384,
+           "zookeeper": 128, "journalnode": 128, "zkfc": 128}
 
 #: The system property that tags every process of a cluster with its folder.
 TAG_PROPERTY = "knit.cluster.dir"
@@ -167,6 +174,23 @@ class Daemon:
         _children[process.pid] = process
         return self
 
+    def run_to_end(self, what: str, timeout: float = 120.0) -> None:
+        """Run the command to its end (a format step), its output appended to its log.
+
+        Raises
+        ------
+        DaemonDiedError
+            It exited with an error; the end of its log is in the message.
+        """
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            result = subprocess.run(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                    env=self.environment(), cwd=self.cluster_dir,
+                                    timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise DaemonDiedError(f"{what} failed (exit {result.returncode}); end of "
+                                  f"{self.log_path}:\n{self.log_tail()}", self.name, self.log_tail())
+
     def is_alive(self) -> bool:
         """Whether our process still runs (and the pid was not reused by another)."""
         if self.pid is None:
@@ -175,6 +199,12 @@ class Daemon:
         if child is not None:
             return child.poll() is None
         return is_cluster_process(self.pid, self.cluster_dir, MAIN_CLASSES[self.role])
+
+    def exit_code(self) -> int | None:
+        """The exit status of a process this Python process started (None while it
+        runs, or if another process started it)."""
+        child = _children.get(self.pid) if self.pid is not None else None
+        return child.poll() if child is not None else None
 
     def log_tail(self, lines: int = 25) -> str:
         """The last ``lines`` lines of the daemon's log."""
@@ -193,6 +223,21 @@ class Daemon:
         """Send SIGKILL to the daemon's process group."""
         if self.pid is not None and self.is_alive():
             _signal_group(self.pid, signal.SIGKILL)
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def raise_if_died(daemon: Daemon) -> bool:
+    """False while ``daemon`` runs (for :func:`~knit.waiting.wait_until`); raise once it exited."""
+    if not daemon.is_alive():
+        raise DaemonDiedError(f"{daemon.name} exited while starting; end of {daemon.log_path}:\n"
+                              f"{daemon.log_tail()}", daemon.name, daemon.log_tail())
+    return False
 
 
 #: Daemons started by this process, by pid.
@@ -341,8 +386,10 @@ def stray_processes(cluster_dir: Path) -> list[int]:
 
 
 #: Stop order: NodeManagers while the RM (to unregister) and HDFS (to aggregate
-#: logs) still answer, then the RM, then HDFS, then the KDC they all log in with. Daemons within a step stop together.
-STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "namenode", "kdc"]
+#: logs) still answer, then the RM, then HDFS (an HA cluster's failover controllers
+#: first, its JournalNodes last), then ZooKeeper, then the KDC they all log in with. Daemons within a step stop together.
+STOP_ORDER = ["nodemanager", "resourcemanager", "datanode", "zkfc", "namenode", "journalnode",
+              "zookeeper", "kdc"]
 
 
 def stop_group(daemons: list[Daemon], timeout: float = 15.0) -> list[int]:

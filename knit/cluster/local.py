@@ -6,43 +6,30 @@ import getpass
 import logging
 import os
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Callable
 
 
 from .. import jarset
-from ..exceptions import ClusterError, DaemonDiedError
+from ..exceptions import ClusterError
 from ..waiting import wait_until
 from ..java import java_executable
 from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net
 from . import tls as cluster_tls
-from .daemons import KERBEROS_FOLDER, Daemon, stop_all, stop_group, stray_processes
+from .daemons import (KERBEROS_FOLDER, Daemon, listening, raise_if_died, stop_all, stop_group,
+                      stray_processes)
 from .kdc import REALM, Realm
 from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
-from . import web
+from . import failover, web
+from .ha import NAMESERVICE, NN_IDS, RM_IDS, HaLayout
 from .state import ClusterFolder, daemon_entries, default_directory
 
 logger = logging.getLogger(__name__)
-
-def _listening(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((host, port)) == 0
-
-
-def _raise_if_died(daemon: Daemon) -> bool:
-    if not daemon.is_alive():
-        raise DaemonDiedError(f"{daemon.name} exited while starting; end of {daemon.log_path}:\n"
-                              f"{daemon.log_tail()}", daemon.name, daemon.log_tail())
-    return False
-
 
 class LocalCluster:
     """A pseudo-distributed Hadoop cluster on this machine, for trying and testing knit.
@@ -81,6 +68,11 @@ class LocalCluster:
         with a certificate from a CA of the cluster's own: :attr:`ca_certificate`, the
         file to give clients (``SSL_CERT_FILE``, or ``verify=`` of
         :class:`~knit.yarn_api.YARNAPI`). See :mod:`knit.cluster.tls`.
+    ha : bool
+        High availability, as production clusters run (see :mod:`knit.cluster.ha`):
+        ZooKeeper, two ResourceManagers with automatic failover, and two NameNodes
+        behind the nameservice ``hdfs://knit`` with three JournalNodes and failover
+        controllers. Loopback network only, and not with ``secure``.
     progress : callable, optional
         Receives one-line progress messages (default: the module logger).
 
@@ -102,6 +94,7 @@ class LocalCluster:
         extra_conf: dict[str, dict[str, str]] | None = None,
         secure: bool = False,
         https: bool = False,
+        ha: bool = False,
         progress: Callable[[str], None] | None = None,
     ):
         if not isinstance(nodemanagers, int) or nodemanagers < 1:
@@ -113,8 +106,13 @@ class LocalCluster:
         if secure and network != "loopback":
             raise ValueError("a secure local cluster runs on the loopback network only "
                              "(its KDC listens on the master's loopback address)")
+        if ha and (secure or network != "loopback"):
+            raise ValueError("an HA local cluster runs on the loopback network only and without "
+                             "Kerberos (docs/local_cluster.rst says why): drop --secure or "
+                             "--network, or --ha")
         self.secure = bool(secure)
         self._https = bool(https)
+        self._ha = bool(ha)
         self.directory = Path(directory or default_directory()).expanduser().resolve()
         self.nodemanagers = nodemanagers
         self.ports_picked_free = ports == "free"
@@ -170,16 +168,56 @@ class LocalCluster:
         return self.directory / cluster_tls.FOLDER / cluster_tls.CA_FILE if self.https else None
 
     @property
-    def rm_url(self) -> str:
+    def ha_layout(self) -> HaLayout | None:
+        """Where the HA daemons listen, if this folder's cluster is an HA one."""
+        data = (self._read_state() or {}).get("ha")
+        return HaLayout.from_dict(data) if data else None
+
+    @property
+    def resourcemanagers(self) -> dict[str, str]:
+        """Web address of each ResourceManager, by id (``rm1``, ``rm2``; ``rm`` alone
+        on a cluster without HA)."""
         scheme = "https" if self.https else "http"
-        return f"{scheme}://{self.host}:{self.ports.rm_webapp}"
+        layout = self.ha_layout
+        if layout is None:
+            return {"rm": f"{scheme}://{self.host}:{self.ports.rm_webapp}"}
+        return {rm_id: f"{scheme}://{layout.master_of(rm_id)}:{self.ports.rm_webapp}"
+                for rm_id in RM_IDS}
+
+    @property
+    def namenodes(self) -> dict[str, str]:
+        """Web address of each NameNode, by id (``nn1``, ``nn2``; ``nn`` alone)."""
+        layout = self.ha_layout
+        if layout is None:
+            return {"nn": f"http://{self.host}:{self.ports.namenode_http}"}
+        return {nn_id: f"http://{layout.master_of(nn_id)}:{self.ports.namenode_http}"
+                for nn_id in NN_IDS}
+
+    @property
+    def rm_url(self) -> str:
+        """The ResourceManager's web address; on an HA cluster the active one's (asked
+        each time), or the first one's while none is."""
+        urls = self.resourcemanagers
+        if len(urls) > 1:
+            return urls.get(failover.active(web.ha_states(self)["resourcemanagers"]) or "",
+                            next(iter(urls.values())))
+        return next(iter(urls.values()))
 
     @property
     def webhdfs_url(self) -> str:
-        return f"http://{self.host}:{self.ports.namenode_http}/webhdfs/v1"
+        """WebHDFS of the NameNode (on an HA cluster, the active one's)."""
+        urls = self.namenodes
+        if len(urls) > 1:
+            url = urls.get(failover.active(web.ha_states(self)["namenodes"]) or "",
+                           next(iter(urls.values())))
+        else:
+            url = next(iter(urls.values()))
+        return f"{url}/webhdfs/v1"
 
     @property
     def fs_default(self) -> str:
+        if self.ha_layout is not None:
+            return f"hdfs://{NAMESERVICE}"
         return f"hdfs://{self.host}:{self.ports.namenode}"
 
     @property
@@ -275,8 +313,11 @@ class LocalCluster:
             if self.ports_picked_free:
                 self.ports = ClusterPorts(*picked[:7])
             check_ports_free(self.ports, self.host)
+            layout = HaLayout.pick(self.host) if self._ha else None
+            if layout is not None:
+                check_ports_free(self.ports, layout.masters[1])
             config = self._config(self._make_realm(picked[-1]), NodePorts(*picked[7:10]),
-                                  self._make_tls())
+                                  self._make_tls(), layout)
             ensure_hadoop_home(self.hadoop_home, self.conf_dir,
                                lambda: jarset.hadoop_jars(progress=self._progress))
             if config.realm is not None:
@@ -295,6 +336,7 @@ class LocalCluster:
                 "nodemanager_ports": [vars(ports) for ports in config.nodemanagers],
                 "secure": config.realm is not None, "https": config.tls is not None,
                 "kdc_port": config.realm.port if config.realm else None,
+                "ha": layout.as_dict() if layout else None,
                 "daemons": daemon_entries(daemons)})
             self._wait_ready(daemons, timeout)
             self._prepare_hdfs()
@@ -339,7 +381,7 @@ class LocalCluster:
 
     def _start_kdc(self, kdc: Daemon, realm: Realm) -> None:
         kdc.start()
-        wait_until(lambda: _listening(realm.host, realm.port) or _raise_if_died(kdc), 30,
+        wait_until(lambda: listening(realm.host, realm.port) or raise_if_died(kdc), 30,
                    interval=0.1, what=f"the KDC to listen on {realm.host}:{realm.port}")
         realm.kinit(getpass.getuser())
 
@@ -351,19 +393,22 @@ class LocalCluster:
                         and state.get("ports") != self._requested_ports().as_dict())
         secure_differs = bool(state.get("secure")) != self.secure
         https_differs = bool(state.get("https")) != self._https
+        ha_differs = bool(state.get("ha")) != self._ha
         if (state.get("nodemanagers") != self.nodemanagers or ports_differ
-                or mode != self.network_mode or secure_differs or https_differs):
+                or mode != self.network_mode or secure_differs or https_differs or ha_differs):
             raise ClusterError(
                 f"a different cluster is running in {self.directory} "
                 f"({'secure, ' if state.get('secure') else ''}"
                 f"{'https, ' if state.get('https') else ''}"
+                f"{'HA, ' if state.get('ha') else ''}"
                 f"({state.get('nodemanagers')} NodeManagers, {mode} network, ports "
                 f"{state.get('ports')}): "
                 f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
             )
 
     def _config(self, realm: Realm | None, datanode: NodePorts,
-                tls: cluster_tls.ClusterTls | None = None) -> ClusterConfig:
+                tls: cluster_tls.ClusterTls | None = None,
+                layout: HaLayout | None = None) -> ClusterConfig:
         return ClusterConfig(
             directory=self.directory,
             ports=self.ports,
@@ -376,6 +421,7 @@ class LocalCluster:
             extra=self.extra_conf,
             realm=realm,
             tls=tls,
+            ha=layout,
         )
 
     def _nodemanager_ports(self, host: str) -> NodePorts:
@@ -386,11 +432,12 @@ class LocalCluster:
     def _daemons(self, config: ClusterConfig) -> list[Daemon]:
         conf = config.conf_dir
         kdc = [Daemon("kdc", "kdc", self.directory, conf)] if config.realm else []
-        daemons = kdc + [
-            Daemon("resourcemanager", "resourcemanager", self.directory, conf),
-            Daemon("namenode", "namenode", self.directory, conf),
-            Daemon("datanode", "datanode", self.directory, conf),
-        ]
+        if config.ha is not None:
+            masters = failover.ha_daemons(self.directory, config.ha)
+        else:
+            masters = [Daemon("resourcemanager", "resourcemanager", self.directory, conf),
+                       Daemon("namenode", "namenode", self.directory, conf)]
+        daemons = kdc + masters + [Daemon("datanode", "datanode", self.directory, conf)]
         for index in range(self.nodemanagers):
             nm_conf = config.nodemanager_dir(index) / "conf"
             daemons.append(Daemon(f"nodemanager-{index}", "nodemanager", self.directory, nm_conf,
@@ -399,6 +446,9 @@ class LocalCluster:
 
     def _start(self, daemons: list[Daemon], config: ClusterConfig) -> None:
         """Start YARN at once; format HDFS (first time only) meanwhile, then start it."""
+        if config.ha is not None:
+            failover.start(daemons, self.directory, config.ha, self._progress)
+            return
         yarn = [d for d in daemons if d.role in ("resourcemanager", "nodemanager")]
         hdfs = [d for d in daemons if d.role in ("namenode", "datanode")]
         for daemon in yarn:
@@ -413,20 +463,8 @@ class LocalCluster:
         self._progress("started NameNode and DataNode")
 
     def _format(self, namenode: Daemon) -> None:
-        fmt = Daemon("namenode-format", "namenode", self.directory, namenode.conf_dir,
-                     args=["-format", "-nonInteractive", "-force"])
-        command = fmt.command()
-        with open(fmt.log_path, "ab") as log:
-            result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                    env=fmt.environment(), cwd=self.directory, timeout=120,
-                                    check=False)
-        if result.returncode != 0:
-            raise DaemonDiedError(
-                f"formatting HDFS failed (exit {result.returncode}); end of {fmt.log_path}:\n"
-                f"{fmt.log_tail()}",
-                fmt.name,
-                fmt.log_tail(),
-            )
+        Daemon("namenode-format", "namenode", self.directory, namenode.conf_dir,
+               args=["-format", "-nonInteractive", "-force"]).run_to_end("formatting HDFS")
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
         web.wait_ready(self, daemons, timeout, progress=self._progress, bars=self._show_bars)
@@ -508,6 +546,8 @@ class LocalCluster:
         found += [(master, port) for port in state["datanode_ports"].values()]
         for host, node_ports in zip(nodes, state["nodemanager_ports"]):
             found += [(host, port) for port in node_ports.values()]
+        if state.get("ha"):
+            found += HaLayout.from_dict(state["ha"]).ports_in_use(ClusterPorts(**state["ports"]))
         return found
 
     # ------------------------------------------------------------- restart
@@ -547,6 +587,8 @@ class LocalCluster:
         stop_group([daemon])
         if daemon.role == "resourcemanager":  # its new JVM binds the same ports
             master = state.get("network", {}).get("master", self.host)
+            if state.get("ha"):
+                master = HaLayout.from_dict(state["ha"]).master_of(name)
             wait_ports_free([(master, port) for key, port in state["ports"].items()
                              if key in ("resourcemanager", "scheduler", "resource_tracker",
                                         "rm_admin", "rm_webapp")])
@@ -574,7 +616,41 @@ class LocalCluster:
             "conf_dir": str(self.conf_dir),
             "secure": bool(state and state.get("secure")),
             "realm": REALM if state and state.get("secure") else None,
+            "ha": web.ha_states(self) if state and state.get("ha") and daemons else None,
         }
+
+    # ------------------------------------------------------------- failover
+    def failover(self, kind: str, restart: bool = True, timeout: float = 90.0) -> dict:
+        """Force a failover of an HA cluster: SIGKILL the active ResourceManager
+        (``kind='rm'``) or NameNode (``'nn'``), as a crash would, and wait until the
+        other one is active; then (with ``restart``) start the killed one again, to
+        stand by.
+
+        Returns
+        -------
+        dict
+            ``killed`` and ``active`` (the ids), and ``seconds`` from the kill until
+            the other one was active.
+
+        Raises
+        ------
+        ClusterError
+            Not an HA cluster, or nothing of that kind is active.
+        """
+        if kind not in ("rm", "nn"):
+            raise ValueError(f"kind must be 'rm' or 'nn', not {kind!r}")
+        if self.ha_layout is None:
+            raise ClusterError(f"the cluster in {self.directory} is not an HA cluster "
+                               "(start one with `knit cluster up --ha`)")
+        key, role = (("resourcemanagers", "resourcemanager") if kind == "rm"
+                     else ("namenodes", "namenode"))
+        state = self._read_state()
+        result = failover.force(kind, lambda: web.ha_states(self)[key],
+                                lambda daemon_id: self._daemon(state, f"{role}-{daemon_id}"),
+                                timeout)
+        if restart:
+            self.restart(f"{role}-{result['killed']}")
+        return result
 
     def __enter__(self) -> "LocalCluster":
         return self.up()

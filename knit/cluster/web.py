@@ -33,6 +33,8 @@ class LocalCluster(Protocol):
     realm: Realm | None
     rm_url: str
     webhdfs_url: str
+    resourcemanagers: dict[str, str]
+    namenodes: dict[str, str]
 
 
 def owner_session(cluster: LocalCluster) -> requests.Session:
@@ -100,16 +102,22 @@ def _look(cluster: LocalCluster, daemons: list[Daemon], http: requests.Session, 
 
 
 def readiness(cluster: LocalCluster, http: requests.Session) -> tuple[bool, str, int]:
-    """(ready?, what was seen, steps done of nodemanagers + 3) from the RM REST API and
-    the NameNode's JMX."""
+    """(ready?, what was seen, steps done of nodemanagers + 3) from the active
+    ResourceManager's REST API and the active NameNode's JMX."""
     who = as_owner(cluster, http)  # the web APIs refuse anonymous calls
+    rms = rm_states(cluster.resourcemanagers, http, who)
+    nns = nn_states(cluster.namenodes, http, who)
+    rm_id, nn_id = active(rms), active(nns)
+    if rm_id is None or nn_id is None:
+        return False, f"no active ResourceManager and NameNode yet ({_said(rms)}; {_said(nns)})", 0
     try:
-        info = http.get(f"{cluster.rm_url}/ws/v1/cluster/info", params=who, timeout=2).json()
-        state = info["clusterInfo"]["state"]
-        nodes_json = http.get(f"{cluster.rm_url}/ws/v1/cluster/nodes",
+        rm = cluster.resourcemanagers[rm_id]
+        state = http.get(f"{rm}/ws/v1/cluster/info", params=who,
+                         timeout=2).json()["clusterInfo"]["state"]
+        nodes_json = http.get(f"{rm}/ws/v1/cluster/nodes",
                               params={"states": "RUNNING", **who}, timeout=2).json()
         running = len(((nodes_json.get("nodes") or {}).get("node")) or [])
-        jmx = http.get(f"http://{cluster.host}:{cluster.ports.namenode_http}/jmx",
+        jmx = http.get(f"{cluster.namenodes[nn_id]}/jmx",
                        params={"qry": "Hadoop:service=NameNode,name=NameNodeInfo", **who},
                        timeout=2).json()
         bean = (jmx.get("beans") or [{}])[0]
@@ -123,6 +131,54 @@ def readiness(cluster: LocalCluster, http: requests.Session) -> tuple[bool, str,
     ready = state == "STARTED" and running >= wanted and live >= 1 and not safemode
     steps = (state == "STARTED") + min(running, wanted) + (live >= 1) + (not safemode)
     return ready, seen, steps
+
+
+def _said(states: dict[str, str]) -> str:
+    return ", ".join(f"{daemon_id} {state}" for daemon_id, state in states.items())
+
+
+def ha_states(cluster: LocalCluster) -> dict[str, dict[str, str]]:
+    """The state of each ResourceManager and NameNode (``active``, ``standby``,
+    ``down``, ...), as the cluster's owner reads them from their web endpoints."""
+    http = owner_session(cluster)
+    with realm_environment(cluster.realm):
+        who = as_owner(cluster, http)
+        return {"resourcemanagers": rm_states(cluster.resourcemanagers, http, who),
+                "namenodes": nn_states(cluster.namenodes, http, who)}
+
+
+#: How a state reads when the daemon does not answer.
+DOWN = "down"
+
+
+def rm_states(urls: dict[str, str], http: requests.Session, who: dict) -> dict[str, str]:
+    """Each ResourceManager's ``haState`` (ACTIVE, STANDBY, ...), or ``down``."""
+    states = {}
+    for rm_id, url in urls.items():
+        try:
+            reply = http.get(f"{url}/ws/v1/cluster/info", params=who, timeout=2)
+            states[rm_id] = reply.json()["clusterInfo"].get("haState", "ACTIVE").lower()
+        except (requests.RequestException, ValueError, KeyError):
+            states[rm_id] = DOWN
+    return states
+
+
+def nn_states(urls: dict[str, str], http: requests.Session, who: dict) -> dict[str, str]:
+    """Each NameNode's HA state (active, standby, ...), or ``down``."""
+    states = {}
+    for nn_id, url in urls.items():
+        try:
+            reply = http.get(f"{url}/jmx", timeout=2, params={
+                "qry": "Hadoop:service=NameNode,name=NameNodeStatus", **who})
+            states[nn_id] = (reply.json().get("beans") or [{}])[0].get("State", DOWN).lower()
+        except (requests.RequestException, ValueError, KeyError):
+            states[nn_id] = DOWN
+    return states
+
+
+def active(states: dict[str, str]) -> str | None:
+    """The id whose state is active, if one is."""
+    return next((daemon_id for daemon_id, state in states.items() if state == "active"), None)
 
 
 def label_nodes(cluster: LocalCluster, labels: dict[str, bool], placed: dict[str, str]) -> None:
