@@ -9,6 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..exceptions import DaemonDiedError
 from ..java import LEAN_FLAGS, installed_jar, java_executable, java_opens_flags
@@ -433,3 +434,21 @@ def stop_all(daemons: list[Daemon], cluster_dir: Path, timeout: float = 15.0) ->
         strays = stray_processes(cluster_dir)
     _reap()
     return sorted(set(killed))
+
+
+def start_plain(daemons: list[Daemon], directory: Path, progress: Callable[[str], None]) -> None:
+    """Start the daemons of a cluster without HA: YARN at once; HDFS formatted (first
+    start only) meanwhile, then started."""
+    yarn = [d for d in daemons if d.role in ("resourcemanager", "nodemanager")]
+    hdfs = [d for d in daemons if d.role in ("namenode", "datanode")]
+    for daemon in yarn:
+        daemon.start()
+    progress(f"started ResourceManager and {len(yarn) - 1} NodeManager(s)")
+    namenode = next(d for d in hdfs if d.role == "namenode")
+    if not (directory / "data" / "namenode" / "current").is_dir():
+        progress("formatting HDFS (first start only)")
+        Daemon("namenode-format", "namenode", directory, namenode.conf_dir,
+               args=["-format", "-nonInteractive", "-force"]).run_to_end("formatting HDFS")
+    for daemon in hdfs:
+        daemon.start()
+    progress("started NameNode and DataNode")

@@ -14,7 +14,7 @@ from ..waiting import wait_until
 from . import ha
 from .daemons import Daemon, listening, raise_if_died
 from .ha import HaLayout
-from .web import active
+from .web import DOWN, active
 
 def ha_daemons(directory: Path, layout: HaLayout) -> list[Daemon]:
     """ZooKeeper, the JournalNodes, both ResourceManagers, both NameNodes and their
@@ -111,4 +111,15 @@ def force(kind: str, states: Callable[[], dict[str, str]], daemon_of: Callable[[
     return {"killed": before, "active": after, "seconds": round(time.monotonic() - killed, 1)}
 
 
+#: Each kind of failover: the key of :func:`knit.cluster.web.ha_states` and the role.
+KINDS = {"rm": ("resourcemanagers", "resourcemanager"), "nn": ("namenodes", "namenode")}
 _KINDS = {"rm": "ResourceManager", "nn": "NameNode"}
+
+
+def wait_answering(daemon: Daemon, states: Callable[[], dict], timeout: float) -> None:
+    """Wait until a restarted HA ResourceManager or NameNode says its state (active or
+    standby) on its web endpoint."""
+    key = KINDS["rm" if daemon.role == "resourcemanager" else "nn"][0]
+    daemon_id = daemon.name.rsplit("-", 1)[-1]
+    wait_until(lambda: states()[key][daemon_id] != DOWN or raise_if_died(daemon),
+               timeout, interval=0.25, what=f"{daemon.name} to answer again")

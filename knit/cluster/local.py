@@ -19,15 +19,15 @@ from . import config as cluster_config
 from .config import ClusterConfig, NodePorts
 from . import network as net
 from . import tls as cluster_tls
-from .daemons import (KERBEROS_FOLDER, Daemon, listening, raise_if_died, stop_all, stop_group,
-                      stray_processes)
+from .daemons import (KERBEROS_FOLDER, Daemon, listening, raise_if_died, start_plain, stop_all,
+                      stop_group, stray_processes)
 from .kdc import REALM, Realm
 from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
-from . import failover, web
-from .ha import NAMESERVICE, NN_IDS, RM_IDS, HaLayout
-from .state import ClusterFolder, daemon_entries, default_directory
+from . import addresses, failover, web
+from .ha import NAMESERVICE, HaLayout
+from .state import ClusterFolder, daemon_entries, default_directory, ports_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -177,42 +177,27 @@ class LocalCluster:
     def resourcemanagers(self) -> dict[str, str]:
         """Web address of each ResourceManager, by id (``rm1``, ``rm2``; ``rm`` alone
         on a cluster without HA)."""
-        scheme = "https" if self.https else "http"
-        layout = self.ha_layout
-        if layout is None:
-            return {"rm": f"{scheme}://{self.host}:{self.ports.rm_webapp}"}
-        return {rm_id: f"{scheme}://{layout.master_of(rm_id)}:{self.ports.rm_webapp}"
-                for rm_id in RM_IDS}
+        return addresses.resourcemanager_urls(self.host, self.ports, self.https, self.ha_layout)
 
     @property
     def namenodes(self) -> dict[str, str]:
         """Web address of each NameNode, by id (``nn1``, ``nn2``; ``nn`` alone)."""
-        layout = self.ha_layout
-        if layout is None:
-            return {"nn": f"http://{self.host}:{self.ports.namenode_http}"}
-        return {nn_id: f"http://{layout.master_of(nn_id)}:{self.ports.namenode_http}"
-                for nn_id in NN_IDS}
+        return addresses.namenode_urls(self.host, self.ports, self.ha_layout)
 
     @property
     def rm_url(self) -> str:
         """The ResourceManager's web address; on an HA cluster the active one's (asked
         each time), or the first one's while none is."""
         urls = self.resourcemanagers
-        if len(urls) > 1:
-            return urls.get(failover.active(web.ha_states(self)["resourcemanagers"]) or "",
-                            next(iter(urls.values())))
-        return next(iter(urls.values()))
+        active = failover.active(web.ha_states(self)["resourcemanagers"]) if len(urls) > 1 else None
+        return addresses.active_url(urls, active)
 
     @property
     def webhdfs_url(self) -> str:
         """WebHDFS of the NameNode (on an HA cluster, the active one's)."""
         urls = self.namenodes
-        if len(urls) > 1:
-            url = urls.get(failover.active(web.ha_states(self)["namenodes"]) or "",
-                           next(iter(urls.values())))
-        else:
-            url = next(iter(urls.values()))
-        return f"{url}/webhdfs/v1"
+        active = failover.active(web.ha_states(self)["namenodes"]) if len(urls) > 1 else None
+        return f"{addresses.active_url(urls, active)}/webhdfs/v1"
 
     @property
     def fs_default(self) -> str:
@@ -386,25 +371,13 @@ class LocalCluster:
         realm.kinit(getpass.getuser())
 
     def _adopt(self, state: dict) -> None:
-        mode = state.get("network", {}).get("mode", "loopback")
-        # up() asked for Hadoop's usual ports (or some overrides) finds another cluster
-        # if those are not the running one's; "free" takes whatever it has.
-        ports_differ = (not self.ports_picked_free
-                        and state.get("ports") != self._requested_ports().as_dict())
-        secure_differs = bool(state.get("secure")) != self.secure
-        https_differs = bool(state.get("https")) != self._https
-        ha_differs = bool(state.get("ha")) != self._ha
-        if (state.get("nodemanagers") != self.nodemanagers or ports_differ
-                or mode != self.network_mode or secure_differs or https_differs or ha_differs):
-            raise ClusterError(
-                f"a different cluster is running in {self.directory} "
-                f"({'secure, ' if state.get('secure') else ''}"
-                f"{'https, ' if state.get('https') else ''}"
-                f"{'HA, ' if state.get('ha') else ''}"
-                f"({state.get('nodemanagers')} NodeManagers, {mode} network, ports "
-                f"{state.get('ports')}): "
-                f"stop it with `knit cluster down --dir {self.directory}` or use another --dir"
-            )
+        """Refuse a running cluster that is not the one this object asks for."""
+        self.folder.refuse_different(state, {
+            "nodemanagers": self.nodemanagers, "mode": self.network_mode,
+            "secure": self.secure, "https": self._https, "ha": self._ha,
+            # Hadoop's usual ports (or some overrides) find another cluster if those are
+            # not the running one's; "free" takes whatever it has.
+            "ports": None if self.ports_picked_free else self._requested_ports().as_dict()})
 
     def _config(self, realm: Realm | None, datanode: NodePorts,
                 tls: cluster_tls.ClusterTls | None = None,
@@ -445,26 +418,10 @@ class LocalCluster:
         return daemons
 
     def _start(self, daemons: list[Daemon], config: ClusterConfig) -> None:
-        """Start YARN at once; format HDFS (first time only) meanwhile, then start it."""
         if config.ha is not None:
             failover.start(daemons, self.directory, config.ha, self._progress)
-            return
-        yarn = [d for d in daemons if d.role in ("resourcemanager", "nodemanager")]
-        hdfs = [d for d in daemons if d.role in ("namenode", "datanode")]
-        for daemon in yarn:
-            daemon.start()
-        self._progress(f"started ResourceManager and {self.nodemanagers} NodeManager(s)")
-        namenode = next(d for d in hdfs if d.role == "namenode")
-        if not (self.directory / "data" / "namenode" / "current").is_dir():
-            self._progress("formatting HDFS (first start only)")
-            self._format(namenode)
-        for daemon in hdfs:
-            daemon.start()
-        self._progress("started NameNode and DataNode")
-
-    def _format(self, namenode: Daemon) -> None:
-        Daemon("namenode-format", "namenode", self.directory, namenode.conf_dir,
-               args=["-format", "-nonInteractive", "-force"]).run_to_end("formatting HDFS")
+        else:
+            start_plain(daemons, self.directory, self._progress)
 
     def _wait_ready(self, daemons: list[Daemon], timeout: float) -> None:
         web.wait_ready(self, daemons, timeout, progress=self._progress, bars=self._show_bars)
@@ -531,24 +488,10 @@ class LocalCluster:
         if network is not None:
             net.destroy(network)
         if network is None or network.mode == "loopback":  # namespaces took their ports along
-            wait_ports_free(self._ports_in_use(state))
+            wait_ports_free(ports_in_use(state, self.host, self.ports))
         self.folder.forget_state()
         self._started_here = False
         return killed
-
-    def _ports_in_use(self, state: dict | None) -> list[tuple[str, int]]:
-        """(host, port) of every daemon of a cluster as its state records them."""
-        if not state:
-            return [(self.host, port) for port in self.ports.as_dict().values()]
-        master = state.get("network", {}).get("master", self.host)
-        nodes = state.get("network", {}).get("nodes") or [master] * len(state["nodemanager_ports"])
-        found = [(master, port) for port in state["ports"].values()]
-        found += [(master, port) for port in state["datanode_ports"].values()]
-        for host, node_ports in zip(nodes, state["nodemanager_ports"]):
-            found += [(host, port) for port in node_ports.values()]
-        if state.get("ha"):
-            found += HaLayout.from_dict(state["ha"]).ports_in_use(ClusterPorts(**state["ports"]))
-        return found
 
     # ------------------------------------------------------------- restart
     def kill(self, name: str) -> None:
@@ -598,6 +541,8 @@ class LocalCluster:
         state["daemons"] = daemon_entries(config_daemons)
         self.folder.write_state(state)
         self._wait_ready(config_daemons, timeout)
+        if state.get("ha") and daemon.role in ("resourcemanager", "namenode"):
+            failover.wait_answering(daemon, lambda: web.ha_states(self), timeout)
 
     # --------------------------------------------------------------- status
     def status(self) -> dict:
@@ -624,26 +569,14 @@ class LocalCluster:
         """Force a failover of an HA cluster: SIGKILL the active ResourceManager
         (``kind='rm'``) or NameNode (``'nn'``), as a crash would, and wait until the
         other one is active; then (with ``restart``) start the killed one again, to
-        stand by.
-
-        Returns
-        -------
-        dict
-            ``killed`` and ``active`` (the ids), and ``seconds`` from the kill until
-            the other one was active.
-
-        Raises
-        ------
-        ClusterError
-            Not an HA cluster, or nothing of that kind is active.
-        """
-        if kind not in ("rm", "nn"):
+        stand by. Returns ``killed`` and ``active`` (ids) and ``seconds`` from the kill
+        until the other one was active; see :func:`knit.cluster.failover.force`."""
+        if kind not in failover.KINDS:
             raise ValueError(f"kind must be 'rm' or 'nn', not {kind!r}")
         if self.ha_layout is None:
             raise ClusterError(f"the cluster in {self.directory} is not an HA cluster "
                                "(start one with `knit cluster up --ha`)")
-        key, role = (("resourcemanagers", "resourcemanager") if kind == "rm"
-                     else ("namenodes", "namenode"))
+        key, role = failover.KINDS[kind]
         state = self._read_state()
         result = failover.force(kind, lambda: web.ha_states(self)[key],
                                 lambda daemon_id: self._daemon(state, f"{role}-{daemon_id}"),

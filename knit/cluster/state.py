@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ..exceptions import ClusterError
 from .daemons import Daemon
+from .ha import HaLayout
+from .ports import ClusterPorts
 
 STATE_FILE = "cluster.json"
 
@@ -94,3 +96,39 @@ class ClusterFolder:
             f"{self.directory} holds no knit cluster (no {STATE_FILE}, no conf/yarn-site.xml "
             f"and hadoop/): knit will not {action}; name the folder a cluster was started "
             "in, or a new or empty one for `knit cluster up`")
+
+    def refuse_different(self, state: dict, wanted: dict) -> None:
+        """Raise ClusterError if the running cluster ``state`` describes differs from
+        ``wanted`` (``nodemanagers``, network ``mode``, ``secure``, ``https``, ``ha``,
+        and ``ports`` unless None)."""
+        running = {"nodemanagers": state.get("nodemanagers"),
+                   "mode": state.get("network", {}).get("mode", "loopback"),
+                   "secure": bool(state.get("secure")), "https": bool(state.get("https")),
+                   "ha": bool(state.get("ha")), "ports": state.get("ports")}
+        if wanted["ports"] is None:
+            running["ports"] = None
+        if running == wanted:
+            return
+        kinds = "".join(f"{kind}, " for kind in ("secure", "https", "HA")
+                        if running[kind.lower()])
+        raise ClusterError(
+            f"a different cluster is running in {self.directory} ({kinds}"
+            f"{running['nodemanagers']} NodeManagers, {running['mode']} network, ports "
+            f"{state.get('ports')}): stop it with `knit cluster down --dir {self.directory}` "
+            "or use another --dir")
+
+
+def ports_in_use(state: dict | None, host: str, ports: ClusterPorts) -> list[tuple[str, int]]:
+    """(host, port) of every daemon of a cluster as its state records them; without a
+    state, the master ports ``ports`` on ``host``."""
+    if not state:
+        return [(host, port) for port in ports.as_dict().values()]
+    master = state.get("network", {}).get("master", host)
+    nodes = state.get("network", {}).get("nodes") or [master] * len(state["nodemanager_ports"])
+    found = [(master, port) for port in state["ports"].values()]
+    found += [(master, port) for port in state["datanode_ports"].values()]
+    for node, node_ports in zip(nodes, state["nodemanager_ports"]):
+        found += [(node, port) for port in node_ports.values()]
+    if state.get("ha"):
+        found += HaLayout.from_dict(state["ha"]).ports_in_use(ClusterPorts(**state["ports"]))
+    return found
