@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import socket
+import time
 from typing import Callable
 
 from .exceptions import ClusterUnreachableError, PreflightError
@@ -58,14 +59,37 @@ def find_queue(scheduler_info: dict, name: str) -> dict:
                          f"{', '.join(sorted(paths))}")
 
 
+def running_nodes(api: YARNAPI, progress: Callable[[str], None] = lambda message: None,
+                  wait: float | None = None) -> list[dict]:
+    """The RUNNING NodeManagers; raise :class:`PreflightError` if there is none.
+
+    A ResourceManager that knows no NodeManager at all has just started or become
+    active (an HA failover): its NodeManagers register within seconds, so this waits
+    for one up to ``wait`` seconds (default: the API's ``retry_for``). One whose
+    NodeManagers are all lost or unhealthy fails at once.
+    """
+    deadline = time.monotonic() + (api.retry_for if wait is None else wait)
+    told = False
+    while True:
+        nodes = api.nodes(states="RUNNING")
+        if nodes:
+            return nodes
+        if api.nodes() or time.monotonic() >= deadline:
+            raise PreflightError("YARN has no RUNNING NodeManager: check `yarn node -list -all` "
+                                 "and the NodeManager logs (YARNAPI.system_logs())")
+        if not told:
+            progress("the ResourceManager knows no NodeManager yet (just started or failed "
+                     "over): waiting for them to register")
+            told = True
+        time.sleep(0.5)
+
+
 def check_fits(api: YARNAPI, spec: LaunchSpec, conf: dict, extra_mb: int = 0,
-               extra_vcores: int = 0) -> dict:
+               extra_vcores: int = 0,
+               progress: Callable[[str], None] = lambda message: None) -> dict:
     """Raise :class:`PreflightError` if ``spec``'s containers (plus ``extra``) could
     never run on this cluster; return the cluster's metrics."""
-    nodes = api.nodes(states="RUNNING")
-    if not nodes:
-        raise PreflightError("YARN has no RUNNING NodeManager: check `yarn node -list -all` "
-                             "and the NodeManager logs (YARNAPI.system_logs())")
+    nodes = running_nodes(api, progress)
     minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
     maximum = int(conf.get("yarn.scheduler.maximum-allocation-mb", 8192))
     maximum_vcores = int(conf.get("yarn.scheduler.maximum-allocation-vcores", 4))
@@ -150,7 +174,7 @@ def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vco
     check_rm_rpc_reachable(conf)
     queue = find_queue(api.scheduler(), spec.queue)
     minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
-    fit = check_fits(api, spec, conf, round_up(am_memory, minimum), am_vcores)
+    fit = check_fits(api, spec, conf, round_up(am_memory, minimum), am_vcores, progress)
     share = float(queue.get("absoluteMaxCapacity", 100.0)) / 100.0
     if 0 < share < 1 and fit["need_mb"] > fit["totalMB"] * share:
         raise PreflightError(

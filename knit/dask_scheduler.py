@@ -64,8 +64,9 @@ def start_remote_scheduler(knit: Knit, env: str, memory: int, cpus: int, queue: 
 def _stderr_tail(knit: Knit) -> str:
     try:
         logs = knit.logs()
+        masters = knit.yarn_api.am_container_ids(knit.app_id)
     except KnitError:
         return "no output; read the logs with `yarn logs`"
-    files = next((f for cid, f in logs.items() if not cid.endswith("_000001")), {})
+    files = next((f for cid, f in logs.items() if cid not in masters), {})
     lines = files.get("stderr", "").strip().splitlines()
     return "\n".join(lines[-15:]) or "no output; read the logs with `yarn logs`"

@@ -20,7 +20,8 @@ from . import checks as checks_module
 from . import records
 from .conf import hdfs_uri
 from .contract import AppMasterSettings, Resource, launch_contract, to_json
-from .exceptions import ApplicationError, KnitError, KnitValueError, YARNException
+from .exceptions import (ApplicationError, KnitError, KnitTimeoutError, KnitValueError,
+                         YARNException)
 from .java_client import JavaClient
 from .kerberos import Credentials
 from .packing import archive_top_folder, is_archive, zip_env
@@ -91,14 +92,25 @@ class Launcher:
         threading.Thread(target=self.sweep_records, name="knit-sweep", daemon=True).start()
         self.app_id = None
         tag = f"knit-submission-{secrets.token_hex(8)}"
+        submitting = False
         try:
             contract = contract_of(tag)
             keytab = self.credentials.keytab if self.credentials and self.credentials.keytab else ""
+            submitting = True
             self.app_id = self.java.call("submit", to_json(contract), secret, keytab)
             self.progress(f"submitted {self.app_id}; waiting for it to run")
             self.wait_running()
         except KeyboardInterrupt:
             raise KeyboardInterrupt(self.after_interrupt(tag)) from None
+        except (ApplicationError, KnitTimeoutError):
+            raise  # it ended by itself, or it is left running as documented
+        except KnitError as exc:
+            # YARN could not be asked (e.g. its ResourceManager failed over while the
+            # submission was under way): leave nothing half-known behind.
+            if submitting:
+                exc.args = (f"{exc.args[0] if exc.args else exc} [{self.abandon(tag)}]",
+                            *exc.args[1:])
+            raise
         return self.app_id
 
     def jar_resource(self) -> Resource:
@@ -190,17 +202,21 @@ class Launcher:
 
     def after_interrupt(self, tag: str) -> str:
         """Kill what an interrupted launch submitted; say what happened."""
+        return f"start() interrupted; {self.abandon(tag)}"
+
+    def abandon(self, tag: str) -> str:
+        """Kill what this launch submitted (found by ``app_id`` or by its tag), with
+        its records; say what happened."""
         try:
             apps = [self.app_id] if self.app_id else [
                 a["id"] for a in self.yarn_api.apps_info(applicationTags=tag)]
             for app_id in apps:
                 self.yarn_api.kill(app_id)
                 records.delete_app_files(self.java.client, self.conf["hdfs_home"], app_id)
-            return (f"start() interrupted; killed {', '.join(apps)}" if apps
-                    else "start() interrupted before anything was submitted")
-        except Exception as exc:  # noqa: BLE001 - the interrupt is what matters
+            return f"killed {', '.join(apps)}" if apps else "nothing was submitted"
+        except Exception as exc:  # noqa: BLE001 - the first failure is what matters
             where = self.app_id or f"the application tagged {tag}"
-            return (f"start() interrupted; could not kill {where} ({exc}): kill it with "
+            return (f"could not kill {where} ({exc}): kill it with "
                     f"`yarn application -kill <id>` (find it with `yarn application -list`)")
 
     def sweep_records(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from .exceptions import PreflightError
+from .exceptions import JVMError, KnitError, PreflightError
 from .packing import is_archive
 from .jvm import java_call_mapped
 from .progress import byte_bar, interactive
@@ -121,12 +121,27 @@ class Stager:
             java_call_mapped(self.client.mkdirs, self._folder(visibility), folder_mode)
             java_call_mapped(self.client.mkdirs, remote.rsplit("/", 1)[0], folder_mode)
             partial = remote + "._COPYING_"
-            self._upload(os.path.abspath(local), partial, file_mode)  # the JVM has its own cwd
+            try:
+                self._upload(os.path.abspath(local), partial, file_mode)  # the JVM has its own cwd
+            except KnitError as exc:
+                raise self._upload_failed(local, partial, exc) from None
             java_call_mapped(self.client.rename, partial, remote)
             self.uploaded.append(str(local))
         else:
             logger.info("%s is already in HDFS; not uploading it again", local)
         return java_call_mapped(self.client.fileStatus, remote)["path"]
+
+    def _upload_failed(self, local: str, partial: str, exc: KnitError) -> KnitError:
+        """The error of an upload that broke off (e.g. the NameNode died), its partial
+        file removed if HDFS still answers."""
+        try:
+            java_call_mapped(self.client.delete, partial)
+            left = "the partial file was removed"
+        except KnitError:
+            left = f"the partial file {partial} may be left: `hdfs dfs -rm` it"
+        message = (f"uploading {local} to HDFS broke off ({exc}); nothing was submitted and "
+                   f"{left}. If the NameNode or a DataNode was restarting, try again")
+        return type(exc)(message, exc.java_class) if isinstance(exc, JVMError) else KnitError(message)
 
     def _upload(self, local: str, remote: str, file_mode: str) -> None:
         """Copy ``local`` to ``remote``, reporting its size, time and rate, with a bar

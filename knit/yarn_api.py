@@ -66,6 +66,18 @@ _APP_ID = re.compile(r"^application_\d+_\d+$")
 #: Seconds to connect to one ResourceManager of an HA pair before trying the next.
 HA_CONNECT_TIMEOUT = 5.0
 
+#: What a standby ResourceManager's web server answers while it knows no active one,
+#: e.g. during an HA failover: a 307 with no Location (a Refresh header instead), then
+#: a 200 once it gives up retrying.
+NO_ACTIVE_RM = (b"Can not find any active RM", b"There is no active RM right now")
+
+
+def _not_active(reply: requests.Response) -> bool:
+    """Whether ``reply`` says its ResourceManager is not the active one: a 503, or a
+    standby's page saying no ResourceManager is active yet."""
+    return reply.status_code == 503 or (
+        reply.status_code in (200, 307) and reply.content[:64].startswith(NO_ACTIVE_RM))
+
 
 class YARNAPI:
     """REST interface to YARN's ResourceManager and NodeManagers.
@@ -215,7 +227,7 @@ class YARNAPI:
             try:
                 reply = self.session.request(method, url, params=params, timeout=timeout,
                                              headers={"Accept": accept}, **kwargs)
-                if failing_over and reply.status_code == 503:
+                if failing_over and _not_active(reply):
                     if not self.resourcemanagers.turn_away(*called):
                         continue  # the other one at once
                 elif failing_over:
@@ -252,7 +264,7 @@ class YARNAPI:
     def _recovering(self, reply: requests.Response, url: str) -> bool:
         """Whether ``reply`` comes from a ResourceManager that is not active yet (a 503,
         or a 404 for an application while it is still recovering its state)."""
-        if reply.status_code == 503:
+        if _not_active(reply):
             return True
         if reply.status_code != 404 or not url.startswith(self.url) or "/apps/" not in url:
             return False
@@ -372,6 +384,13 @@ class YARNAPI:
         _app_key(app_id)
         return _items(self._request("GET", f"cluster/apps/{app_id}/appattempts"),
                       "appAttempts", "appAttempt")
+
+    def am_container_ids(self, app_id: str) -> set[str]:
+        """The ApplicationMaster's container of each attempt. (Not "the id ending in
+        ``_000001``": after an HA failover the new ResourceManager numbers containers
+        from 1 again under a new epoch, ``container_e01_..._000001``.)"""
+        return {attempt["containerId"] for attempt in self.app_attempts(app_id)
+                if attempt.get("containerId")}
 
     def app_containers(self, app_id: str | None = None, info: dict | None = None) -> list[dict]:
         """Containers alive on every NodeManager, as each NodeManager reports them.

@@ -337,11 +337,12 @@ class YarnCluster(Cluster):
         the ApplicationMaster's)."""
         try:
             logs = self._knit.logs()
+            masters = self._knit.yarn_api.am_container_ids(self._knit.app_id)
         except KnitError as exc:
             return f"(its log is unavailable: {exc})"
         if container_id is None:
             container_id = next((cid for cid, files in sorted(logs.items())
-                                 if not cid.endswith("_000001") and files.get("stderr", "").strip()), "")
+                                 if cid not in masters and files.get("stderr", "").strip()), "")
         text = logs.get(container_id, {}).get("stderr", "").rstrip().splitlines()
         return "\n".join(text[-lines:]) or "(its stderr is empty)"
 

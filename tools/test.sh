@@ -77,7 +77,8 @@ mvn -q -B test
 
 export KNIT_TEST_CLUSTER_DIR="${KNIT_TEST_CLUSTER_DIR:-$PWD/.test-cluster}"
 stop_clusters() {
-  for dir in "$KNIT_TEST_CLUSTER_DIR" "$KNIT_TEST_CLUSTER_DIR-separated" "$KNIT_TEST_CLUSTER_DIR-secure"; do
+  for dir in "$KNIT_TEST_CLUSTER_DIR" "$KNIT_TEST_CLUSTER_DIR-separated" "$KNIT_TEST_CLUSTER_DIR-secure" \
+             "$KNIT_TEST_CLUSTER_DIR-ha"; do
     [ -e "$dir/cluster.json" ] && .venv/bin/knit cluster down --dir "$dir" || true
   done
 }

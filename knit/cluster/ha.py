@@ -192,7 +192,12 @@ def daemon_sites(directory: Path, layout: HaLayout) -> dict[str, dict[str, dict[
         found[f"journalnode-{index}"] = {"hdfs-site.xml": {
             "dfs.journalnode.rpc-address": f"{host}:{rpc}",
             "dfs.journalnode.http-address": f"{host}:{http}",
-            "dfs.journalnode.edits.dir": str(data / f"journalnode-{index}")}}
+            "dfs.journalnode.edits.dir": str(data / f"journalnode-{index}")},
+            # A NameNode fetches edits over HTTP with no user.name, so with anonymous
+            # calls refused (the cluster's other web endpoints) a standby NameNode
+            # dies at its start with "status code 401". Under simple authentication
+            # any caller may name any user anyway; a Kerberized cluster uses SPNEGO.
+            "core-site.xml": {"hadoop.http.authentication.simple.anonymous.allowed": "true"}}
     return found
 
 

@@ -105,8 +105,56 @@ def test_a_forgetful_resource_manager_and_a_lost_datanode(tmp_path):
         assert time.monotonic() - started < 60
         assert "\tat " not in str(caught.value) and len(str(caught.value).splitlines()) == 1
         assert "hdfs dfsadmin -report" in str(caught.value)
+        cluster.restart("datanode")
+        _namenode_dies_during_an_upload(cluster, k, tmp_path)
     finally:
         cluster.down()
+
+
+def _namenode_dies_during_an_upload(cluster, k: Knit, tmp_path) -> None:
+    """The NameNode killed while a file is being uploaded: one KnitError saying the
+    upload broke off and nothing was submitted (not Java's EOFException); once HDFS is
+    back, the same start() succeeds and leaves no partial ``._COPYING_`` file."""
+    import getpass
+    import uuid
+
+    from knit.exceptions import KnitError
+    from knit.staging import file_digest
+
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as out:
+        for _ in range(300):
+            out.write(uuid.uuid4().bytes * 65536)  # 1 MiB of distinct blocks
+    folder = f"/user/{getpass.getuser()}/.knitDeps/{file_digest(big)[1][:20]}"
+    partial = f"{cluster.webhdfs_url}{folder}/big.bin._COPYING_"
+    user = {"user.name": getpass.getuser()}
+
+    def kill_when_uploading() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            reply = requests.get(partial, params={"op": "GETFILESTATUS", **user}, timeout=5)
+            if reply.status_code == 200:
+                cluster.kill("namenode")
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_when_uploading)
+    killer.start()
+    apps_before = set(k.yarn_api.apps)
+    started = time.monotonic()
+    with pytest.raises(KnitError, match="broke off") as caught:
+        k.start("wc -c < big.bin", files=[str(big)])
+    killer.join(10)
+    assert time.monotonic() - started < 120
+    assert "nothing was submitted" in str(caught.value), caught.value
+    assert "\tat " not in str(caught.value)
+    assert set(k.yarn_api.apps) == apps_before
+    cluster.restart("namenode")
+    k.start("wc -c < big.bin", files=[str(big)])
+    assert k.wait_for_completion(120), k.status()["diagnostics"]
+    listing = requests.get(f"{cluster.webhdfs_url}{folder}", params={"op": "LISTSTATUS", **user},
+                           timeout=10).json()["FileStatuses"]["FileStatus"]
+    assert [entry["pathSuffix"] for entry in listing] == ["big.bin"]
 
 
 def _answers(k: Knit) -> bool:
