@@ -18,7 +18,7 @@ from . import dask_commands, env_commands
 from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
 from .progress import say
-from .yarn_logs import format_logs
+from .yarn_logs import client_jvm_reader, format_logs
 
 
 def _port_override(text: str) -> tuple[str, int]:
@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"{knit.app_id} still runs after {args.timeout:.0f} s; killing it")
         knit.kill()
     status = knit.status()
-    logs = knit.yarn_api.logs(knit.app_id, retries=30)
+    logs = knit.yarn_api.logs(knit.app_id, retries=30,
+                              read_aggregated=client_jvm_reader(knit.client, knit.yarn_api))
     am_container = knit.yarn_api.app_attempts(knit.app_id)[0].get("containerId")
     print(format_logs(logs, skip=(am_container,)))
     say(f"{knit.app_id} {status['state']} {status['finalStatus']}: {status['diagnostics']}")

@@ -18,7 +18,7 @@ from . import spec_commands
 from .exceptions import KnitTimeoutError, KnitValueError
 from .progress import say
 from .yarn_api import FINAL_STATES, KNIT_APPLICATION_TYPE
-from .yarn_logs import format_logs
+from .yarn_logs import client_jvm_reader, container_log_files, format_logs
 
 #: The columns of ``knit ls``.
 LS_FIELDS = ("id", "name", "state", "finalStatus", "containers", "elapsed_s", "queue")
@@ -115,10 +115,12 @@ def ls(args: argparse.Namespace) -> int:
 def logs(args: argparse.Namespace) -> int:
     """Print the containers' logs: live while the application runs, aggregated after;
     with ``--follow``, new lines as they come until the application ends."""
+    knit = _knit()
+    reader = client_jvm_reader(knit.client, knit.yarn_api)
     if args.follow:
-        return follow(_knit().yarn_api, args.app, args.container, args.timeout,
-                      as_json=args.json)
-    found = _knit().yarn_api.logs(args.app)
+        return follow(knit.yarn_api, args.app, args.container, args.timeout,
+                      as_json=args.json, read_aggregated=reader)
+    found = knit.yarn_api.logs(args.app, tail=args.tail, read_aggregated=reader)
     if args.container:
         if args.container not in found:
             raise KnitValueError(f"{args.app} has no container {args.container}; it has "
@@ -131,33 +133,35 @@ def logs(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Bytes of each file's end that ``--follow`` reads at each look (more when it grew more).
+FOLLOW_WINDOW = 64 * 1024
+
+
 def follow(api, app_id: str, container: str | None = None, timeout: float = 3600,
-           interval: float = 1.0, as_json: bool = False, out=None) -> int:
+           interval: float = 1.0, as_json: bool = False, out=None,
+           read_aggregated=None) -> int:
     """Print each container's new ``stdout``/``stderr`` lines, prefixed with the
     container and file (or as JSON lines), until the application ends; exit 0 if it
     succeeded, else 3.
 
-    Lines come from the NodeManagers while the application runs, and the rest from
-    the aggregated logs once it has ended, so nothing written at the end is lost.
+    Lines come from the NodeManagers while the application runs (each look reads
+    only the end of each file, :data:`FOLLOW_WINDOW` bytes or what is new), and the
+    rest from the aggregated logs once it has ended, so nothing written at the end is
+    lost.
     """
     out = out or sys.stdout
-    printed: dict[tuple[str, str], int] = {}
+    printed: dict[tuple[str, str], int] = {}  # bytes printed, up to a line's end
     deadline = time.monotonic() + timeout
     while True:
         info = api.apps_info(app_id)
         ended = info["state"] in FINAL_STATES
-        found = api.logs(app_id) if ended else api.live_logs(app_id)
-        for cid, files in sorted(found.items()):
+        for cid, name, new in _new_output(api, app_id, ended, printed, read_aggregated):
             if container and cid != container:
                 continue
-            for name in ("stdout", "stderr"):
-                text, seen = files.get(name, ""), printed.get((cid, name), 0)
-                new = text[seen:] if ended else text[seen:text.rfind("\n") + 1]
-                for line in new.splitlines():
-                    text_line = (json.dumps({"container": cid, "file": name, "line": line})
-                                 if as_json else f"{cid} {name}: {line}")
-                    print(text_line, file=out, flush=True)
-                printed[(cid, name)] = seen + len(new)
+            for line in new.decode("utf-8", "replace").splitlines():
+                text_line = (json.dumps({"container": cid, "file": name, "line": line})
+                             if as_json else f"{cid} {name}: {line}")
+                print(text_line, file=out, flush=True)
         if ended:
             say(f"{app_id} {info['state']} {info.get('finalStatus', '')}")
             return 0 if info.get("finalStatus") == "SUCCEEDED" else 3
@@ -165,6 +169,42 @@ def follow(api, app_id: str, container: str | None = None, timeout: float = 3600
             raise KnitTimeoutError(f"{app_id} still runs after {timeout:.0f} s of following "
                                    "its logs; it goes on running (`knit kill` stops it)")
         time.sleep(interval)
+
+
+def _new_output(api, app_id: str, ended: bool, printed: dict, read_aggregated):
+    """(container, file, bytes) not printed yet, ``printed`` moved on past them: whole
+    lines from the NodeManagers while the application runs, everything after."""
+    if ended:
+        found = {cid: {name: text.encode("utf-8", "surrogateescape") for name, text in files.items()
+                       if name in ("stdout", "stderr")}
+                 for cid, files in api.logs(app_id, read_aggregated=read_aggregated).items()}
+    else:
+        found = {c["id"]: {name: _tail_from(api, c, name, printed.get((c["id"], name), 0))
+                           for name in ("stdout", "stderr")}
+                 for c in api.app_containers(app_id)}
+    for cid, files in sorted(found.items()):
+        for name, (start, data) in sorted((n, d if isinstance(d, tuple) else (0, d))
+                                          for n, d in files.items()):
+            seen = printed.get((cid, name), 0)
+            new = data[max(0, seen - start):]
+            if not ended:
+                new = new[:new.rfind(b"\n") + 1]
+            if new:
+                printed[(cid, name)] = seen + len(new)
+                yield cid, name, new
+
+
+def _tail_from(api, container: dict, name: str, seen: int) -> tuple[int, bytes]:
+    """The end of a live container's file that holds every byte from ``seen`` on, as
+    (its offset in the file, bytes)."""
+    want = FOLLOW_WINDOW
+    while True:
+        length, data = container_log_files(api, container["id"], container["nodeHttpAddress"],
+                                           (name,), -want)[name]
+        start = length - len(data)
+        if start <= seen:
+            return start, data
+        want = length - seen + FOLLOW_WINDOW  # it grew past the window since the last look
 
 
 def kill(args: argparse.Namespace) -> int:
@@ -235,6 +275,8 @@ def add_parsers(commands) -> None:
                                   "exit 3 unless it succeeded")
     logs_parser.add_argument("--timeout", type=float, default=24 * 3600,
                              help="seconds --follow follows at most")
+    logs_parser.add_argument("--tail", type=int, metavar="BYTES",
+                             help="only the last BYTES bytes of each file")
     verb("kill", kill, "kill an application (exit 3 if it had already ended)")
     scaler = verb("scale", scale, "set how many worker containers a running application keeps")
     scaler.add_argument("count", type=int, help="the new number of worker containers")

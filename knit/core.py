@@ -364,18 +364,20 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
         records.delete_app_files(self.client, self.conf["hdfs_home"], app_id)
         return info["state"] == "FINISHED" and info["finalStatus"] == "SUCCEEDED"
 
-    def logs(self, shell: bool = False) -> dict[str, dict[str, str]]:
+    def logs(self, shell: bool = False, tail: int | None = None) -> dict[str, dict[str, str]]:
         """Logs of every container: live from the NodeManagers while running (the
         containers that already ended included), aggregated after the end (or with
-        ``shell=True``, through ``yarn logs``): ``{container_id: {"stdout": ...,
-        "stderr": ..., other files..., "nodeId": "host:port"}}``."""
-        logs = self.yarn_api.logs(self._require_app(), shell=shell)
+        ``shell=True``; read by the client JVM): ``{container_id: {"stdout": ...,
+        "stderr": ..., other files..., "nodeId": "host:port"}}``; with ``tail``, the
+        last ``tail`` bytes of each file only."""
+        logs = self.yarn_api.logs(self._require_app(), shell=shell, tail=tail,
+                                  read_aggregated=yarn_logs.client_jvm_reader(self.client, self.yarn_api))
         if not shell and self.yarn_api.state(self.app_id) == "RUNNING":
             try:
                 known = self.worker_containers()  # YARN lists only the live ones
             except (KnitError, ValueError):
                 known = []  # it ended meanwhile, its AM is not up yet, or not ours to ask
-            yarn_logs.add_ended_containers(self.yarn_api, logs, known)
+            yarn_logs.add_ended_containers(self.yarn_api, logs, known, tail)
         return logs
 
     def print_logs(self, shell: bool = False, file=None) -> None:

@@ -442,10 +442,13 @@ class YARNAPI:
 
     # --------------------------------------------------------------- logs
     def logs(self, app_id: str, shell: bool = False, retries: int = 10,
-             delay: float = 1.0, aggregation_timeout: float = 120.0) -> dict[str, dict[str, str]]:
+             delay: float = 1.0, aggregation_timeout: float = 120.0, tail: int | None = None,
+             read_aggregated: yarn_logs.AggregatedReader | None = None
+             ) -> dict[str, dict[str, str]]:
         """Logs of every container of an application, as plain text: live from the
-        NodeManagers while it runs, aggregated (``yarn logs``) after it ends or with
-        ``shell=True``; see :func:`knit.yarn_logs.application_logs`.
+        NodeManagers while it runs, aggregated (``yarn logs``, or ``read_aggregated``)
+        after it ends or with ``shell=True``; only the last ``tail`` bytes of each file
+        if given. See :func:`knit.yarn_logs.application_logs`.
 
         Returns
         -------
@@ -453,12 +456,14 @@ class YARNAPI:
             ``{container_id: {"stdout": ..., "stderr": ..., other files..., "nodeId": ...}}``.
         """
         return yarn_logs.application_logs(self, app_id, shell=shell, retries=retries, delay=delay,
-                                          aggregation_timeout=aggregation_timeout)
+                                          aggregation_timeout=aggregation_timeout, tail=tail,
+                                          read_aggregated=read_aggregated)
 
-    def live_logs(self, app_id: str) -> dict[str, dict[str, str]]:
+    def live_logs(self, app_id: str, tail: int | None = None) -> dict[str, dict[str, str]]:
         """``stdout`` and ``stderr`` of each container of a running application so
-        far, read from the NodeManagers (``{}`` before any container exists)."""
-        return yarn_logs.live_logs(self, app_id)
+        far (the last ``tail`` bytes of each), read from the NodeManagers (``{}``
+        before any container exists)."""
+        return yarn_logs.live_logs(self, app_id, tail)
 
     def container_logs(self, container_id: str, node_http_address: str,
                        names: tuple[str, ...] = ("stdout", "stderr")) -> dict[str, str]:

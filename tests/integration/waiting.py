@@ -26,4 +26,5 @@ def worker_logs(knit) -> dict[str, dict[str, str]]:
             return None
 
     logs = wait_for(fetch, what="aggregated logs")
-    return {cid: files for cid, files in logs.items() if not cid.endswith("_000001")}
+    masters = knit.yarn_api.am_container_ids(knit.app_id)
+    return {cid: files for cid, files in logs.items() if cid not in masters}

@@ -15,6 +15,8 @@ import org.apache.hadoop.yarn.api.ApplicationConstants.Environment
 import org.apache.hadoop.yarn.api.records._
 import org.apache.hadoop.yarn.client.api.YarnClient
 import org.apache.hadoop.yarn.conf.YarnConfiguration
+import org.apache.hadoop.yarn.logaggregation.ContainerLogsRequest
+import org.apache.hadoop.yarn.logaggregation.filecontroller.LogAggregationFileControllerFactory
 import org.apache.hadoop.yarn.util.Records
 
 import knit.contract.{Capability, Json, LaunchContract, Resources}
@@ -161,6 +163,31 @@ class Client {
   }
 
   def delete(remote: String): Boolean = fs.delete(new Path(remote), true)
+
+  /** The aggregated logs of an ended application, in `yarn logs`'s format, read here
+    * (no `yarn` command and no JVM of its own): every container's files, each whole or,
+    * with `bytes` negative, its last `-bytes` bytes. Empty when YARN has aggregated
+    * nothing (yet) for it.
+    *
+    * @param owner the application's user (the owner of its aggregated files)
+    */
+  def aggregatedLogs(appId: String, owner: String, bytes: Long): Array[Byte] = {
+    val id = ApplicationId.fromString(appId)
+    val request = new ContainerLogsRequest()
+    request.setAppId(id)
+    request.setAppOwner(owner)
+    request.setAppFinished(true)
+    request.setLogTypes(new java.util.HashSet[String]())  // every file
+    request.setBytes(bytes)
+    val out = new java.io.ByteArrayOutputStream()
+    val controller = try new LogAggregationFileControllerFactory(conf).getFileControllerForRead(id, owner)
+    catch {
+      case e: org.apache.hadoop.security.AccessControlException => throw e
+      case _: java.io.IOException => null  // no aggregated file for it (yet)
+    }
+    if (controller != null) controller.readAggregatedLogs(request, out)
+    out.toByteArray
+  }
 
   /** Files directly inside an HDFS folder (empty if it does not exist). */
   def listFiles(folder: String): JList[JMap[String, Any]] = {
