@@ -69,3 +69,17 @@ def test_parse_yarn_logs_without_lengths_reads_to_the_end_marker():
     text = ("Container: container_1_0001_01_000002\nLogType:stdout\nLogContents:\nhi\n\n"
             "End of LogType:stdout\n")
     assert parse_yarn_logs(text) == {"container_1_0001_01_000002": {"stdout": "hi\n"}}
+
+
+def test_parse_yarn_logs_of_a_tail_takes_the_bytes_sent_not_the_whole_length():
+    """YARN's header gives the whole file's LogLength even when only its last (or
+    first) ``|size|`` bytes were sent."""
+    from knit.yarn_logs import parse_log_files
+
+    text = ("Container: container_1_0001_01_000002 on host_1\nLogType:stdout\nLogLength:100\n"
+            "LogContents:\nlast 8\n\nEnd of LogType:stdout\n"
+            "LogType:stderr\nLogLength:3\nLogContents:\nab\n\nEnd of LogType:stderr\n")
+    assert parse_yarn_logs(text, size=-8)["container_1_0001_01_000002"] == {
+        "stdout": "last 8\n\n", "stderr": "ab\n", "nodeId": "host:1"}
+    files = parse_log_files(text, size=-8)["container_1_0001_01_000002"]
+    assert files["stdout"] == (100, b"last 8\n\n") and files["stderr"] == (3, b"ab\n")
