@@ -19,12 +19,6 @@ from ..integration import rest_apps
 ANSWER_BOUND = 45.0
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "/tests/ha/" in str(item.fspath):
-            item.add_marker(pytest.mark.ha)
-
-
 @pytest.fixture(scope="package")
 def ha_cluster():
     cluster = LocalCluster(directory=f"{TEST_CLUSTER_DIR}-ha", nodemanagers=2, ports="free",
@@ -60,8 +54,19 @@ def interruption(call, bound: float = ANSWER_BOUND):
             time.sleep(0.2)
 
 
+#: (case, seconds) of each failover case measured in this session.
+INTERRUPTIONS: list[tuple[str, float]] = []
+
+
 def report(record_property, case: str, seconds: float) -> None:
-    """Record and print one failover case's interruption: seconds from the kill of the
-    active daemon to the next successful call."""
+    """Record one failover case's interruption: seconds from the kill of the active
+    daemon to the next successful call (listed at the end of the test run)."""
     record_property(f"{case}_interruption_seconds", round(seconds, 1))
-    print(f"\nINTERRUPTION {case}: {seconds:.1f} s from the kill to the next successful call")
+    INTERRUPTIONS.append((case, seconds))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if INTERRUPTIONS:
+        terminalreporter.section("HA failovers: from the kill to the next successful call")
+        for case, seconds in INTERRUPTIONS:
+            terminalreporter.line(f"{seconds:6.1f} s  {case}")

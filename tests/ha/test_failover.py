@@ -10,8 +10,10 @@ import sys
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from knit import Knit
 from knit.exceptions import KnitError
@@ -22,6 +24,7 @@ from ..integration.waiting import wait_for, worker_logs
 from .conftest import interruption, report
 
 QUIET = {"progress": False}
+pytestmark = pytest.mark.ha  # `pytest -m ha` runs these alone
 
 
 def unfinished_apps(name: str) -> list[dict]:
@@ -105,6 +108,11 @@ def test_a_keep_alive_application_scales_through_a_resourcemanager_failover(ha_e
     print(f"scale through rm failover: {result}")
     wait_for(lambda: running_workers(knit) == 3, timeout=120, what="3 containers")
     assert knit.status()["state"] == "RUNNING"
+    # The status page, through the web proxy of the ResourceManager active now.
+    page = requests.get(knit.dashboard_link, params={"user.name": getpass.getuser()}, timeout=30)
+    assert page.status_code == 200 and knit.app_id in page.text, page.text[:500]
+    assert urlsplit(knit.dashboard_link).hostname == \
+        urlsplit(ha_environ.resourcemanagers[result["active"]]).hostname
     assert knit.kill()
 
 
