@@ -314,12 +314,13 @@ class AMClient:
             No attempt of the ApplicationMaster could be reached in time.
         """
         stale = None
+        timeout = self.timeout + float(params.get("wait", 0))  # a long poll holds its reply
         while True:
             address = self.address
             try:
                 reply = self._session.request(
                     method, f"http://{address}{path}", params=params or None, data=data,
-                    headers=self._headers, timeout=self.timeout)
+                    headers=self._headers, timeout=timeout)
                 break
             except requests.ConnectionError as exc:
                 if stale == address:
@@ -330,7 +331,7 @@ class AMClient:
             except requests.Timeout as exc:  # connected, but no reply: stopped or overloaded
                 raise KnitTimeoutError(
                     f"the ApplicationMaster of {self.app_id} at {address} did not answer "
-                    f"{method} {path} within {self.timeout:.0f} s (is it stopped or "
+                    f"{method} {path} within {timeout:.0f} s (is it stopped or "
                     "overloaded? its log is in `knit logs`)") from exc
             except requests.RequestException as exc:
                 raise KnitError(f"calling the ApplicationMaster of {self.app_id} at {address} "

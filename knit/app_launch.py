@@ -36,7 +36,7 @@ def preflight(launcher: Launcher, spec: ApplicationSpec) -> None:
     """Raise :class:`~knit.exceptions.PreflightError` if the cluster could never run
     ``spec``: its queue, each service's container size, its resource types, its node
     labels."""
-    check_rm_rpc_reachable(launcher.conf)
+    check_rm_rpc_reachable(launcher.conf, progress=launcher.progress)
     queue = find_queue(launcher.yarn_api.scheduler(), spec.queue)
     for name, service in spec.services.items():
         r = service.resources

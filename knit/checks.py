@@ -150,18 +150,37 @@ def _rm_rpc_sources(conf: dict) -> list[tuple[str, int, str]]:
     return found
 
 
-def check_rm_rpc_reachable(conf: dict, timeout: float = 10.0) -> None:
-    """Raise :class:`ClusterUnreachableError` at once when no ResourceManager RPC
-    address accepts a connection (the client JVM would retry it for minutes)."""
-    tried = []
-    for host, port, key in _rm_rpc_sources(conf):
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                return
-        except OSError as exc:
-            tried.append(f"{host}:{port} (from {key}: {exc.strerror or type(exc).__name__})")
+def check_rm_rpc_reachable(conf: dict, timeout: float = 10.0, failover_wait: float = 30.0,
+                           progress: Callable[[str], None] = lambda message: None) -> None:
+    """Raise :class:`ClusterUnreachableError` when no ResourceManager RPC address
+    accepts a connection (the client JVM would retry it for minutes).
+
+    A single ResourceManager is judged at once. Of an HA pair (``rm-ids``), none may
+    listen for a moment: a standby opens its client port only once it is elected,
+    some seconds after the active one died. Then it is tried again for up to
+    ``failover_wait`` seconds, and ``progress`` is told why.
+    """
+    sources = _rm_rpc_sources(conf)
+    deadline = time.monotonic() + (failover_wait if len(sources) > 1 else 0.0)
+    told = False
+    while True:
+        tried = []
+        for host, port, key in sources:
+            try:
+                with socket.create_connection((host, port), timeout=timeout):
+                    return
+            except OSError as exc:
+                tried.append(f"{host}:{port} (from {key}: {exc.strerror or type(exc).__name__})")
+        if time.monotonic() >= deadline:
+            break
+        if not told:
+            progress(f"no ResourceManager of {len(sources)} accepts RPC connections yet (a failover "
+                     f"under way?); waiting up to {failover_wait:.0f} s for one to be elected")
+            told = True
+        time.sleep(0.5)
+    waited = f" (tried for {failover_wait:.0f} s)" if len(sources) > 1 else ""
     raise ClusterUnreachableError(
-        f"no ResourceManager answers at {', '.join(tried)}: check the address in "
+        f"no ResourceManager answers at {', '.join(tried)}{waited}: check the address in "
         "yarn-site.xml (or pars=), and that the ResourceManager runs", "ConnectException")
 
 
@@ -171,7 +190,7 @@ def preflight(api: YARNAPI, spec: LaunchSpec, conf: dict, am_memory: int, am_vco
     could never run ``spec``, :class:`ClusterUnreachableError` if its
     ResourceManager's RPC address answers nothing; tell ``progress`` if it must wait
     for room."""
-    check_rm_rpc_reachable(conf)
+    check_rm_rpc_reachable(conf, progress=progress)
     queue = find_queue(api.scheduler(), spec.queue)
     minimum = int(conf.get("yarn.scheduler.minimum-allocation-mb", 1024))
     fit = check_fits(api, spec, conf, round_up(am_memory, minimum), am_vcores, progress)

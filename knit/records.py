@@ -8,7 +8,9 @@
 - ``<app>.keytab``: the user's keytab, when ``Knit(principal=, keytab=)`` was given
   one, for the ApplicationMaster to renew delegation tokens (Kerberos only);
 - ``<app>.am.json``: the ApplicationMaster's saved state (target, restarts,
-  key-value store) for its next attempt;
+  key-value store) for its next attempt, written as ``<app>.am.json.partial``
+  and renamed over it, and ``<app>.am.journal.<attempt>.<n>``: the key-value
+  store's changes since (see ``StateStore.scala``);
 - ``<app>.json``: fields a caller adds (a Dask cluster adds its workers'
   application), read by another process of the same user that attaches.
 
@@ -72,9 +74,8 @@ def read_secret(client, hdfs_home: str, app_id: str) -> str:
 
 
 def delete_app_files(client, hdfs_home: str, app_id: str) -> None:
-    """Delete every file knit keeps about ``app_id``."""
-    for suffix in ("launch.json", "secret", "keytab", "am.json", "json"):
-        java_call(client.delete, record_path(hdfs_home, app_id, suffix))
+    """Delete every file knit keeps about ``app_id`` (named ``<app_id>.*``)."""
+    java_call(client.deleteStartingWith, folder(hdfs_home), f"{app_id}.")
 
 
 def sweep(client, hdfs_home: str, is_finished) -> list[str]:

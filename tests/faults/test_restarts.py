@@ -61,6 +61,31 @@ def test_a_killed_application_master_hands_over_to_its_next_attempt(cluster_envi
         k.worker_containers()
 
 
+def test_every_acknowledged_key_change_outlives_the_application_master(cluster_environ):
+    # Each change is journaled in HDFS before it is acknowledged; past a journal's
+    # 1000 lines the AM starts another with a new snapshot. The AM is killed right
+    # after the last change: nothing acknowledged may be lost, nothing deleted may return.
+    k = Knit(**QUIET)
+    k.start("sleep 600", num_containers=1, keep_alive=True)
+    try:
+        wait_running(k, 1)
+        expected = {}
+        for i in range(1100):
+            k.set_value(f"key{i}", f"value {i}")
+            expected[f"key{i}"] = f"value {i}"
+        for i in range(0, 1100, 3):
+            assert k.am.kv_delete(f"key{i}")
+            del expected[f"key{i}"]
+        k.set_value("key1", "changed last")
+        expected["key1"] = "changed last"
+        kill_9(wait_for(lambda: am_pids(k.app_id), what="the AM's process"))
+        wait_for(lambda: k.get_container_report()["attempt"] == 2, timeout=120,
+                 what="attempt 2 answering")
+        assert k.am.kv_items() == expected
+    finally:
+        assert k.kill() is True
+
+
 def test_a_dask_cluster_computes_across_an_application_master_restart(cluster_environ):
     distributed = pytest.importorskip("distributed")
     from knit.dask_env import worker_environment

@@ -138,6 +138,30 @@ def test_a_dask_computation_finishes_through_a_resourcemanager_failover(ha_envir
                      what="a third worker")
 
 
+def test_a_dask_cluster_computes_and_scales_through_a_namenode_failover(ha_environ,
+                                                                      record_property):
+    """A keep-alive application (a Dask cluster) across a NameNode failover: its
+    ApplicationMaster saves its state in HDFS when it scales, through the nameservice."""
+    from dask.distributed import Client
+
+    from knit.dask_yarn import DaskYARNCluster
+
+    with DaskYARNCluster(progress=False, dashboard_address=":0") as cluster:
+        cluster.start(1, cpus=1, memory=768)
+        with Client(cluster) as client:
+            futures = client.map(lambda x: (time.sleep(0.3), x + 1)[1], range(30))
+            time.sleep(1)
+            killed_at = time.monotonic()
+            ha_environ.failover("nn", restart=False)
+            cluster.scale(2)  # the AM records the new target in HDFS
+            report(record_property, "nn during a Dask computation: scale()",
+                   time.monotonic() - killed_at)
+            assert sum(client.gather(futures, errors="raise")) == sum(range(1, 31))
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, timeout=120,
+                     what="a second worker after the NameNode failover")
+            assert cluster.knit.status()["state"] == "RUNNING"
+
+
 def test_containers_reading_hdfs_carry_on_through_a_namenode_failover(ha_environ,
                                                                       record_property):
     knit = Knit(**QUIET)

@@ -4,6 +4,7 @@ wrong yarn.resourcemanager.address failed after 123 s with start_timeout=30)."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -40,3 +41,32 @@ def test_one_answering_address_of_an_ha_pair_is_enough():
             "yarn.resourcemanager.ha.enabled": "true", "yarn.resourcemanager.ha.rm-ids": "r1,r2",
             "yarn.resourcemanager.address.r1": f"127.0.0.1:{dead}",
             "yarn.resourcemanager.address.r2": f"127.0.0.1:{listener.getsockname()[1]}"})
+
+
+def test_an_ha_pair_is_waited_for_while_a_standby_is_elected():
+    # A standby opens its client port only once elected: none listens for a moment.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        conf = {"yarn.resourcemanager.ha.enabled": "true", "yarn.resourcemanager.ha.rm-ids": "r1,r2",
+                "yarn.resourcemanager.address.r1": f"127.0.0.2:{port}",
+                "yarn.resourcemanager.address.r2": f"127.0.0.1:{port}"}
+        elected = threading.Timer(1.0, listener.listen)
+        elected.start()
+        told = []
+        started = time.monotonic()
+        check_rm_rpc_reachable(conf, failover_wait=20, progress=told.append)
+        elected.join()
+    assert 0.9 < time.monotonic() - started < 10
+    assert told and "waiting up to 20 s" in told[0]
+
+
+def test_an_ha_pair_that_never_answers_fails_after_the_wait_naming_both():
+    conf = {"yarn.resourcemanager.ha.enabled": "true", "yarn.resourcemanager.ha.rm-ids": "r1,r2"}
+    with socket.socket() as a, socket.socket() as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        conf |= {"yarn.resourcemanager.address.r1": f"127.0.0.1:{a.getsockname()[1]}",
+                 "yarn.resourcemanager.address.r2": f"127.0.0.1:{b.getsockname()[1]}"}
+        with pytest.raises(ClusterUnreachableError, match=r"address\.r1: .*address\.r2: .*tried for 1 s"):
+            check_rm_rpc_reachable(conf, failover_wait=1)

@@ -44,6 +44,7 @@ object ApplicationMaster {
     sys.env.get("KRB5_CONFIG").filter(_ => System.getProperty("java.security.krb5.conf") == null)
       .foreach(System.setProperty("java.security.krb5.conf", _))
     val conf = new YarnConfiguration()
+    QuickClose(conf)
     val (contractText, secret) = LaunchContract.fromContainerTokens(conf).getOrElse {
       val contractFile = sys.env(LaunchContract.ContractVar) // the same, in HDFS
       (LaunchContract.readFile(conf, contractFile),
@@ -93,8 +94,10 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private val rm = AMRMClientAsync.createAMRMClientAsync[ContainerRequest](fastHeartbeatMs, new RMCallbacks)
   private val nm = NMClientAsync.createNMClientAsync(new NMCallbacks)
   private val adoptedStopper = NMClient.createNMClient()
-  private val state = new StateStore(conf, s"${contract.recordsFolder}/$appId.am.json")
-  private val kv = new KeyValueStore(() => state.markDirty())
+  private val state = new StateStore(conf, s"${contract.recordsFolder}/$appId.am.json",
+    attemptId.getAttemptId, log)
+  // A key's change is journaled in HDFS before it is acknowledged: it outlives this attempt.
+  private val kv = new KeyValueStore(state.record)
   @volatile private var stalledMessage = ""
   private val events = new EventLog()
   private lazy val pageProxyFrom = StatusPage.proxyAddresses(key => Option(conf.get(key)))
@@ -150,7 +153,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
     log(s"registered; control endpoint on $host:$port, status page $pageProxyUrl")
     events.add(s"attempt ${attemptId.getAttemptId} registered")
     if (!firstAttempt) resume(registration.getContainersFromPreviousAttempts.asScala.toSeq)
-    state.markDirty()
+    kv.locked(state.begin(snapshot))
     control.start() // served once the state is whole (a later attempt has taken over)
     contract.driver.foreach { d =>
       driver = new Driver(d, Map("KNIT_APPLICATION_ID" -> appId, "KNIT_AM_ADDRESS" -> s"$host:$port",
@@ -219,8 +222,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   /** A later attempt: take over the containers still running and ask for what the targets lack. */
   private def resume(running: Seq[Container]): Unit = {
     val saved = state.load()
-    if (saved.kvBase64.nonEmpty) kv.restore(saved.kvBase64, saved.kvOwners, base64 = true)
-    else kv.restore(saved.kv, saved.kvOwners)
+    kv.restore(saved.kvBase64, saved.kvOwners, base64 = true)
     running.foreach { c =>
       val r = runners.find(_.owns(c)).getOrElse(runners.head)
       r.tracker.adopt(c.getId.toString, c.getNodeId.toString, c.getNodeHttpAddress,
@@ -249,8 +251,12 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   private def clientGone: Boolean =
     contract.clientTimeoutMs > 0 && control.clientGone(contract.clientTimeoutMs)
 
-  private def saveState(): Unit = state.saveIfDirty(runners.map(r => r.name -> StateStore.ServiceState(
+  private def snapshot: StateStore.Snapshot = StateStore.Snapshot(runners.map(r => r.name -> StateStore.ServiceState(
     r.tracker.target, r.tracker.restarts, r.isBegun, r.launcher.launchedTotal)).toMap, kv.snapshotBase64, kv.ownership)
+
+  /** The snapshot when something changed; a new journal when the last one is full. */
+  private def saveState(): Unit =
+    if (state.journalFull) kv.locked(state.begin(snapshot)) else state.saveIfDirty(snapshot)
 
   private def waitUntilDone(): Unit = done.synchronized {
     while (!finished && !shutdownRequested && stalledMessage.isEmpty) {

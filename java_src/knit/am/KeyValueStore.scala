@@ -12,10 +12,12 @@ import scala.collection.mutable
   * changes the key only if its value is the one expected (`Some(None)`: if it is not
   * set), atomically. Values are bytes; [[get]] and [[snapshot]] read them as text.
   *
-  * @param changed called after every change (the ApplicationMaster saves the store)
+  * @param journal told every change, in the order they are made and before [[set]],
+  *                [[delete]] or [[release]] return (the ApplicationMaster journals it in
+  *                HDFS, so a change acknowledged outlives the attempt)
   */
-final class KeyValueStore(changed: () => Unit = () => ()) {
-  import KeyValueStore.Bytes
+final class KeyValueStore(journal: KeyValueStore.Change => Unit = _ => ()) {
+  import KeyValueStore.{Bytes, Put, Removed}
   private val values = mutable.LinkedHashMap[String, Bytes]()
   private val owners = mutable.HashMap[String, String]()
 
@@ -27,7 +29,7 @@ final class KeyValueStore(changed: () => Unit = () => ()) {
   /** Set `key` (any bytes); false (nothing changed) if `expected` was given and not met. */
   def setBytes(key: String, value: Array[Byte], owner: Option[String] = None,
                expected: Option[Option[Array[Byte]]] = None): Boolean = {
-    val done = synchronized {
+    synchronized {
       if (expected.exists(_.map(Bytes(_)) != values.get(key))) false
       else {
         values(key) = Bytes(value)
@@ -35,12 +37,11 @@ final class KeyValueStore(changed: () => Unit = () => ()) {
           case Some(container) => owners(key) = container
           case None => owners.remove(key)
         }
+        journal(Put(key, value, owner))
         notifyAll()
         true
       }
     }
-    if (done) changed()
-    done
   }
 
   /** The value of `key` as text (UTF-8), waiting up to `waitMs` for it to be set. */
@@ -54,22 +55,23 @@ final class KeyValueStore(changed: () => Unit = () => ()) {
     values.get(key).map(_.toArray)
   }
 
-  def delete(key: String): Boolean = {
-    val had = synchronized { owners.remove(key); values.remove(key).nonEmpty }
-    if (had) changed()
+  def delete(key: String): Boolean = synchronized {
+    owners.remove(key)
+    val had = values.remove(key).nonEmpty
+    if (had) journal(Removed(Seq(key)))
     had
   }
 
   /** Delete the keys `container` owns (it has ended); returns them. */
-  def release(container: String): Seq[String] = {
-    val gone = synchronized {
-      val keys = owners.collect { case (key, owner) if owner == container => key }.toSeq.sorted
-      keys.foreach { key => owners.remove(key); values.remove(key) }
-      keys
-    }
-    if (gone.nonEmpty) changed()
-    gone
+  def release(container: String): Seq[String] = synchronized {
+    val keys = owners.collect { case (key, owner) if owner == container => key }.toSeq.sorted
+    keys.foreach { key => owners.remove(key); values.remove(key) }
+    if (keys.nonEmpty) journal(Removed(keys))
+    keys
   }
+
+  /** `f` with no change made meanwhile (a snapshot taken with the journal it starts). */
+  def locked[T](f: => T): T = synchronized(f)
 
   /** Who owns `key` (a container id), if anyone does. */
   def owner(key: String): Option[String] = synchronized(owners.get(key))
@@ -96,6 +98,11 @@ final class KeyValueStore(changed: () => Unit = () => ()) {
 }
 
 object KeyValueStore {
+  /** A change of the store, as [[KeyValueStore]] tells its journal. */
+  sealed trait Change
+  final case class Put(key: String, value: Array[Byte], owner: Option[String]) extends Change
+  final case class Removed(keys: Seq[String]) extends Change
+
   /** A value: bytes compared by content. */
   final case class Bytes(data: scala.collection.immutable.ArraySeq[Byte]) {
     def toArray: Array[Byte] = data.toArray

@@ -19,7 +19,7 @@ import org.apache.hadoop.yarn.logaggregation.ContainerLogsRequest
 import org.apache.hadoop.yarn.logaggregation.filecontroller.LogAggregationFileControllerFactory
 import org.apache.hadoop.yarn.util.Records
 
-import knit.contract.{Capability, Json, LaunchContract, Resources}
+import knit.contract.{Capability, Json, LaunchContract, QuickClose, Resources}
 
 /** What Python calls through the gateway: HDFS staging and application submission.
   *
@@ -27,6 +27,7 @@ import knit.contract.{Capability, Json, LaunchContract, Resources}
   */
 class Client {
   private val conf = new YarnConfiguration()
+  QuickClose(conf)
   private var yarnClient: YarnClient = _
   /** HDFS folders this client made sure exist. */
   private val readyFolders = scala.collection.mutable.Set[String]()
@@ -163,6 +164,13 @@ class Client {
   }
 
   def delete(remote: String): Boolean = fs.delete(new Path(remote), true)
+
+  /** Delete the files of `folder` whose names start with `prefix`; how many. */
+  def deleteStartingWith(folder: String, prefix: String): Int = {
+    val p = new Path(folder)
+    if (!fs.exists(p)) 0
+    else fs.listStatus(p).count(s => s.getPath.getName.startsWith(prefix) && fs.delete(s.getPath, false))
+  }
 
   /** The aggregated logs of an ended application, in `yarn logs`'s format, read here
     * (no `yarn` command and no JVM of its own): every container's files, each whole or,
