@@ -106,6 +106,10 @@ class Report:
     #: Each service's numbers (the fields above are their sums; ``max_restarts`` is
     #: the first service's).
     services: dict[str, ServiceCounts]
+    #: The ApplicationMaster's node (``host:port``, YARN's node id) and its
+    #: NodeManager's web address ("" from an ApplicationMaster of knit 0.3.0's first builds).
+    am_node: str = ""
+    am_node_http: str = ""
 
     @classmethod
     def from_reply(cls, reply: dict) -> "Report":
@@ -115,7 +119,8 @@ class Report:
                    ended_not_listed=int(reply["ended_not_listed"]),
                    containers=tuple(Container.from_reply(c) for c in reply["containers"]),
                    services={name: ServiceCounts.from_reply(counts)
-                             for name, counts in reply["services"].items()})
+                             for name, counts in reply["services"].items()},
+                   am_node=reply.get("am_node", ""), am_node_http=reply.get("am_node_http", ""))
 
     @property
     def live(self) -> list[Container]:
@@ -124,7 +129,8 @@ class Report:
 
     def as_dict(self) -> dict:
         """The report as :meth:`knit.Knit.get_container_report` returns it."""
-        return {"am": self.am_container, "attempt": self.attempt, "target": self.target,
+        return {"am": self.am_container, "am_node": self.am_node,
+                "am_node_http": self.am_node_http, "attempt": self.attempt, "target": self.target,
                 "pending": self.pending, "restarts": self.restarts,
                 "max_restarts": self.max_restarts, "ended_not_listed": self.ended_not_listed,
                 "containers": [c.as_dict() for c in self.containers],

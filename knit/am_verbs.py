@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import checks as checks_module
-from .am_client import AMClient
+from .am_client import AMClient, Report
 from .arguments import whole_number
 from .exceptions import KnitTypeError
 from .spec import LaunchSpec
@@ -48,19 +48,25 @@ class ApplicationMasterVerbs:
         exitStatus.
 
         :meth:`worker_containers` lists the workers alone."""
-        workers = [{**c, "am": False} for c in self.worker_containers()]
-        return [self._am_container_entry(), *workers]
+        report = self.am.report()
+        workers = [{**c.as_dict(), "am": False} for c in report.containers]
+        return [self._am_container_entry(report), *workers]
 
     def worker_containers(self) -> list[dict]:
         """The worker containers the ApplicationMaster holds or held (not its own),
         as in :meth:`get_containers`."""
         return [c.as_dict() for c in self.am.report().containers]
 
-    def _am_container_entry(self) -> dict:
-        """The running attempt's ApplicationMaster container, shaped as a worker's entry."""
-        attempt = self.yarn_api.app_attempts(self._require_app())[-1]
-        return {"id": attempt.get("containerId", ""), "state": "RUNNING",
-                "node": attempt.get("nodeId", ""), "nodeHttpAddress": attempt.get("nodeHttpAddress", ""),
+    def _am_container_entry(self, report: Report) -> dict:
+        """The running attempt's ApplicationMaster container, shaped as a worker's entry
+        (from its own report; from the ResourceManager for an AM that does not say)."""
+        if report.am_node:
+            container, node, web = report.am_container, report.am_node, report.am_node_http
+        else:
+            attempt = self.yarn_api.app_attempts(self._require_app())[-1]
+            container, node, web = (attempt.get("containerId", ""), attempt.get("nodeId", ""),
+                                    attempt.get("nodeHttpAddress", ""))
+        return {"id": container, "state": "RUNNING", "node": node, "nodeHttpAddress": web,
                 "memoryMb": self.am_memory, "vcores": self.am_vcores, "exitStatus": None, "am": True}
 
     def get_container_report(self) -> dict:
@@ -68,7 +74,7 @@ class ApplicationMasterVerbs:
         :meth:`worker_containers`), ``pending`` (asks YARN has not granted yet),
         ``target`` (containers it keeps live or asked for), ``restarts`` and
         ``max_restarts``, ``attempt`` (its attempt number), ``am`` (its own
-        container's id) and ``ended_not_listed`` (ended containers no longer listed:
+        container's id), ``am_node`` and ``am_node_http`` (its node) and ``ended_not_listed`` (ended containers no longer listed:
         only the newest 100 ended ones are kept, counted in the totals). ``am.report()``
         gives the same as a :class:`~knit.am_client.Report`."""
         return self.am.report().as_dict()

@@ -379,6 +379,10 @@ def test_heartbeats_alone_keep_a_service_with_a_client_timeout(cluster_environ):
         assert k.runtime_status() == "RUNNING"
         report = k.am.report()  # the typed reply
         assert report.target == 0 and report.containers == ()
-        assert report.am_container == k.get_containers()[0]["id"]
+        own = k.get_containers()[0]  # from the AM's report, where YARN placed it
+        attempt = k.yarn_api.app_attempts(k.app_id)[-1]
+        assert (own["id"], own["node"], own["nodeHttpAddress"]) == (
+            attempt["containerId"], attempt["nodeId"], attempt["nodeHttpAddress"])
+        assert report.am_container == own["id"] and report.am_node == own["node"]
     finally:
         k.kill()

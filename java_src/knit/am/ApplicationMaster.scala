@@ -86,6 +86,9 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
   @volatile private var userProgress: Option[Float] = None
   private val amContainer = sys.env(Environment.CONTAINER_ID.name)
   private val attemptId = ContainerId.fromString(amContainer).getApplicationAttemptId
+  // This container's node, as YARN names it (NodeId) and its NodeManager's web address.
+  private val amNode = s"${sys.env.getOrElse(Environment.NM_HOST.name, "")}:${sys.env.getOrElse(Environment.NM_PORT.name, "")}"
+  private val amNodeHttp = s"${sys.env.getOrElse(Environment.NM_HOST.name, "")}:${sys.env.getOrElse(Environment.NM_HTTP_PORT.name, "")}"
   private val appId = attemptId.getApplicationId.toString
   private val fastHeartbeatMs = 100
   private val idleHeartbeatMs = 1000
@@ -413,7 +416,7 @@ final class ApplicationMaster(contract: LaunchContract, secret: String, conf: Ya
 
   private final class Actions extends ControlServer.Actions {
     def list(): String = ControlReplies.report(runners.map(r => (r.name, r.tracker, r.spec.maxRestarts)),
-      amContainer, attemptId.getAttemptId)
+      amContainer, attemptId.getAttemptId, amNode, amNodeHttp)
 
     private def sized(r: ServiceRunner, memoryMb: Option[Int], vcores: Option[Int]): Either[String, Resource] = {
       val c = r.capability(memoryMb, vcores)

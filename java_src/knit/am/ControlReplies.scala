@@ -8,11 +8,15 @@ import knit.contract._
   */
 object ControlReplies {
   /** `GET /containers`: the whole report, of services given as (name, tracker,
-    * max_restarts), the first one's first. The top-level counts are the sums over the
+    * max_restarts), the first one's first, and the ApplicationMaster's own container
+    * and node (its NodeManager's address and web address). The top-level counts are the sums over the
     * services (`max_restarts` is the first service's); `services` has each one's. */
-  def report(services: Seq[(String, ContainerTracker, Int)], amContainer: String, attempt: Int): String =
+  def report(services: Seq[(String, ContainerTracker, Int)], amContainer: String, attempt: Int,
+             amNode: String = "", amNodeHttp: String = ""): String =
     Json.obj(
       "am" -> amContainer,
+      "am_node" -> amNode,
+      "am_node_http" -> amNodeHttp,
       "attempt" -> attempt,
       "pending" -> services.map(_._2.pending).sum,
       "target" -> services.map(_._2.target).sum,

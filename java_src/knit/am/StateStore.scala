@@ -137,7 +137,7 @@ final class StateStore(conf: Configuration, file: String, attempt: Int, log: Str
 object StateStore {
   /** Journal lines before the main loop starts a new journal. */
   val JournalLimit = 1000
-  private val Private = new FsPermission(Integer.parseInt("600", 8).toShort)
+  private lazy val Private = new FsPermission(Integer.parseInt("600", 8).toShort)  // (Hadoop classes: made on first use)
 
   final case class ServiceState(target: Int, restarts: Int, begun: Boolean, launched: Int)
 

@@ -35,7 +35,7 @@ class ControlApiTest {
   /** What the ApplicationMaster's actions do with its tracker, without YARN. */
   private final class TrackerActions(t: ContainerTracker) extends ControlServer.Actions {
     val keyValues = new KeyValueStore()
-    def list(): String = ControlReplies.report(Seq(("worker", t, 2)), am, 1)
+    def list(): String = ControlReplies.report(Seq(("worker", t, 2)), am, 1, "n0:8041", "n0:8042")
     def add(service: Option[String], count: Int, memoryMb: Option[Int], vcores: Option[Int],
             env: Map[String, String]): (Int, String) = {
       t.request(count); (200, ControlReplies.asked(count, t.target))
