@@ -4,6 +4,7 @@ argument and what it takes, before anything reaches the cluster."""
 from __future__ import annotations
 
 import math
+import re
 
 from .exceptions import KnitTypeError, KnitValueError
 
@@ -52,6 +53,42 @@ def port(name: str, value) -> int:
         raise KnitTypeError(f"{name} must be a port number, not {type(value).__name__} {value!r}")
     if not 1 <= value <= 65535:
         raise KnitValueError(f"{name} must be a port from 1 to 65535, not {value}")
+    return value
+
+
+def launch_script_safe(name: str, value: str) -> str:
+    """``value`` if YARN can pass it to the ApplicationMaster unquoted (in its launch
+    script): no ``"``, ``$``, backquote, backslash or newline.
+
+    Raises
+    ------
+    KnitValueError
+    """
+    if set(value) & set('"$`\\\n'):
+        raise KnitValueError(f"{name} {value!r} cannot hold \", $, `, \\ or a newline: YARN "
+                             "passes it to the ApplicationMaster unquoted")
+    return value
+
+
+#: A Hadoop user's short name, as YARN and HDFS accept and a launch script passes on.
+_USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,255}")
+
+
+def hadoop_user_name(name: str, value) -> str | None:
+    """``value``, a user's short name (``alice``, ``svc.etl``), or None.
+
+    Raises
+    ------
+    KnitTypeError, KnitValueError
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise KnitTypeError(f"{name} must be a user name (str), not {type(value).__name__} {value!r}")
+    if not _USER_NAME.fullmatch(value):
+        raise KnitValueError(f"{name} {value!r} is not a user's short name: letters, digits, "
+                             "'.', '_' and '-', not starting with '.' or '-' (no realm: "
+                             "alice, not alice@EXAMPLE.COM)")
     return value
 
 

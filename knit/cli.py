@@ -14,6 +14,7 @@ import sys
 import time
 
 from .cluster import LocalCluster, default_directory
+from .cluster.config import impersonation
 from . import dask_commands, env_commands
 from .commands import add_parsers as add_application_verbs
 from .exceptions import KnitError
@@ -38,6 +39,8 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         secure=getattr(args, "secure", False),
         https=getattr(args, "https", False),
         ha=getattr(args, "ha", False),
+        extra_conf=impersonation(getpass.getuser(), args.proxy_users.split(","))
+        if getattr(args, "proxy_users", None) else None,
         progress=say,
     )
 
@@ -233,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="high availability: ZooKeeper, two ResourceManagers and "
                                      "two NameNodes (nameservice hdfs://knit) with automatic "
                                      "failover")
+            action.add_argument("--proxy-users", metavar="USERS",
+                                help="users (comma-separated) you may act as through "
+                                     "impersonation (Knit(proxy_user=...)): a service's setup")
             action.add_argument("--free-ports", action="store_true",
                                 help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,

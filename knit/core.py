@@ -13,10 +13,10 @@ from .am_client import AMClient
 from .am_verbs import ApplicationMasterVerbs
 from .app_verbs import ApplicationVerbs
 from .env_verbs import EnvironmentVerbs
-from .arguments import port, seconds, whole_number
+from .arguments import hadoop_user_name, launch_script_safe, port, seconds, whole_number
 from .conf import load_conf, overridden
 from .contract import AppMasterSettings
-from .exceptions import ApplicationError, KnitError, KnitTypeError, KnitValueError, NotFoundError
+from .exceptions import ApplicationError, KnitError, KnitTypeError, NotFoundError
 from .java import JAVA_LIBS
 from .java_client import JavaClient
 from .kerberos import Credentials, is_kerberos
@@ -82,6 +82,9 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
     principal, keytab : str, optional
         Log in from a keytab instead of the ticket cache; this also lets
         long-running applications renew their delegation tokens (docs/security.rst).
+    proxy_user : str, optional
+        Act as this user through Hadoop's impersonation: a service acting for people,
+        as the cluster allows (docs/gateway.rst).
     am_memory, am_vcores : int
         The ApplicationMaster's container: MB (default 384) and vcores (default 1).
     am_max_attempts : int
@@ -120,13 +123,14 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
                  username: str | None = _THE_USER, password: str | None = None,
                  verify: bool | str | None = None,
                  kerberos: bool | None = None, principal: str | None = None,
-                 keytab: str | None = None,
+                 keytab: str | None = None, proxy_user: str | None = None,
                  am_memory: int = 384, am_vcores: int = 1, am_max_attempts: int = 2,
                  start_timeout: float = 120, allocation_timeout: float = 300,
                  client_timeout: float = 0,
                  progress: Callable[[str], None] | bool | None = None, validate: bool = True):
         if principal and user is None:  # HDFS and YARN know the user by its short name
             user = principal.split("@")[0].split("/")[0]
+        self.proxy_user = hadoop_user_name("proxy_user", proxy_user)  # None: act as oneself
         self.am_memory = whole_number("am_memory", am_memory, minimum=32)
         self.am_vcores = whole_number("am_vcores", am_vcores)
         self.am_max_attempts = whole_number("am_max_attempts", am_max_attempts)
@@ -145,10 +149,8 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
         self.conf = load_conf(autodetect=autodetect, pars=pars, **settings)
         for mismatch in overridden(settings, self.conf) if validate else ():
             logger.warning(mismatch)
-        self.conf["hdfs_home"] = hdfs_home or self.conf.get("hdfs_home") or f"/user/{self.conf['user']}"
-        if set(self.conf["hdfs_home"]) & set('"$`\\\n'):  # it reaches YARN's launch script
-            raise KnitValueError(f"hdfs_home {self.conf['hdfs_home']!r} cannot hold \", $, `, \\ "
-                                 "or a newline: YARN passes it to the ApplicationMaster unquoted")
+        self.conf["hdfs_home"] = launch_script_safe("hdfs_home", hdfs_home or self.conf.get(
+            "hdfs_home") or f"/user/{self.proxy_user or self.conf['user']}")
         self.upload_always = upload_always
         self.knit_home = Path(knit_home)
         self.hdfs = hdfs
@@ -163,11 +165,9 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
         self._am: AMClient | None = None
         self.java = JavaClient(self.conf, self.knit_home, self.credentials, self.start_timeout,
                                explicit_nn=nn is not None or nn_port is not None,
-                               upload_always=upload_always,
+                               upload_always=upload_always, proxy_user=self.proxy_user,
                                progress=None if self._quiet else self._progress)
-        # The client JVM starts while the caller does other things (a cold start()
-        # would otherwise wait for it).
-        self.java.warm_up_in_background()
+        self.java.warm_up_in_background()  # while the caller does other things
 
     def _make_yarn_api(self, username, password, verify, kerberos, principal, keytab) -> YARNAPI:
         web_kerberos = self.credentials is not None and (
@@ -175,7 +175,7 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
         return YARNAPI.from_conf(
             self.conf, kerberos=bool(web_kerberos), principal=principal, keytab=keytab,
             username=self.conf["user"] if username is _THE_USER else username,
-            password=password, verify=True if verify is None else verify)
+            password=password, verify=True if verify is None else verify, do_as=self.proxy_user)
 
     @property
     def lang(self) -> str:

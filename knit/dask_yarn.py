@@ -100,7 +100,7 @@ class DaskYARNCluster(Cluster):
     knit : Knit, optional
         A ready :class:`~knit.Knit` for the workers' application (as dask-yarn's
         ``skein_client=``); the connection options below must then be left out.
-    upload_always, hdfs_home, knit_home, hdfs, pars, nn, nn_port, nn_http_port, rm, rm_port, scheme, gateway_path, user, replication_factor, lang, http_auth, username, password, verify, kerberos, principal, keytab, am_memory, am_vcores, am_max_attempts, start_timeout, allocation_timeout, client_timeout, progress, validate
+    upload_always, hdfs_home, knit_home, hdfs, pars, nn, nn_port, nn_http_port, rm, rm_port, scheme, gateway_path, user, replication_factor, lang, http_auth, username, password, verify, kerberos, principal, keytab, proxy_user, am_memory, am_vcores, am_max_attempts, start_timeout, allocation_timeout, client_timeout, progress, validate
         The options of :class:`~knit.Knit`, for the workers' (and, remote, the
         scheduler's) application. ``client_timeout`` defaults to 120 s in local
         mode (the workers end soon after this process) and 0 in remote mode. On a
@@ -134,7 +134,8 @@ class DaskYARNCluster(Cluster):
                  http_auth: str | None = None, username: str | None = _THE_USER,
                  password: str | None = None, verify: bool | str | None = None,
                  kerberos: bool | None = None, principal: str | None = None,
-                 keytab: str | None = None, am_memory: int = 384, am_vcores: int = 1,
+                 keytab: str | None = None, proxy_user: str | None = None,
+                 am_memory: int = 384, am_vcores: int = 1,
                  am_max_attempts: int = 2, start_timeout: float = 120,
                  allocation_timeout: float = 300, client_timeout: float | None = None,
                  progress: Callable[[str], None] | bool | None = None, validate: bool = True):

@@ -155,6 +155,11 @@ class RemotePermissionError(JVMError, PermissionError):
     """HDFS refused access to a path."""
 
 
+class ImpersonationError(KnitError, PermissionError):
+    """The cluster does not let this user (a service) act as the ``proxy_user`` asked
+    for: Hadoop's ``hadoop.proxyuser.<service>.*`` settings do not allow it."""
+
+
 class PreflightError(KnitValueError):
     """A pre-flight check against the live cluster failed; nothing was submitted."""
 

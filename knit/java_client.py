@@ -38,12 +38,15 @@ class JavaClient:
         The stager uploads even files already in HDFS.
     progress : callable, optional
         Upload progress messages (None for none).
+    proxy_user : str, optional
+        The user the client acts as through impersonation (None: the login user).
     """
 
     def __init__(self, conf: dict, knit_home: Path, credentials: Credentials | None,
                  start_timeout: float, explicit_nn: bool, upload_always: bool,
-                 progress: Callable[[str], None] | None):
+                 progress: Callable[[str], None] | None, proxy_user: str | None = None):
         self.conf, self.knit_home, self.credentials = conf, knit_home, credentials
+        self.proxy_user = proxy_user
         self.start_timeout, self.explicit_nn = start_timeout, explicit_nn
         self.upload_always, self.progress = upload_always, progress
         self._client = None
@@ -75,6 +78,8 @@ class JavaClient:
                 java_call(client.setAll, json.dumps(self.hadoop_overrides()))
                 if self.credentials is not None:
                     self._login(client)
+                if self.proxy_user:
+                    java_call(client.impersonate, self.proxy_user)
                 self._client, self._gateway, self._stager = client, gateway, None
             return self._client
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .cds import SharedArchive, sharing_order
 from .cds import enabled as cds_enabled
-from .exceptions import (ClusterUnreachableError, JVMError, KnitTimeoutError,
+from . import impersonation
+from .exceptions import (ClusterUnreachableError, JVMError, KnitError, KnitTimeoutError,
                          RemoteFileNotFoundError, RemotePermissionError)
 from .java import LEAN_FLAGS, java_executable, java_opens_flags, kerberos_flags
 
@@ -205,7 +206,7 @@ def java_call_mapped(function, *args, conf: dict | None = None):
         raise _mapped(exc, conf or {}) from None
 
 
-def _mapped(exc: JVMError, conf: dict) -> JVMError:
+def _mapped(exc: JVMError, conf: dict) -> KnitError:
     text = str(exc).split("; For more details see", 1)[0]
     first = text.strip().splitlines()[0] if text.strip() else exc.java_class
     cause = first.split(": ", 1)[-1] if first.startswith(exc.java_class) else first
@@ -218,6 +219,9 @@ def _mapped(exc: JVMError, conf: dict) -> JVMError:
         return ClusterUnreachableError(
             f"nothing answers at {where}{hint}: {cause}; check the address and that the "
             "daemon runs (`yarn node -list`, `hdfs dfsadmin -report`)", exc.java_class)
+    refused = impersonation.refusal(text)
+    if refused:
+        return refused
     if exc.java_class.endswith("FileNotFoundException"):
         return RemoteFileNotFoundError(f"HDFS: {cause}", exc.java_class)
     if exc.java_class.endswith("AccessControlException"):

@@ -16,6 +16,7 @@ from requests.auth import HTTPBasicAuth
 
 from .exceptions import (
     BadRequestError,
+    KnitError,
     KnitValueError,
     NotFoundError,
     ToolNotFoundError,
@@ -23,7 +24,7 @@ from .exceptions import (
     YARNConnectionError,
     YARNException,
 )
-from . import daemon_logs, sessions, yarn_logs
+from . import daemon_logs, impersonation, sessions, yarn_logs
 from .rm_choice import ResourceManagers
 from .kerberos import Credentials, spnego_auth
 from .waiting import wait_until
@@ -117,6 +118,9 @@ class YARNAPI:
         :func:`knit.conf.load_conf` reads them from ``yarn.resourcemanager.ha.rm-ids``.
         Calls go to the one that answered last; one that refuses, cannot be reached
         within 5 s or is not active is left for the next (see :mod:`knit.rm_choice`).
+    do_as : str, optional
+        Act as this user (sent as ``doAs``): a service impersonating them, which
+        the ResourceManager's ``hadoop.proxyuser.*`` settings must allow.
 
     Examples
     --------
@@ -130,14 +134,14 @@ class YARNAPI:
                  keytab: str | None = None, username: str | None = None,
                  password: str | None = None, verify: bool | str = True,
                  timeout: float = 30.0, yarn_cmd: str | None = None, retry_for: float = 30.0,
-                 rm_ha: list[tuple[str, int]] | None = None):
+                 rm_ha: list[tuple[str, int]] | None = None, do_as: str | None = None):
         if scheme not in ("http", "https"):
             raise KnitValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
         self.scheme = scheme
         self.resourcemanagers = ResourceManagers((rm, int(rm_port)), rm_ha)
         self.gateway_path = "/" + gateway_path.strip("/") if gateway_path.strip("/") else ""
         self.username, self.timeout, self.yarn_cmd = username, timeout, yarn_cmd
-        self.retry_for = retry_for
+        self.retry_for, self.do_as = retry_for, do_as
         self.session = sessions.session(verify)  # OS trust store; loopback never proxied
         self.credentials = Credentials(principal, keytab) if kerberos else None
         if self.credentials is not None:
@@ -148,7 +152,8 @@ class YARNAPI:
     @classmethod
     def from_conf(cls, conf: dict, *, kerberos: bool = False, principal: str | None = None,
                   keytab: str | None = None, username: str | None = None,
-                  password: str | None = None, verify: bool | str = True) -> "YARNAPI":
+                  password: str | None = None, verify: bool | str = True,
+                  do_as: str | None = None) -> "YARNAPI":
         """The ResourceManager's API as a resolved configuration (:func:`knit.conf.load_conf`)
         names it.
 
@@ -166,7 +171,7 @@ class YARNAPI:
         return cls(conf["rm"], conf["rm_port"], scheme=conf["scheme"],
                    gateway_path=conf.get("gateway_path", ""), username=username,
                    kerberos=kerberos, principal=principal, keytab=keytab, password=password,
-                   verify=verify, rm_ha=conf.get("rm_ha"))
+                   verify=verify, rm_ha=conf.get("rm_ha"), do_as=do_as)
 
     @property
     def rm(self) -> str:
@@ -216,6 +221,8 @@ class YARNAPI:
             # Hadoop's simple auth reads the user from user.name; with a password (a
             # gateway's basic auth) or SPNEGO, the login itself says who calls.
             params.setdefault("user.name", self.username)
+        if self.do_as:
+            params.setdefault("doAs", self.do_as)
         accept = "application/json" if json_reply else "text/plain"
         deadline = time.monotonic() + self.retry_for
         failing_over = path is not None and self.resourcemanagers.several
@@ -565,7 +572,7 @@ def _refuses_anonymous(conf: dict) -> bool:
             == "false")
 
 
-def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
+def _error_from_reply(reply: requests.Response, url: str) -> KnitError:
     try:
         remote = reply.json().get("RemoteException") or {}
     except ValueError:
@@ -578,6 +585,8 @@ def _error_from_reply(reply: requests.Response, url: str) -> YARNException:
                              "(simple auth, sent as user.name), password= as well for a gateway "
                              "with HTTP basic auth, or kerberos=True (with a ticket)",
                              exception, java_class, reply.status_code)
+    if reply.status_code == 403 and impersonation.refusal(message):
+        return impersonation.refusal(message)
     if reply.status_code == 403:
         return YARNAuthError(f"{text} -- YARN refused this to the user it saw: only the "
                              "application's owner, the users its ACLs name (Knit.start(acls=...)) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import getpass
 import os
 import sys
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from knit.cluster import LocalCluster
+from knit.cluster.config import impersonation
 
 #: Where the session's cluster lives; .ci/run and the README command set it.
 TEST_CLUSTER_DIR = Path(
@@ -57,7 +59,10 @@ _serialize_ast_parse()
 @pytest.fixture(scope="session")
 def local_cluster():
     """The real cluster, started once (or reused if already up) and stopped at the end."""
-    cluster = LocalCluster(directory=TEST_CLUSTER_DIR, nodemanagers=2, ports="free", progress=print)
+    # Its owner may act as the second user (tests/integration/test_proxy_user.py).
+    service = impersonation(getpass.getuser(), [os.environ.get("KNIT_OTHER_USER") or "knit-other"])
+    cluster = LocalCluster(directory=TEST_CLUSTER_DIR, nodemanagers=2, ports="free",
+                           extra_conf=service, progress=print)
     with cluster:
         yield cluster
 

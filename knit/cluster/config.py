@@ -172,12 +172,21 @@ def core_site(config: ClusterConfig) -> dict[str, str]:
         "hadoop.security.authentication": "simple",
         # Web UIs and REST APIs know who calls (`user.name`, as on a real cluster with
         # simple auth): anonymous calls are refused, so YARN's ACLs apply to logs too.
-        "hadoop.http.filter.initializers": "org.apache.hadoop.security.AuthenticationFilterInitializer",
+        # A service may call as another user (`doAs`) where hadoop.proxyuser allows it.
+        "hadoop.http.filter.initializers":
+            "org.apache.hadoop.security.authentication.server.ProxyUserAuthenticationFilterInitializer",
         "hadoop.http.authentication.type": "simple",
         "hadoop.http.authentication.simple.anonymous.allowed": "false",
         "hadoop.http.authentication.signature.secret.file": str(config.conf_dir / HTTP_SECRET),
         "ipc.client.connect.retry.interval": "250",
     }
+
+
+def impersonation(service: str, users: list[str]) -> dict[str, dict[str, str]]:
+    """Site properties letting ``service`` act as each of ``users`` from any host
+    (Hadoop's ``hadoop.proxyuser.*``), for ``LocalCluster(extra_conf=...)``."""
+    return {"core-site.xml": {f"hadoop.proxyuser.{service}.hosts": "*",
+                              f"hadoop.proxyuser.{service}.users": ",".join(users)}}
 
 
 def hdfs_site(config: ClusterConfig) -> dict[str, str]:
@@ -327,6 +336,9 @@ def secure_core_site(config: ClusterConfig, realm: Realm) -> dict[str, str]:
         "hadoop.security.authorization": "true",
         "hadoop.rpc.protection": "authentication",
         "hadoop.security.auth_to_local": auth_to_local(config.owner),
+        # Hadoop's own: the ResourceManager swaps it for its filter, which takes
+        # delegation tokens and handles doAs itself.
+        "hadoop.http.filter.initializers": "org.apache.hadoop.security.AuthenticationFilterInitializer",
         "hadoop.http.authentication.type": "kerberos",
         "hadoop.http.authentication.kerberos.principal": HTTP_PRINCIPALS,
         "hadoop.http.authentication.kerberos.keytab": str(realm.http_keytab),

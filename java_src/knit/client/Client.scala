@@ -48,7 +48,7 @@ class Client {
     *
     * @param path an HDFS path to look at (the staging home)
     */
-  def warm(path: String): Unit = {
+  def warm(path: String): Unit = as {
     fileStatus(path)
     yarn
   }
@@ -73,6 +73,25 @@ class Client {
     info
   }
 
+  /** The user this client acts as when it impersonates one ([[impersonate]]). */
+  @volatile private var runAs: Option[UserGroupInformation] = None
+
+  /** Act as `user` from now on, through Hadoop's impersonation: HDFS and YARN see
+    * `user`, vouched for by this JVM's login user (a service), which the cluster must
+    * allow (`hadoop.proxyuser.<service>.hosts` and `.users` or `.groups`). Call once,
+    * after [[login]]. */
+  def impersonate(user: String): Unit = synchronized {
+    require(runAs.isEmpty && yarnClient == null, "impersonate() comes before any other call")
+    runAs = Some(UserGroupInformation.createProxyUser(user, UserGroupInformation.getLoginUser))
+  }
+
+  /** `f` as the impersonated user, if any (its HDFS and YARN clients are that user's:
+    * Hadoop caches them by user). */
+  private def as[T](f: => T): T = runAs match {
+    case Some(user) => user.doAs(new java.security.PrivilegedExceptionAction[T] { def run(): T = f })
+    case None => f
+  }
+
   private def fs: FileSystem = FileSystem.get(conf)
 
   private def yarn: YarnClient = synchronized {
@@ -86,10 +105,10 @@ class Client {
 
   def defaultFs(): String = FileSystem.getDefaultUri(conf).toString
 
-  def homeDirectory(): String = fs.getHomeDirectory.toString
+  def homeDirectory(): String = as(fs.getHomeDirectory.toString)
 
   /** Size, modification time and permission of an HDFS path, or null if absent. */
-  def fileStatus(path: String): JMap[String, Any] = {
+  def fileStatus(path: String): JMap[String, Any] = as {
     val p = new Path(path)
     val fileSystem = p.getFileSystem(conf)
     if (!fileSystem.exists(p)) null
@@ -106,7 +125,7 @@ class Client {
   }
 
   /** Make a folder (and its parents) with an octal permission such as "700". */
-  def mkdirs(path: String, permission: String): String = {
+  def mkdirs(path: String, permission: String): String = as {
     val p = new Path(path)
     val perm = new FsPermission(Integer.parseInt(permission, 8).toShort)
     fs.mkdirs(p, perm)
@@ -119,7 +138,7 @@ class Client {
   private val uploading = new java.util.concurrent.ConcurrentHashMap[String, java.util.concurrent.atomic.AtomicLong]()
 
   /** Copy a local file to HDFS with the given replication and permission. */
-  def upload(local: String, remote: String, replication: Int, permission: String): JMap[String, Any] = {
+  def upload(local: String, remote: String, replication: Int, permission: String): JMap[String, Any] = as {
     val target = new Path(remote)
     val mode = new FsPermission(Integer.parseInt(permission, 8).toShort)
     val written = new java.util.concurrent.atomic.AtomicLong()
@@ -142,12 +161,12 @@ class Client {
   /** Bytes the upload to `remote` has written so far (-1 when none is under way). */
   def uploadProgress(remote: String): Long = Option(uploading.get(remote)).map(_.get).getOrElse(-1L)
 
-  def writeText(remote: String, text: String): Unit = {
+  def writeText(remote: String, text: String): Unit = as {
     val out = fs.create(new Path(remote), true)
     try out.write(text.getBytes("UTF-8")) finally out.close()
   }
 
-  def readText(remote: String): String = {
+  def readText(remote: String): String = as {
     val p = new Path(remote)
     if (!fs.exists(p)) null
     else {
@@ -157,16 +176,16 @@ class Client {
   }
 
   /** Move a file into place, replacing what is there (used to publish finished uploads). */
-  def rename(from: String, to: String): Boolean = {
+  def rename(from: String, to: String): Boolean = as {
     // Atomic: readers see the old file or the new one, never none.
     FileContext.getFileContext(fs.getUri, conf).rename(new Path(from), new Path(to), Options.Rename.OVERWRITE)
     true
   }
 
-  def delete(remote: String): Boolean = fs.delete(new Path(remote), true)
+  def delete(remote: String): Boolean = as(fs.delete(new Path(remote), true))
 
   /** Delete the files of `folder` whose names start with `prefix`; how many. */
-  def deleteStartingWith(folder: String, prefix: String): Int = {
+  def deleteStartingWith(folder: String, prefix: String): Int = as {
     val p = new Path(folder)
     if (!fs.exists(p)) 0
     else fs.listStatus(p).count(s => s.getPath.getName.startsWith(prefix) && fs.delete(s.getPath, false))
@@ -179,7 +198,7 @@ class Client {
     *
     * @param owner the application's user (the owner of its aggregated files)
     */
-  def aggregatedLogs(appId: String, owner: String, bytes: Long): Array[Byte] = {
+  def aggregatedLogs(appId: String, owner: String, bytes: Long): Array[Byte] = as {
     val id = ApplicationId.fromString(appId)
     val request = new ContainerLogsRequest()
     request.setAppId(id)
@@ -198,14 +217,14 @@ class Client {
   }
 
   /** Files directly inside an HDFS folder (empty if it does not exist). */
-  def listFiles(folder: String): JList[JMap[String, Any]] = {
+  def listFiles(folder: String): JList[JMap[String, Any]] = as {
     val p = new Path(folder)
     if (!fs.exists(p)) new java.util.ArrayList[JMap[String, Any]]()
     else fs.listStatus(p).toSeq.map(s => fileStatus(s.getPath.toString)).asJava
   }
 
   /** Write a text file that only its owner may read (mode 600, whatever the umask). */
-  def writePrivate(remote: String, text: String): String = {
+  def writePrivate(remote: String, text: String): String = as {
     val p = new Path(remote)
     val perm = new FsPermission(Integer.parseInt("600", 8).toShort)
     val out = FileSystem.create(fs, p, perm) // created with perm, not perm & ~umask
@@ -214,7 +233,7 @@ class Client {
   }
 
   /** Copy a local file to HDFS readable by its owner only (mode 600). */
-  def copyPrivate(local: String, remote: String): String = {
+  def copyPrivate(local: String, remote: String): String = as {
     val p = new Path(remote)
     val out = FileSystem.create(fs, p, new FsPermission(Integer.parseInt("600", 8).toShort))
     try java.nio.file.Files.copy(java.nio.file.Paths.get(local), out) finally out.close()
@@ -235,7 +254,7 @@ class Client {
     *                     ApplicationMaster to renew delegation tokens, or ""
     * @return the application id
     */
-  def submit(contractJson: String, secret: String, keytab: String): String = {
+  def submit(contractJson: String, secret: String, keytab: String): String = as {
     val contract = LaunchContract.fromJson(contractJson)
     val app = yarn.createApplication()
     val context = app.getApplicationSubmissionContext
@@ -291,7 +310,9 @@ class Client {
       .map { case (k, v) => k -> Client.shellSafe(v) }
     launch.setEnvironment((values + ("CLASSPATH" -> classpath)).asJava) // YARN expands the classpath
     launch.setCommands(java.util.Collections.singletonList(command))
-    launch.setApplicationACLs(contract.acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
+    // A service acting for a user may view and steer what it submitted for them.
+    val acls = runAs.map(_.getRealUser.getShortUserName).fold(contract.acls)(Client.grantedTo(contract.acls, _))
+    launch.setApplicationACLs(acls.map { case (kind, acl) => ApplicationAccessType.valueOf(kind) -> acl }.asJava)
     // The ApplicationMaster's own copy of contract and secret travels as secret keys of
     // its credentials: YARN hands them to its container alone (a private token file,
     // not a served log), and the ApplicationMaster need not wait on HDFS to start.
@@ -325,7 +346,7 @@ class Client {
   /** Move a running application to another queue (the scheduler checks the caller
     * may, and that the queue exists and accepts it). */
   def moveApplication(appId: String, queue: String): Unit =
-    yarn.moveApplicationAcrossQueues(ApplicationId.fromString(appId), queue)
+    as(yarn.moveApplicationAcrossQueues(ApplicationId.fromString(appId), queue))
 
   def close(): Unit = synchronized {
     if (yarnClient != null) yarnClient.stop()
@@ -334,6 +355,15 @@ class Client {
 }
 
 object Client {
+  /** YARN application ACLs (`"users groups"` by kind) with `user` added to viewing and
+    * modifying (kinds not given are created). */
+  def grantedTo(acls: Map[String, String], user: String): Map[String, String] =
+    Seq("VIEW_APP", "MODIFY_APP").foldLeft(acls) { (granted, kind) =>
+      val (users, groups) = granted.getOrElse(kind, "").span(_ != ' ')
+      val named = users.split(',').map(_.trim).filter(_.nonEmpty)
+      val allowed = if (named.contains("*") || named.contains(user)) users else (named :+ user).mkString(",")
+      granted + (kind -> (allowed + groups))
+    }
   /** A value YARN can put in its launch script's `export NAME="value"` unharmed. */
   def shellSafe(value: String): String = {
     if (value.exists(c => "\"$`\\\n".contains(c)))
