@@ -74,8 +74,9 @@ class ApplicationMasterVerbs:
         :meth:`worker_containers`), ``pending`` (asks YARN has not granted yet),
         ``target`` (containers it keeps live or asked for), ``restarts`` and
         ``max_restarts``, ``attempt`` (its attempt number), ``am`` (its own
-        container's id), ``am_node`` and ``am_node_http`` (its node) and ``ended_not_listed`` (ended containers no longer listed:
-        only the newest 100 ended ones are kept, counted in the totals). ``am.report()``
+        container's id), ``am_node`` and ``am_node_http`` (its node) and
+        ``ended_not_listed`` (ended containers no longer listed: only the newest 100
+        ended ones are kept, counted in the totals). ``am.report()``
         gives the same as a :class:`~knit.am_client.Report`."""
         return self.am.report().as_dict()
 

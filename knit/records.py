@@ -9,7 +9,7 @@
   one, for the ApplicationMaster to renew delegation tokens (Kerberos only);
 - ``<app>.am.json``: the ApplicationMaster's saved state (target, restarts,
   key-value store) for its next attempt, written as ``<app>.am.json.partial``
-  and renamed over it, and ``<app>.am.journal.<attempt>.<n>``: the key-value
+  and renamed over it, and ``<app>.am.json.journal.<attempt>.<n>``: the key-value
   store's changes since (see ``StateStore.scala``);
 - ``<app>.json``: fields a caller adds (a Dask cluster adds its workers'
   application), read by another process of the same user that attaches.

@@ -585,8 +585,9 @@ def _error_from_reply(reply: requests.Response, url: str) -> KnitError:
                              "(simple auth, sent as user.name), password= as well for a gateway "
                              "with HTTP basic auth, or kerberos=True (with a ticket)",
                              exception, java_class, reply.status_code)
-    if reply.status_code == 403 and impersonation.refusal(message):
-        return impersonation.refusal(message)
+    refused = impersonation.refusal(message) if reply.status_code == 403 else None
+    if refused:
+        return refused
     if reply.status_code == 403:
         return YARNAuthError(f"{text} -- YARN refused this to the user it saw: only the "
                              "application's owner, the users its ACLs name (Knit.start(acls=...)) "

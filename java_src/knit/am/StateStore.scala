@@ -42,22 +42,25 @@ final class StateStore(conf: Configuration, file: String, attempt: Int, log: Str
   def markDirty(): Unit = dirty = true
 
   /** Journal one change of the key-value store (called with the store locked, so in the
-    * order the changes were made). When HDFS refuses it, the change waits for the next
-    * snapshot, which the main loop takes at once. */
+    * order the changes were made). A journaled change needs no new snapshot; one HDFS
+    * refused (or made before the first journal) waits for the next snapshot, which the
+    * main loop takes at once. */
   def record(change: KeyValueStore.Change): Unit = journalLock.synchronized {
-    journal.foreach { out =>
-      try {
-        out.write((line(change) + "\n").getBytes(UTF_8))
-        out.hflush()
-        journalLines += 1
-      } catch {
-        case e: java.io.IOException =>
-          log(s"journaling a key-value change failed ($e); it is in the next snapshot")
-          journal = None
-          journalLines = JournalLimit
-      }
+    journal match {
+      case Some(out) =>
+        try {
+          out.write((line(change) + "\n").getBytes(UTF_8))
+          out.hflush()
+          journalLines += 1
+        } catch {
+          case e: java.io.IOException =>
+            log(s"journaling a key-value change failed ($e); it is in the next snapshot")
+            journal = None
+            journalLines = JournalLimit
+            dirty = true
+        }
+      case None => dirty = true
     }
-    dirty = true
   }
 
   /** Whether the journal should be replaced (full, or lost to an error). */
