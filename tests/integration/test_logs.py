@@ -50,9 +50,10 @@ def test_tail_reads_the_last_bytes_live_and_aggregated(cluster_environ):
     knit.start(NUMBERED + "; sleep 600", num_containers=1, keep_alive=True)
     masters = wait_for(lambda: knit.yarn_api.am_container_ids(knit.app_id), what="an attempt")
 
-    def live_tail():
+    def live_tail():  # each file is read in turn: stdout may be read before it is written
         logs = knit.logs(tail=20)
-        return [f for cid, f in logs.items() if cid not in masters and f.get("stderr")]
+        return [f for cid, f in logs.items() if cid not in masters
+                and f.get("stderr") and f.get("stdout", "").endswith("line-2000\n")]
 
     (live,) = wait_for(live_tail, what="the output, live")
     assert live["stdout"] == "line-1999\nline-2000\n" and live["stderr"] == "to-stderr\n"
