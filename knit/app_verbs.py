@@ -11,7 +11,8 @@ from . import app_launch, records
 from .am_client import AMClient
 from .application import Application
 from .application_spec import ApplicationSpec
-from .exceptions import KnitError, KnitTypeError, KnitValueError
+from .arguments import hadoop_user_name
+from .exceptions import KnitError, KnitTypeError
 from .launch import Launcher
 
 
@@ -24,6 +25,8 @@ class ApplicationVerbs:
 
     conf: dict
     java: Any
+    yarn_api: Any
+    proxy_user: str | None
     app_id: str | None
     _secret: str
     _am: AMClient | None
@@ -39,6 +42,8 @@ class ApplicationVerbs:
         ----------
         spec : ApplicationSpec, dict, or path
             The spec, its dict, or a YAML/JSON file of it (Skein's format reads as is).
+            Its ``user``, if another, makes this Knit act as that user from now on,
+            as ``Knit(proxy_user=user)`` does.
         checks : bool
             Check the cluster can run it before uploading anything.
         keep_alive : bool
@@ -59,15 +64,16 @@ class ApplicationVerbs:
             A bad spec, naming the field; nothing was uploaded or submitted.
         PreflightError
             The cluster cannot run it (with ``checks=True``).
+        ImpersonationError
+            The login user may not act as the spec's ``user``.
         ApplicationError, KnitTimeoutError, KeyboardInterrupt
             As :meth:`start`.
         """
         spec = as_spec(spec)
-        if spec.user and spec.user != self.conf["user"]:
-            raise KnitValueError(f"user: submitting as {spec.user!r} for {self.conf['user']!r} "
-                                 "(a proxy user) is not supported yet; leave user out")
         if self.app_id and not self._has_ended():
             raise KnitError(f"this Knit already runs {self.app_id}; kill() it or use another Knit")
+        if spec.user and spec.user != (self.proxy_user or self.conf["user"]):
+            self._act_as(spec.user)
         app_launch.check_local_sources(spec)
         self.app_id, self._am = None, None
         self._secret = secrets.token_hex(24)
@@ -84,6 +90,17 @@ class ApplicationVerbs:
         records.write_record(self.java.client, self.conf["hdfs_home"], self.app_id,
                              {"spec": spec.to_dict()})
         return Application(self.am, knit=self)
+
+    def _act_as(self, user: str) -> None:
+        """Act as ``user`` from now on (a spec's ``user:``): as oneself if it is the
+        login user, else as its proxy, as ``Knit(proxy_user=user)`` would."""
+        hadoop_user_name("user", user)
+        if self.conf["hdfs_home"] == f"/user/{self.proxy_user or self.conf['user']}":
+            self.conf["hdfs_home"] = f"/user/{user}"  # the default follows the user
+        self.proxy_user = None if user == self.conf["user"] else user
+        self.yarn_api.do_as = self.proxy_user
+        self.java = self.java.acting_as(self.proxy_user)
+        self.java.warm_up_in_background()
 
     @property
     def application(self) -> Application:

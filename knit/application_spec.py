@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from .arguments import seconds, whole_number
+from .arguments import hadoop_user_name, seconds, whole_number
 from .exceptions import KnitTypeError, KnitValueError
 from .spec import ACLs, check_resource_name
 from .spec_parts import File, Resources, check_keys, env_vars, flag, names, text
@@ -268,7 +268,9 @@ class ApplicationSpec:
     tags : list of str
         Application tags (``knit ls --tag``).
     user : str
-        Only the submitting user ('' as well): knit does not submit for another user yet.
+        Submit and manage the application as this user through Hadoop's impersonation
+        (a service acting for a person; the cluster must allow it, see
+        docs/gateway.rst); '' or the login user: as oneself.
     node_label : str
         The default node label expression of the services (and of the
         ApplicationMaster's container).
@@ -321,7 +323,8 @@ class ApplicationSpec:
         for tag in self.tags:
             if len(tag) > 100 or "," in tag:
                 raise KnitValueError(f"tags: {tag!r}: YARN takes tags of at most 100 characters, without commas")
-        text("user", self.user)  # Knit.submit refuses another user than its own
+        text("user", self.user)
+        hadoop_user_name("user", self.user or None)
         text("node_label", self.node_label)
         object.__setattr__(self, "file_systems", names("file_systems", self.file_systems))
         object.__setattr__(self, "acls", _acls("acls", self.acls))

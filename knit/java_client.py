@@ -54,6 +54,12 @@ class JavaClient:
         self._stager: Stager | None = None
         self._lock = threading.RLock()
 
+    def acting_as(self, proxy_user: str | None) -> "JavaClient":
+        """A client like this one acting as ``proxy_user`` (None: the login user), in
+        the same JVM."""
+        return JavaClient(self.conf, self.knit_home, self.credentials, self.start_timeout,
+                          self.explicit_nn, self.upload_always, self.progress, proxy_user)
+
     def warm_up_in_background(self) -> None:
         """Start the JVM, open its HDFS connection and make its YARN client on a thread
         (the first use of each loads their classes: a few hundred ms); a failure is

@@ -92,7 +92,8 @@ class YarnCluster(Cluster):
     name, queue, tags : optional
         The application's name, queue and tags.
     user : str, optional
-        Submit for this user (proxy user): not supported yet, refused unless the caller.
+        Submit and run the cluster as this user, through Hadoop's impersonation (the
+        login user must be allowed to act for it: docs/gateway.rst).
     host, port, dashboard_address : optional
         Where the scheduler listens: in local mode, on this machine; knit honours
         ``port`` and ``dashboard_address`` in remote mode too, on the scheduler's node.

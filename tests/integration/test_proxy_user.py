@@ -63,3 +63,30 @@ def test_a_user_the_cluster_does_not_allow_is_refused_before_submission(cluster_
         k.start("echo never", num_containers=1)
     assert k.app_id is None
     assert set(api.apps) == before
+
+
+def test_a_spec_naming_a_user_is_submitted_and_managed_as_that_user(cluster_environ, bob):
+    """Skein's ``user:`` field: the same Knit then acts as B for everything."""
+    spec = {"name": "for-b", "user": bob.name,
+            "services": {"one": {"script": "echo ran-for-b", "resources": {"memory": 128}}}}
+    with Knit(**QUIET) as k:
+        k.submit(spec)
+        assert k.proxy_user == bob.name and k.conf["hdfs_home"] == f"/user/{bob.name}"
+        assert k.wait_for_completion(120) is True
+        assert k.status()["user"] == bob.name
+        assert any("ran-for-b" in files.get("stdout", "") for files in k.logs().values())
+
+
+def test_a_dask_yarn_cluster_for_a_user_computes_as_theirs(cluster_environ, bob):
+    pytest.importorskip("distributed")
+    import sys
+
+    from distributed import Client
+
+    from dask_yarn import YarnCluster
+
+    with YarnCluster(user=bob.name, n_workers=1, environment=f"python://{sys.executable}",
+                     worker_memory="768 MiB", scheduler_memory="1 GiB") as cluster, \
+            Client(cluster) as client:
+        assert client.submit(lambda x: x * 2, 21).result(timeout=120) == 42
+        assert Knit(**QUIET).yarn_api.status(cluster.app_id)["user"] == bob.name
