@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import replace
 from pathlib import Path
 
 from .application_spec import ApplicationSpec
 from .jvm import java_call
-from .records import folder
+from .records import write_private_file
 from .spec_parts import File
 
 #: The credentials' name in each container's working folder.
@@ -56,11 +55,8 @@ def credentials(security) -> dict[str, str]:
 
 def ship(knit, security) -> str:
     """Write the credentials to a private HDFS file; return its URI."""
-    records = folder(knit.conf["hdfs_home"])
-    path = f"{records}/dask-tls-{secrets.token_hex(8)}.json"
-    java_call(knit.java.client.mkdirs, records, "700")
-    java_call(knit.java.client.writePrivate, path, json.dumps(credentials(security)))
-    return f"hdfs://{path}"
+    return write_private_file(knit.java.client, knit.conf["hdfs_home"], "dask-tls",
+                              credentials(security))
 
 
 def _path(uri: str) -> str:

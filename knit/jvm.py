@@ -86,9 +86,12 @@ class Gateway:
         token = secrets.token_hex(24)
         command = [java, *flags, *sharing, "-cp", os.pathsep.join(classpath),
                    "knit.client.GatewayMain"]
+        # Its own session: a Ctrl-C or a service manager's signal to this process group
+        # must not end the JVM under a call in progress (a kill() as the service stops);
+        # it ends with this process, when its stdin closes.
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "KNIT_GATEWAY_TOKEN": token},
+            env={**os.environ, "KNIT_GATEWAY_TOKEN": token}, start_new_session=True,
         )
         self._stderr: list[str] = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 
 from .exceptions import NotFoundError, YARNException
-from .jvm import java_call
+from .jvm import java_call, java_call_mapped
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,15 @@ def read_secret(client, hdfs_home: str, app_id: str) -> str:
                             "running applications knit started as this user can be attached to",
                             "NotFoundException")
     return text.strip()
+
+
+def write_private_file(client, hdfs_home: str, stem: str, data: dict) -> str:
+    """Write ``data`` as JSON to a new file only its owner reads in the records folder
+    (for credentials a container localizes as a PRIVATE resource); its URI."""
+    path = f"{folder(hdfs_home)}/{stem}-{secrets.token_hex(8)}.json"
+    java_call_mapped(client.mkdirs, folder(hdfs_home), "700")  # a refused impersonation: here
+    java_call_mapped(client.writePrivate, path, json.dumps(data))
+    return f"hdfs://{path}"
 
 
 def delete_app_files(client, hdfs_home: str, app_id: str) -> None:

@@ -59,8 +59,10 @@ _serialize_ast_parse()
 @pytest.fixture(scope="session")
 def local_cluster():
     """The real cluster, started once (or reused if already up) and stopped at the end."""
-    # Its owner may act as the second user (tests/integration/test_proxy_user.py).
-    service = impersonation(getpass.getuser(), [os.environ.get("KNIT_OTHER_USER") or "knit-other"])
+    # Its owner may act as the second user (tests/integration/test_proxy_user.py) and
+    # as a Hadoop-only user (no Unix account: tests/gateway/).
+    service = impersonation(getpass.getuser(),
+                            [os.environ.get("KNIT_OTHER_USER") or "knit-other", "knit-carol"])
     cluster = LocalCluster(directory=TEST_CLUSTER_DIR, nodemanagers=2, ports="free",
                            extra_conf=service, progress=print)
     with cluster:
