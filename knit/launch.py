@@ -95,7 +95,7 @@ class Launcher:
         submitting = False
         try:
             contract = contract_of(tag)
-            keytab = self.credentials.keytab if self.credentials and self.credentials.keytab else ""
+            keytab = self.credentials.keytab if self.renewing_principal else ""
             submitting = True
             self.app_id = self.java.call("submit", to_json(contract), secret, keytab)
             self.progress(f"submitted {self.app_id}; waiting for it to run")
@@ -121,8 +121,12 @@ class Launcher:
 
     @property
     def renewing_principal(self) -> str:
-        """The principal the ApplicationMaster renews tokens as ('' without a keytab)."""
-        renewing = self.credentials is not None and self.credentials.uses_keytab
+        """The principal the ApplicationMaster renews tokens as ('' without a keytab).
+        Never a service's acting for a user (``proxy_user``): its keytab would be
+        shipped into the user's application, for the user to read and act as the
+        service; YARN renews the user's tokens up to their maximum lifetime."""
+        renewing = (self.credentials is not None and self.credentials.uses_keytab
+                    and not self.java.proxy_user)
         return self.credentials.principal if renewing else ""
 
     def contract(self, spec: LaunchSpec, tag: str) -> dict:

@@ -35,7 +35,7 @@ def _free_port() -> int:
 class GatewayServer:
     """One dask-gateway-server process and its configuration file."""
 
-    def __init__(self, folder: Path, environ: dict):
+    def __init__(self, folder: Path, environ: dict, extra_config: str = ""):
         self.folder, self.environ = folder, environ
         self.http_port, self.api_port = _free_port(), _free_port()
         self.address = f"http://127.0.0.1:{self.http_port}"
@@ -67,7 +67,7 @@ class GatewayServer:
                 Float("worker_memory_mib", 512, min=256, max=2048, label="Worker memory (MiB)"),
                 String("scheduler_setup", "", label="Shell lines before the scheduler"),
                 handler=options_handler)
-            """))
+            """) + extra_config)
 
     def start(self) -> None:
         with open(self.log, "ab") as log:

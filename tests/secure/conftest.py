@@ -9,12 +9,16 @@ import os
 import pytest
 
 from knit.cluster import LocalCluster
+from knit.cluster.config import impersonation
 
 from knit.cluster.kdc import realm_environment
 from knit.yarn_api import YARNAPI
 
 from ..conftest import TEST_CLUSTER_DIR
 
+#: The second user: a principal in test_two_principals.py, a user the owner (as a
+#: service) acts for in test_secure_gateway.py.
+OTHER_USER = os.environ.get("KNIT_OTHER_USER", "knit-other")
 #: Delegation tokens lapse within minutes here (days on a real cluster), so the
 #: test of a long-running application sees them expire.
 TOKEN_RENEW_INTERVAL_MS = 60_000
@@ -28,7 +32,7 @@ def secure_cluster():
         progress=print, extra_conf={"hdfs-site.xml": {
             "dfs.namenode.delegation.token.renew-interval": TOKEN_RENEW_INTERVAL_MS,
             "dfs.namenode.delegation.token.max-lifetime": TOKEN_MAX_LIFETIME_MS,
-        }})
+        }, **impersonation(getpass.getuser(), [OTHER_USER])})
     with cluster:
         yield cluster
 
