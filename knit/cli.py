@@ -39,10 +39,18 @@ def _cluster(args: argparse.Namespace) -> LocalCluster:
         secure=getattr(args, "secure", False),
         https=getattr(args, "https", False),
         ha=getattr(args, "ha", False),
-        extra_conf=impersonation(getpass.getuser(), args.proxy_users.split(","))
-        if getattr(args, "proxy_users", None) else None,
+        extra_conf=_impersonation(args),
         progress=say,
     )
+
+
+def _impersonation(args) -> dict | None:
+    """``--proxy-users``/``--proxy-groups``: whom the cluster's owner may act as."""
+    users, groups = getattr(args, "proxy_users", None), getattr(args, "proxy_groups", None)
+    if not (users or groups):
+        return None
+    return impersonation(getpass.getuser(), users.split(",") if users else (),
+                         groups.split(",") if groups else ())
 
 
 ROOT_WARNING = ("warning: started by root, this local cluster runs every user's containers "
@@ -239,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("--proxy-users", metavar="USERS",
                                 help="users (comma-separated) you may act as through "
                                      "impersonation (Knit(proxy_user=...)): a service's setup")
+            action.add_argument("--proxy-groups", metavar="GROUPS",
+                                help="groups (comma-separated) whose members you may act as")
             action.add_argument("--free-ports", action="store_true",
                                 help="pick every port free instead of Hadoop's usual ones")
             action.add_argument("--timeout", type=float, default=180.0,

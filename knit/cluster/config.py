@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from lxml import etree
 
@@ -182,11 +183,17 @@ def core_site(config: ClusterConfig) -> dict[str, str]:
     }
 
 
-def impersonation(service: str, users: list[str]) -> dict[str, dict[str, str]]:
-    """Site properties letting ``service`` act as each of ``users`` from any host
-    (Hadoop's ``hadoop.proxyuser.*``), for ``LocalCluster(extra_conf=...)``."""
-    return {"core-site.xml": {f"hadoop.proxyuser.{service}.hosts": "*",
-                              f"hadoop.proxyuser.{service}.users": ",".join(users)}}
+def impersonation(service: str, users: Sequence[str] = (),
+                  groups: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+    """Site properties letting ``service`` act, from any host, as each of ``users``
+    and as any member of ``groups`` (Hadoop's ``hadoop.proxyuser.*``), for
+    ``LocalCluster(extra_conf=...)``."""
+    allowed = {f"hadoop.proxyuser.{service}.hosts": "*"}
+    if users:
+        allowed[f"hadoop.proxyuser.{service}.users"] = ",".join(users)
+    if groups:
+        allowed[f"hadoop.proxyuser.{service}.groups"] = ",".join(groups)
+    return {"core-site.xml": allowed}
 
 
 def hdfs_site(config: ClusterConfig) -> dict[str, str]:

@@ -4,7 +4,9 @@ of this folder runs, in its own folder beside the plain cluster's."""
 from __future__ import annotations
 
 import getpass
+import grp
 import os
+import pwd
 
 import pytest
 
@@ -32,9 +34,19 @@ def secure_cluster():
         progress=print, extra_conf={"hdfs-site.xml": {
             "dfs.namenode.delegation.token.renew-interval": TOKEN_RENEW_INTERVAL_MS,
             "dfs.namenode.delegation.token.max-lifetime": TOKEN_MAX_LIFETIME_MS,
-        }, **impersonation(getpass.getuser(), [OTHER_USER])})
+        }, **_owner_acts_for_other_user()})
     with cluster:
         yield cluster
+
+
+def _owner_acts_for_other_user() -> dict:
+    """The owner may act for the second user as a member of its primary Unix group
+    (Hadoop maps users to groups with ``id``), or by name where it has no account."""
+    try:
+        group = grp.getgrgid(pwd.getpwnam(OTHER_USER).pw_gid).gr_name
+    except KeyError:
+        return impersonation(getpass.getuser(), users=[OTHER_USER])
+    return impersonation(getpass.getuser(), groups=[group])
 
 
 @pytest.fixture

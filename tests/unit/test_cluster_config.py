@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from knit.cluster.config import ClusterConfig, NodePorts, site_properties, write_all
+from knit.cluster.config import ClusterConfig, NodePorts, impersonation, site_properties, write_all
 from knit.cluster.hadoop_home import share_subdir, write_launchers
 from knit.cluster.network import Network, loopback
 from knit.cluster.ports import ClusterPorts
@@ -143,3 +144,16 @@ def test_a_secure_cluster_turns_kerberos_on_everywhere(tmp_path):
     assert "RULE:[2:$1@$0](nn@KNIT[.]LOCAL)s/.*/alice/" in rules and rules[-1] == "DEFAULT"
     plain = site_properties(make_config(tmp_path))
     assert plain["core-site.xml"]["hadoop.security.authentication"] == "simple"
+
+
+def test_impersonation_by_users_and_by_groups():
+    from knit.cli import build_parser, _impersonation
+
+    assert impersonation("svc", users=["alice", "bob"]) == {"core-site.xml": {
+        "hadoop.proxyuser.svc.hosts": "*", "hadoop.proxyuser.svc.users": "alice,bob"}}
+    assert impersonation("svc", groups=["analysts"])["core-site.xml"] == {
+        "hadoop.proxyuser.svc.hosts": "*", "hadoop.proxyuser.svc.groups": "analysts"}
+    args = build_parser().parse_args(["cluster", "up", "--proxy-groups", "analysts,ops"])
+    assert _impersonation(args)["core-site.xml"]["hadoop.proxyuser." + getpass.getuser() +
+                                                 ".groups"] == "analysts,ops"
+    assert _impersonation(build_parser().parse_args(["cluster", "up"])) is None
