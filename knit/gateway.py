@@ -152,15 +152,14 @@ class YarnBackend(DBBackendBase):
         knit = await self._call(self._new_knit, cluster.username)
         secrets = await self._call(self._ship_secrets, knit, cluster)
         yield {"secrets": secrets}
-        spec = self._gateway_cluster(cluster, secrets).spec()
         submitted = asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(knit.submit, spec, keep_alive=True))
+            None, functools.partial(self._submit, knit, cluster, secrets))
         try:
             await asyncio.shield(submitted)
         except asyncio.CancelledError:  # the gateway gave up: kill what it still makes
             submitted.add_done_callback(functools.partial(self._kill_when_made, knit))
             raise
-        except BaseException:
+        except Exception:
             if knit.app_id:
                 yield {"secrets": secrets, "app_id": knit.app_id}
             raise
@@ -168,6 +167,9 @@ class YarnBackend(DBBackendBase):
         self.log.info("cluster %s of %s is YARN application %s", cluster.name,
                       cluster.username, knit.app_id)
         yield {"secrets": secrets, "app_id": knit.app_id}
+
+    def _submit(self, knit: Knit, cluster, secrets: str) -> None:
+        knit.submit(self._gateway_cluster(cluster, secrets).spec(), keep_alive=True)
 
     @staticmethod
     def _kill_when_made(knit: Knit, submitted: asyncio.Future) -> None:
