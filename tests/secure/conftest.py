@@ -21,6 +21,8 @@ from ..conftest import TEST_CLUSTER_DIR
 #: The second user: a principal in test_two_principals.py, a user the owner (as a
 #: service) acts for in test_secure_gateway.py.
 OTHER_USER = os.environ.get("KNIT_OTHER_USER", "knit-other")
+#: A user with no Unix account (tests/gateway/ has the same on the plain cluster).
+HADOOP_ONLY_USER = "knit-carol"
 #: Delegation tokens lapse within minutes here (days on a real cluster), so the
 #: test of a long-running application sees them expire.
 TOKEN_RENEW_INTERVAL_MS = 60_000
@@ -41,12 +43,13 @@ def secure_cluster():
 
 def _owner_acts_for_other_user() -> dict:
     """The owner may act for the second user as a member of its primary Unix group
-    (Hadoop maps users to groups with ``id``), or by name where it has no account."""
+    (Hadoop maps users to groups with ``id``), or by name where it has no account, and
+    for a Hadoop-only user by name."""
     try:
         group = grp.getgrgid(pwd.getpwnam(OTHER_USER).pw_gid).gr_name
     except KeyError:
-        return impersonation(getpass.getuser(), users=[OTHER_USER])
-    return impersonation(getpass.getuser(), groups=[group])
+        return impersonation(getpass.getuser(), users=[OTHER_USER, HADOOP_ONLY_USER])
+    return impersonation(getpass.getuser(), users=[HADOOP_ONLY_USER], groups=[group])
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """dask-gateway on the Kerberized cluster: the gateway logs in from its keytab (no
-ticket cache of its own) and starts a user's cluster as that user, who has no
-Kerberos ticket at all (issue 27)."""
+ticket cache of its own) and starts each user's cluster as that user, who has no
+Kerberos ticket at all (issue 27): two users, each with a cluster YARN shows as
+theirs, neither able to list, reach or stop the other's."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import getpass
 import os
 
 import pytest
+from aiohttp import ClientResponseError
 
 pytest.importorskip("dask_gateway_server")
-
 #: dask-gateway's client (2026.3.0) closes itself again when garbage-collected, after
 #: ``with`` closed it, and its second close raises inside ``__del__`` with distributed
 #: 2026: harmless, reported by pytest as an unraisable exception.
@@ -22,12 +23,13 @@ from knit.gateway_spec import cluster_tag  # noqa: E402
 
 from ..gateway.conftest import GatewayServer  # noqa: E402
 from ..integration.waiting import wait_for  # noqa: E402
-from .conftest import OTHER_USER, owner_api  # noqa: E402
+from .conftest import HADOOP_ONLY_USER, OTHER_USER, owner_api  # noqa: E402
 
 
-def test_a_kerberized_gateway_serves_a_user_without_a_ticket(secure_environ, tmp_path):
+def test_a_kerberized_gateway_serves_two_users_without_tickets(secure_environ, tmp_path):
     realm, owner = secure_environ.realm, getpass.getuser()
-    secure_environ.add_user(OTHER_USER)
+    for user in (OTHER_USER, HADOOP_ONLY_USER):
+        secure_environ.add_user(user)
     login = (f"c.YarnBackend.principal = {realm.user_principal(owner)!r}\n"
              f"c.YarnBackend.keytab = {str(realm.keytab(owner))!r}\n")
     environ = {**os.environ, "KRB5CCNAME": f"FILE:{tmp_path}/no-ticket-cache"}
@@ -35,31 +37,44 @@ def test_a_kerberized_gateway_serves_a_user_without_a_ticket(secure_environ, tmp
     server.start()
     api = owner_api(secure_environ)
     try:
-        with server.gateway(OTHER_USER) as gateway:
-            run_one_cluster(gateway, realm, owner, api)
+        with server.gateway(OTHER_USER) as gw_a, server.gateway(HADOOP_ONLY_USER) as gw_b:
+            cluster_a, cluster_b = gw_a.new_cluster(), gw_b.new_cluster()
+            try:
+                app_a = computes_as_its_user(cluster_a, OTHER_USER, realm, api)
+                app_b = computes_as_its_user(cluster_b, HADOOP_ONLY_USER, realm, api)
+                assert [c.name for c in gw_b.list_clusters()] == [cluster_b.name]
+                for refused in (gw_b.connect, gw_b.stop_cluster):
+                    with pytest.raises(ClientResponseError) as caught:
+                        refused(cluster_a.name)
+                    assert caught.value.status == 403
+                no_keytab_among_the_files_of(OTHER_USER, realm, owner)
+            finally:
+                for cluster in (cluster_a, cluster_b):
+                    cluster.shutdown()
+                    cluster.close()
+        with realm_environment(realm):
+            for app in (app_a, app_b):
+                wait_for(lambda: api.state(app["id"]) == "KILLED", timeout=60, what="its kill")
     finally:
         server.stop()
 
 
-def run_one_cluster(gateway, realm, owner: str, api) -> None:
-    """A cluster of two workers computes as the user, and is killed at its shutdown."""
-    cluster = gateway.new_cluster()
-    try:
-        cluster.scale(2)
-        with cluster.get_client(set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=180)
-            assert client.submit(sum, range(101)).result(timeout=120) == 5050
-        with realm_environment(realm):
-            (app,) = api.apps_info(applicationTags=cluster_tag(cluster.name))
-        assert app["user"] == OTHER_USER and app["state"] == "RUNNING"
-        # The gateway's keytab is nowhere in the user's files (they could act as it).
-        with realm_environment(realm):
-            service = Knit(principal=realm.user_principal(owner),
-                           keytab=str(realm.keytab(owner)), progress=False)
-            shipped = service.java.call("listFiles", f"/user/{OTHER_USER}/.knitApps")
-        assert shipped and not [f for f in shipped if "keytab" in str(f)], shipped
-    finally:
-        cluster.shutdown()
-        cluster.close()
+def computes_as_its_user(cluster, user: str, realm, api) -> dict:
+    """Two workers compute; YARN's report of the cluster's application, which is the user's."""
+    cluster.scale(2)
+    with cluster.get_client(set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=180)
+        assert client.submit(sum, range(101)).result(timeout=120) == 5050
     with realm_environment(realm):
-        wait_for(lambda: api.state(app["id"]) == "KILLED", timeout=60, what="its kill")
+        (app,) = api.apps_info(applicationTags=cluster_tag(cluster.name))
+    assert app["user"] == user and app["state"] == "RUNNING"
+    return app
+
+
+def no_keytab_among_the_files_of(user: str, realm, owner: str) -> None:
+    """The gateway's keytab is nowhere in the user's files (they could act as it)."""
+    with realm_environment(realm):
+        service = Knit(principal=realm.user_principal(owner), keytab=str(realm.keytab(owner)),
+                       progress=False)
+        shipped = service.java.call("listFiles", f"/user/{user}/.knitApps")
+    assert shipped and not [f for f in shipped if "keytab" in str(f)], shipped
