@@ -370,6 +370,16 @@ def secure_hdfs_site(realm: Realm) -> dict[str, str]:
     }
 
 
+def secure_journal_site(realm: Realm) -> dict[str, str]:
+    """The JournalNodes of an HA cluster log in as the NameNodes do (their RPC
+    principal), and take SPNEGO on their web endpoint (edits fetched over HTTP)."""
+    return {
+        "dfs.journalnode.kerberos.principal": realm.service_principal("nn"),
+        "dfs.journalnode.keytab.file": str(realm.keytab("nn")),
+        "dfs.journalnode.kerberos.internal.spnego.principal": HTTP_PRINCIPALS,
+    }
+
+
 def secure_yarn_site(realm: Realm) -> dict[str, str]:
     return {
         "yarn.resourcemanager.principal": realm.service_principal("rm"),
@@ -398,6 +408,8 @@ def site_properties(config: ClusterConfig) -> dict[str, dict[str, str]]:
         sites["yarn-site.xml"].update(secure_yarn_site(config.realm))
     if config.ha is not None:
         ha.apply(sites, config.ha, config.ports)
+        if config.realm is not None:
+            sites["hdfs-site.xml"].update(secure_journal_site(config.realm))
     if config.tls is not None:
         sites["ssl-server.xml"] = config.tls.ssl_server()
         sites["ssl-client.xml"] = config.tls.ssl_client()

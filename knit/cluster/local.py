@@ -26,7 +26,7 @@ from .hadoop_home import ensure_hadoop_home, ensure_secure_shims
 from .network import Network
 from .ports import ClusterPorts, check_ports_free, free_ports, wait_ports_free
 from . import addresses, failover, web
-from .ha import NAMESERVICE, HaLayout
+from .ha import NAMESERVICE, SECOND_MASTER, HaLayout
 from .state import ClusterFolder, daemon_entries, default_directory, ports_in_use
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class LocalCluster:
         High availability, as production clusters run (see :mod:`knit.cluster.ha`):
         ZooKeeper, two ResourceManagers with automatic failover, and two NameNodes
         behind the nameservice ``hdfs://knit`` with three JournalNodes and failover
-        controllers. Loopback network only, and not with ``secure``.
+        controllers. Loopback network only (with ``secure`` too).
     progress : callable, optional
         Receives one-line progress messages (default: the module logger).
 
@@ -106,10 +106,9 @@ class LocalCluster:
         if secure and network != "loopback":
             raise ValueError("a secure local cluster runs on the loopback network only "
                              "(its KDC listens on the master's loopback address)")
-        if ha and (secure or network != "loopback"):
-            raise ValueError("an HA local cluster runs on the loopback network only and without "
-                             "Kerberos (docs/local_cluster.rst says why): drop --secure or "
-                             "--network, or --ha")
+        if ha and network != "loopback":
+            raise ValueError("an HA local cluster runs on the loopback network only: drop "
+                             "--network or --ha")
         self.secure = bool(secure)
         self._https = bool(https)
         self._ha = bool(ha)
@@ -351,7 +350,8 @@ class LocalCluster:
             return None
         self._progress(f"creating Kerberos realm {REALM} (KDC, principals, keytabs)")
         realm = Realm(folder, self.host, port)
-        realm.create(http_hosts=["localhost", self.host, *self.network.nodes],
+        masters = [self.host, *([SECOND_MASTER] if self._ha else [])]
+        realm.create(http_hosts=["localhost", *masters, *self.network.nodes],
                      users=[getpass.getuser()])
         return realm
 

@@ -383,10 +383,17 @@ object Client {
     others.foreach(uri => new Path(uri).getFileSystem(conf).addDelegationTokens(renewer, credentials))
   }
 
-  /** The ResourceManager's principal: the renewer of an application's delegation tokens. */
+  /** The ResourceManager's principal: the renewer of an application's delegation tokens.
+    * With HA, the first ResourceManager's (either may renew: YARN compares short names);
+    * its address is read by rm-id, since Hadoop's own lookup refuses a host on which
+    * both ResourceManagers' addresses are local (the HA local cluster). */
   def renewer(conf: YarnConfiguration): String = {
-    val rmHost = conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
-      YarnConfiguration.DEFAULT_RM_PORT).getHostName
+    val firstOfPair = if (!org.apache.hadoop.yarn.conf.HAUtil.isHAEnabled(conf)) None
+      else org.apache.hadoop.yarn.conf.HAUtil.getRMHAIds(conf).asScala.headOption
+        .flatMap(id => Option(conf.get(s"${YarnConfiguration.RM_ADDRESS}.$id")))
+    val rmHost = firstOfPair.map(a => org.apache.hadoop.net.NetUtils.createSocketAddr(a).getHostName)
+      .getOrElse(conf.getSocketAddr(YarnConfiguration.RM_ADDRESS, YarnConfiguration.DEFAULT_RM_ADDRESS,
+        YarnConfiguration.DEFAULT_RM_PORT).getHostName)
     val renewer = SecurityUtil.getServerPrincipal(conf.get(YarnConfiguration.RM_PRINCIPAL, ""), rmHost)
     if (renewer.isEmpty)
       throw new IllegalArgumentException(s"${YarnConfiguration.RM_PRINCIPAL} is not set: the cluster's " +
