@@ -15,7 +15,6 @@ knit is faster).
 from __future__ import annotations
 
 import argparse
-import base64
 import getpass
 import importlib.util
 import os
