@@ -189,7 +189,8 @@ class Knit(ApplicationMasterVerbs, EnvironmentVerbs, ApplicationVerbs):
 
     def __repr__(self) -> str:
         rm = f"{self.conf['scheme']}://{self.conf['rm']}:{self.conf['rm_port']}"
-        return f"Knit<{self.app_id or 'not started'}, rm={rm}>"
+        acting = f", as {self.proxy_user}" if self.proxy_user else ""
+        return f"Knit<{self.app_id or 'not started'}, rm={rm}{acting}>"
 
     def __enter__(self) -> "Knit":
         return self

@@ -29,7 +29,7 @@ def _owner(path: str, env: dict) -> str:
 
 def test_an_application_submitted_for_a_user_is_theirs(cluster_environ, bob, hadoop_env):
     with Knit(proxy_user=bob.name, **QUIET) as k:
-        assert k.conf["hdfs_home"] == f"/user/{bob.name}"
+        assert k.conf["hdfs_home"] == f"/user/{bob.name}" and repr(k).endswith(f", as {bob.name}>")
         k.start('echo "hdfs user: $HADOOP_USER_NAME"', num_containers=1)
         assert k.wait_for_completion(120) is True
         status = k.status()  # read as B (doAs), whose application it is
