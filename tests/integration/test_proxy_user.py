@@ -90,3 +90,18 @@ def test_a_dask_yarn_cluster_for_a_user_computes_as_theirs(cluster_environ, bob)
             Client(cluster) as client:
         assert client.submit(lambda x: x * 2, 21).result(timeout=120) == 42
         assert Knit(**QUIET).yarn_api.status(cluster.app_id)["user"] == bob.name
+
+
+def test_after_acting_for_a_user_the_service_submits_as_itself(cluster_environ, bob):
+    """One process (a gateway) acting for B, then for itself: the client JVM's pooled
+    threads, created under B's identity, must not make the service's writes B's."""
+    import getpass
+
+    with Knit(proxy_user=bob.name, **QUIET) as for_b:
+        for_b.start("true", num_containers=1)
+        assert for_b.wait_for_completion(120)
+    for _ in range(3):  # the side-by-side record writes run on those pooled threads
+        with Knit(**QUIET) as own:
+            own.start("true", num_containers=1)
+            assert own.wait_for_completion(120)
+            assert own.status()["user"] == getpass.getuser()

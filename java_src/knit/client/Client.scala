@@ -85,12 +85,13 @@ class Client {
     runAs = Some(UserGroupInformation.createProxyUser(user, UserGroupInformation.getLoginUser))
   }
 
-  /** `f` as the impersonated user, if any (its HDFS and YARN clients are that user's:
-    * Hadoop caches them by user). */
-  private def as[T](f: => T): T = runAs match {
-    case Some(user) => user.doAs(new java.security.PrivilegedExceptionAction[T] { def run(): T = f })
-    case None => f
-  }
+  /** `f` as the impersonated user, else as the login user (its HDFS and YARN clients
+    * are that user's: Hadoop caches them by user). Always explicitly: a pooled thread
+    * (the global ExecutionContext's, for side-by-side writes) keeps the identity of
+    * the `doAs` it was created under, which may be another Client's user. */
+  private def as[T](f: => T): T =
+    runAs.getOrElse(UserGroupInformation.getLoginUser)
+      .doAs(new java.security.PrivilegedExceptionAction[T] { def run(): T = f })
 
   private def fs: FileSystem = FileSystem.get(conf)
 
