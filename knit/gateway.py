@@ -150,6 +150,9 @@ class YarnBackend(DBBackendBase):
 
     async def do_start_cluster(self, cluster):
         knit = await self._call(self._new_knit, cluster.username)
+        # The ResourceManager answers a refused impersonation whole, as one 403 naming
+        # it (ImpersonationError); the NameNode may cut the connection first.
+        await self._call(knit.yarn_api.cluster_info)
         secrets = await self._call(self._ship_secrets, knit, cluster)
         yield {"secrets": secrets}
         submitted = asyncio.get_running_loop().run_in_executor(
