@@ -11,7 +11,6 @@ from . import app_launch, records
 from .am_client import AMClient
 from .application import Application
 from .application_spec import ApplicationSpec
-from .arguments import hadoop_user_name
 from .exceptions import KnitError, KnitTypeError
 from .launch import Launcher
 
@@ -93,8 +92,8 @@ class ApplicationVerbs:
 
     def _act_as(self, user: str) -> None:
         """Act as ``user`` from now on (a spec's ``user:``): as oneself if it is the
-        login user, else as its proxy, as ``Knit(proxy_user=user)`` would."""
-        hadoop_user_name("user", user)
+        login user, else as its proxy, as ``Knit(proxy_user=user)`` would (the spec
+        checked the name)."""
         if self.conf["hdfs_home"] == f"/user/{self.proxy_user or self.conf['user']}":
             self.conf["hdfs_home"] = f"/user/{user}"  # the default follows the user
         self.proxy_user = None if user == self.conf["user"] else user

@@ -21,6 +21,7 @@ from knit.conf import read_conf_dir
 from knit.exceptions import KnitError
 
 from ..conftest import TEST_CLUSTER_DIR
+from .environment import running_and_pointed_at
 from .waiting import wait_for, worker_logs
 
 QUIET = {"progress": False}
@@ -38,14 +39,8 @@ def separated():
         pytest.skip(message)
     cluster = LocalCluster(directory=Path(f"{TEST_CLUSTER_DIR}-separated"), nodemanagers=2,
                            ports="free", network="separated", progress=print)
-    with cluster:
-        saved = dict(os.environ)
-        os.environ.update(cluster.env())
-        try:
-            yield cluster
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with running_and_pointed_at(cluster):
+        yield cluster
 
 
 def knit_for(cluster: LocalCluster) -> Knit:

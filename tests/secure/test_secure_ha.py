@@ -5,8 +5,6 @@ containers through a ResourceManager failover and a NameNode failover."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from knit import Knit
@@ -14,6 +12,7 @@ from knit.cluster import LocalCluster
 
 from ..conftest import TEST_CLUSTER_DIR
 from ..ha.conftest import interruption
+from ..integration.environment import running_and_pointed_at
 from ..integration.waiting import wait_for
 
 READS_HDFS = "while true; do hdfs dfs -test -d /user && echo read-ok; sleep 1; done"
@@ -23,14 +22,8 @@ READS_HDFS = "while true; do hdfs dfs -test -d /user && echo read-ok; sleep 1; d
 def secure_ha_environ():
     cluster = LocalCluster(directory=f"{TEST_CLUSTER_DIR}-secure-ha", nodemanagers=2,
                            ports="free", ha=True, secure=True, progress=print)
-    with cluster:
-        saved = dict(os.environ)
-        os.environ.update(cluster.env())
-        try:
-            yield cluster
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with running_and_pointed_at(cluster):
+        yield cluster
 
 
 def _reads(knit: Knit) -> int:
