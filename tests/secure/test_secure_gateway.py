@@ -49,9 +49,8 @@ def test_a_kerberized_gateway_serves_two_users_without_tickets(secure_environ, t
                     assert caught.value.status == 403
                 no_keytab_among_the_files_of(OTHER_USER, realm, owner)
             finally:
-                for cluster in (cluster_a, cluster_b):
-                    cluster.shutdown()
-                    cluster.close()
+                for cluster, gateway in ((cluster_a, gw_a), (cluster_b, gw_b)):
+                    shut_down_within(cluster, gateway)
         with realm_environment(realm):
             for app in (app_a, app_b):
                 wait_for(lambda: api.state(app["id"]) == "KILLED", timeout=60, what="its kill")
@@ -78,3 +77,22 @@ def no_keytab_among_the_files_of(user: str, realm, owner: str) -> None:
                        progress=False)
         shipped = service.java.call("listFiles", f"/user/{user}/.knitApps")
     assert shipped and not [f for f in shipped if "keytab" in str(f)], shipped
+
+
+#: Cluster objects whose client teardown did not finish: kept, so that their
+#: ``__del__`` does not try it again on the test's thread.
+_UNFINISHED: list = []
+
+
+def shut_down_within(cluster, gateway, seconds: float = 60) -> None:
+    """``cluster.shutdown()``, bounded: dask-gateway's client (2026.3.0) once hung in
+    its own teardown after sending the stop (CI); then the gateway is asked directly.
+    Whether the cluster ended is checked in YARN by the caller."""
+    import threading
+
+    closing = threading.Thread(target=cluster.shutdown, daemon=True)
+    closing.start()
+    closing.join(seconds)
+    if closing.is_alive():
+        _UNFINISHED.append(cluster)
+        gateway.stop_cluster(cluster.name)
